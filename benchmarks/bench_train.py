@@ -1,0 +1,112 @@
+"""How long the reference ``train_lenet`` takes, against the same training in torch.
+
+    python benchmarks/bench_train.py [--seed 0] [--threads 2] [--no-float32]
+
+Runs, on the training split of the kit's digits:
+
+1. ``solutions/train.py``'s ``train_lenet`` (NumPy, float64), the reference
+   solution that the grader's time limit has to leave room for;
+2. the SAME network, initial weights, batches, augmentation, learning-rate
+   schedule and SGD (momentum, weight decay) in torch, float64: what the NumPy
+   code would cost if its layers were torch's kernels; both compute the same
+   function, so their held-out accuracies agree closely;
+3. the same in torch float32 (torch's usual precision; skip with ``--no-float32``).
+
+It prints each run's wall time, its held-out accuracy, and the ratio of the
+NumPy time to each torch time. Both libraries get the same number of threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="threads for torch and for NumPy's BLAS (default: all cores)")
+    parser.add_argument("--no-float32", action="store_true", help="skip the torch float32 run")
+    args = parser.parse_args()
+
+    # BLAS reads its thread count when NumPy is first imported.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(args.threads)
+    sys.path.insert(0, str(ROOT / "solutions"))
+    sys.path.insert(0, str(ROOT))
+    from grader.data import load_mnist
+    from grader.references.networks import build
+
+    train = importlib.import_module("train")  # solutions/train.py
+    from networks import LeNet5
+
+    X, y = load_mnist("train")
+    Xh, yh = load_mnist("heldout")
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{args.threads} threads; numpy {np.__version__}, torch {torch.__version__}")
+    print(f"train_lenet: {len(y)} digits, {train._EPOCHS} epochs of batches of {train._BATCH_SIZE}, "
+          f"seed {args.seed}\n")
+
+    def numpy_run():
+        model = train.train_lenet(X, y, np.random.default_rng(args.seed))
+        return (model.forward(Xh).argmax(axis=1) == yh).mean()
+
+    def torch_run(dtype):
+        # The loop of train_lenet, step for step, drawing from rng in the same order.
+        rng = np.random.default_rng(args.seed)
+        init = LeNet5(activation="relu")
+        train._init_like_torch(init, rng)
+        model = build("LeNet5", activation="relu", dtype=dtype)
+        model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in init.state_dict().items()})
+        opt = torch.optim.SGD(model.parameters(), lr=train._LR, momentum=train._MOMENTUM,
+                              weight_decay=train._WEIGHT_DECAY)
+        yt = torch.from_numpy(y)
+        n, bs = len(y), train._BATCH_SIZE
+        total, step = train._EPOCHS * -(-n // bs), 0
+        for _ in range(train._EPOCHS):
+            order = rng.permutation(n)
+            for start in range(0, n, bs):
+                idx = order[start:start + bs]
+                xb = train._random_shift(X[idx], rng, train._MAX_SHIFT) if train._MAX_SHIFT else X[idx]
+                loss = F.cross_entropy(model(torch.from_numpy(np.ascontiguousarray(xb)).to(dtype)),
+                                       yt[idx])
+                opt.zero_grad()
+                loss.backward()
+                for group in opt.param_groups:
+                    group["lr"] = train._LR * 0.5 * (1.0 + np.cos(np.pi * step / total))
+                opt.step()
+                step += 1
+        with torch.no_grad():
+            return (model(torch.from_numpy(Xh).to(dtype)).argmax(1).numpy() == yh).mean()
+
+    runs = [("numpy float64 (solutions/train.py)", numpy_run),
+            ("torch float64, same loop", lambda: torch_run(torch.float64))]
+    if not args.no_float32:
+        runs.append(("torch float32, same loop", lambda: torch_run(torch.float32)))
+
+    times = []
+    for name, run in runs:
+        start = time.perf_counter()
+        accuracy = run()
+        times.append(time.perf_counter() - start)
+        print(f"{name:38s} {times[-1]:7.1f} s   held-out accuracy {accuracy:.1%}", flush=True)
+    print()
+    for (name, _), t in zip(runs[1:], times[1:]):
+        print(f"numpy / {name.split(',')[0]}: {times[0] / t:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

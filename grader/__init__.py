@@ -1,0 +1,1 @@
+"""The grader: judges NumPy CNN exercises against PyTorch references."""

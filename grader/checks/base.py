@@ -1,0 +1,146 @@
+"""What every check shares: the registry, the verdict, and the property-test loop.
+
+A check is a function ``check(ctx) -> None`` registered under a rubric id. It
+passes by returning and fails by raising :class:`Failed`; most checks call
+:meth:`Context.for_all` with a hypothesis strategy and a body that runs one
+example in the worker, computes the torch reference and compares.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from grader.checks.metric import Mismatch, describe_type
+from grader.worker.client import (CallTimeout, StudentException, Worker, WorkerCrashed,
+                                  WorkerProblem)
+
+CHECKS: dict = {}
+
+# Derandomised, no example database, no deadline: the same examples for every student
+# and every run, and slow-but-correct code is never failed for its speed.
+GRADING_SETTINGS = settings(
+    settings.get_profile("ci"), derandomize=True, database=None, deadline=None,
+    print_blob=False, report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
+    phases=(Phase.explicit, Phase.generate, Phase.shrink),
+)
+
+
+def check(check_id: str):
+    """Registers a check function under its rubric id."""
+    def register(function):
+        if check_id in CHECKS:
+            raise ValueError(f"duplicate check id {check_id}")
+        CHECKS[check_id] = function
+        return function
+    return register
+
+
+class Failed(Exception):
+    """A check failed; ``summary`` is one line, ``lines`` the evidence, ``example`` where."""
+
+    def __init__(self, summary: str, lines: list[str] | None = None, example: str | None = None):
+        super().__init__(summary)
+        self.summary = summary
+        self.lines = lines or []
+        self.example = example
+
+
+@dataclass
+class Context:
+    """What a check may use: the worker holding the submission, and how many examples to draw."""
+
+    worker: Worker
+    check_id: str
+    max_examples: int = 30
+    notes: list = field(default_factory=list)
+
+    def call(self, target, *args, **kwargs):
+        return self.worker.call(target, *args, **kwargs)
+
+    def for_all(self, strategy, body, max_examples: int | None = None) -> None:
+        """Runs ``body(example)`` on examples of ``strategy``; on failure raises :class:`Failed`
+        with the smallest failing example hypothesis found."""
+        failures: list = []
+        fatal: list = []
+
+        @settings(GRADING_SETTINGS, max_examples=max_examples or self.max_examples)
+        @seed(zlib.crc32(self.check_id.encode()))
+        @given(strategy)
+        def run(example):
+            if fatal:
+                raise fatal[0][1]
+            try:
+                body(example)
+            except (Mismatch, Failed, WorkerProblem) as problem:
+                if isinstance(problem, (CallTimeout, WorkerCrashed)):
+                    fatal.append((example, problem))
+                failures.append((example, problem))
+                raise
+
+        try:
+            run()
+        except Exception:  # noqa: BLE001 - the recorded failures below are the verdict
+            if not failures:
+                raise
+        if not failures:
+            return
+        example, problem = fatal[0] if fatal else failures[-1]
+        raise as_failed(problem, _describe(example))
+
+
+def as_failed(problem: Exception, example: str | None = None) -> Failed:
+    """The student-facing form of any problem a call or a comparison ran into."""
+    if isinstance(problem, Failed):
+        if example and not problem.example:
+            problem.example = example
+        return problem
+    if isinstance(problem, Mismatch):
+        return Failed(problem.summary, problem.lines, example)
+    if isinstance(problem, StudentException):
+        if problem.type_name == "NotImplementedError":
+            return Failed("not implemented yet (the function raises NotImplementedError)")
+        lines = ["    " + line for line in problem.trace.strip().splitlines()[-8:]]
+        return Failed(f"your code raised {problem}", lines, example)
+    if isinstance(problem, WorkerProblem):
+        return Failed(str(problem), [], example)
+    raise problem
+
+
+def _describe(example) -> str:
+    describe = getattr(example, "describe", None)
+    return describe() if callable(describe) else repr(example)
+
+
+def unpack(value, count: int, what: str) -> tuple:
+    """A tuple of ``count`` items, or a Mismatch naming what came back instead."""
+    if not isinstance(value, (tuple, list)) or len(value) != count:
+        got = (f"a {type(value).__name__} of length {len(value)}" if isinstance(value, (tuple, list))
+               else f"a {describe_type(value)}")
+        raise Mismatch(f"{what} should return a tuple of {count} values, but returned {got}")
+    return tuple(value)
+
+
+def require_unchanged(function_name: str, names: list[str], before: list, after: list) -> None:
+    """Inputs must come back from a call exactly as they went in."""
+    for name, old, new in zip(names, before, after):
+        if isinstance(old, np.ndarray) and (
+                not isinstance(new, np.ndarray) or new.shape != old.shape
+                or not np.array_equal(new, old, equal_nan=True)):
+            raise Mismatch(f"{function_name} modified its input {name}: a function must not "
+                           "change its arguments (use out-of-place operations, or copy first)")
+
+
+def expect_value_error(ctx: Context, target: str, args: tuple, kwargs: dict, situation: str) -> None:
+    try:
+        ctx.call(target, *args, **kwargs)
+    except StudentException as error:
+        if error.type_name == "ValueError":
+            return
+        if error.type_name == "NotImplementedError":
+            raise
+        raise Mismatch(f"{situation}: expected a ValueError, got {error}") from None
+    raise Mismatch(f"{situation}: expected a ValueError, but the call returned normally")

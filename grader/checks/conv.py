@@ -1,0 +1,102 @@
+"""Checks of ``conv.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from grader.checks import strategies as S
+from grader.checks.base import (Context, Failed, check, expect_value_error, require_unchanged,
+                                unpack)
+from grader.checks.metric import Mismatch, compare
+from grader.references import conv as ref
+
+
+@check("conv.conv_output_size")
+def conv_output_size(ctx: Context) -> None:
+    def body(case):
+        size, kernel, stride, padding = case
+        expected = ref.conv_output_size(size, kernel, stride, padding)
+        args = (size, kernel, stride, padding)
+        if expected < 1:
+            expect_value_error(ctx, "conv.conv_output_size", args, {},
+                               f"conv_output_size{args} (no complete window fits)")
+            return
+        got = ctx.call("conv.conv_output_size", *args).value
+        if type(got) is not int or got != expected:
+            raise Mismatch(f"conv_output_size{args} returned {got!r}, expected {expected} "
+                           "(an int: (size + 2*padding - kernel) // stride + 1)")
+
+    ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3)),
+                body, max_examples=60)
+
+
+@check("conv.receptive_field")
+def receptive_field(ctx: Context) -> None:
+    def body(layers):
+        expected = ref.receptive_field(layers)
+        got = ctx.call("conv.receptive_field", list(layers)).value
+        if type(got) is not int or got != expected:
+            raise Mismatch(f"receptive_field({list(layers)}) returned {got!r}, expected {expected}")
+
+    for layers in ([(3, 1), (3, 1)], [(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]):
+        try:
+            body(layers)
+        except Mismatch as mismatch:
+            raise Failed(mismatch.summary, example=f"layers={layers}") from None
+    ctx.for_all(st.lists(st.tuples(st.integers(1, 7), st.integers(1, 3)), min_size=1, max_size=6),
+                body, max_examples=60)
+
+
+def _forward(ctx: Context, ex: S.Conv):
+    x, w, b, dout = ex.arrays()
+    returned = ctx.call("conv.conv2d_forward", x, w, b, stride=ex.stride, padding=ex.padding,
+                        echo_args=True)
+    out, _ = unpack(returned.value, 2, "conv2d_forward")
+    require_unchanged("conv2d_forward", ["x", "w", "b"], [x, w, b], returned.args_after)
+    return returned, out, (x, w, b, dout)
+
+
+@check("conv.conv2d_forward")
+def conv2d_forward(ctx: Context) -> None:
+    def body(ex: S.Conv):
+        _, out, (x, w, b, _) = _forward(ctx, ex)
+        expected, _ = ref.conv2d(x, w, b, ex.stride, ex.padding)
+        compare("out", out, expected)
+
+    ctx.for_all(S.conv_examples(), body)
+
+
+@check("conv.conv2d_backward")
+def conv2d_backward(ctx: Context) -> None:
+    def body(ex: S.Conv):
+        returned, _, (x, w, b, dout) = _forward(ctx, ex)
+        back = ctx.call("conv.conv2d_backward", dout, ctx.worker.ref(returned, 1), echo_args=True)
+        dx, dw, db = unpack(back.value, 3, "conv2d_backward")
+        require_unchanged("conv2d_backward", ["dout"], [dout], back.args_after)
+        _, grads = ref.conv2d(x, w, b, ex.stride, ex.padding, dout)
+        compare("dx", dx, grads["x"])
+        compare("dw", dw, grads["w"])
+        if b is None:
+            if db is not None:
+                raise Mismatch(f"db should be None when b is None, got a {type(db).__name__}")
+        else:
+            compare("db", db, grads["b"])
+        ctx.worker.release(returned.handle, back.handle)
+
+    ctx.for_all(S.conv_examples(), body)
+
+
+@check("conv.conv2d_arguments")
+def conv2d_arguments(ctx: Context) -> None:
+    def body(ex: S.Conv):
+        x, w, b, _ = ex.arrays()
+        ph = S.pair(ex.padding)[0]
+        too_tall = np.ones((ex.f, ex.c, ex.h + 2 * ph + 1, ex.kernel[1]))
+        expect_value_error(ctx, "conv.conv2d_forward", (x, too_tall, b),
+                           {"stride": ex.stride, "padding": ex.padding},
+                           f"a kernel of height {too_tall.shape[2]} on an input padded to height {ex.h + 2 * ph}")
+        expect_value_error(ctx, "conv.conv2d_forward", (x, w, b), {"stride": 0, "padding": ex.padding},
+                           "stride=0")
+
+    ctx.for_all(S.conv_examples(), body, max_examples=10)

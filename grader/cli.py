@@ -1,0 +1,60 @@
+"""The ``grader`` command line (thin: it parses, asks the runner, prints the report)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader import report as report_module
+from grader import rubric as rubric_module
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="grader", description="Grade the CNN-from-scratch exercises.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="grade one submission folder with the public checks")
+    check.add_argument("submission", nargs="?", default="assignments",
+                       help="folder holding conv.py, pooling.py, ... (default: assignments/)")
+    check.add_argument("--part", action="append", dest="parts", metavar="PART",
+                       help="grade only this part (repeatable): " + ", ".join(rubric_module.load().parts))
+    check.add_argument("--json", metavar="FILE", help="also write Gradescope's results.json here")
+
+    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
+    stubs.add_argument("--solutions", default="solutions")
+    stubs.add_argument("--out", default="assignments")
+
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    if args.command == "stubs":
+        from grader import stubs as stubs_module
+        written = stubs_module.write_stubs(Path(args.solutions), Path(args.out))
+        print(f"wrote {len(written)} stub file(s) to {args.out}/")
+        return 0
+    return 2
+
+
+def _check(args) -> int:
+    from grader.runner import grade
+
+    submission = Path(args.submission)
+    if not submission.is_dir():
+        print(f"grader: {submission} is not a folder (give the folder holding your .py files)",
+              file=sys.stderr)
+        return 2
+    try:
+        result = grade(submission, parts=args.parts)
+    except ValueError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
+    print(report_module.render_text(result))
+    if args.json:
+        report_module.write_json_atomically(args.json, report_module.gradescope_results(result))
+        print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""Running a torch function forward and backward on NumPy inputs, in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def tensor(array, grad: bool = False):
+    if array is None:
+        return None
+    return torch.tensor(np.asarray(array), dtype=torch.float64, requires_grad=grad)
+
+
+def forward_backward(function, inputs: dict, dout: np.ndarray | None):
+    """``function(**tensors) -> out``; returns ``(out, grads)`` with ``grads[name]`` for
+    every input that is not None (``None`` when ``dout`` is None)."""
+    tensors = {name: tensor(value, grad=dout is not None) for name, value in inputs.items()}
+    out = function(**tensors)
+    if dout is None:
+        return out.detach().numpy().copy(), None
+    out.backward(tensor(dout))
+    grads = {name: (t.grad.numpy().copy() if t.grad is not None else np.zeros(t.shape))
+             for name, t in tensors.items() if t is not None}
+    return out.detach().numpy().copy(), grads

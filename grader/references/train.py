@@ -1,0 +1,68 @@
+"""Hidden torch reference of ``train.sgd_step``: ``torch.optim.SGD`` on NumPy dicts.
+
+``sgd_reference`` runs real ``torch.optim.SGD`` steps (float64, no dampening, no
+Nesterov, the single-tensor code path) and hands back NumPy copies of the
+parameters and momentum buffers after EVERY step, so a check can feed the
+student's ``sgd_step`` the same sequence and compare step by step::
+
+    history = sgd_reference(params, [grads0, grads1, grads2], lr=0.1, momentum=0.9,
+                            velocities={"b": v_b})   # "w" has no buffer yet
+    params_1, velocities_1 = history[0]               # after the first step
+
+A name missing from ``velocities`` starts without a momentum buffer, so torch
+creates it on its first step (as a copy of the gradient after weight decay). A
+gradient that is ``None`` or missing in a step's dict leaves that parameter (and
+its buffer) untouched in that step, as torch skips ``p.grad is None``. The inputs
+are never modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+
+__all__ = ["sgd_reference"]
+
+
+def sgd_reference(params: Mapping[str, np.ndarray],
+                  grads: Mapping[str, np.ndarray | None] | Sequence[Mapping[str, np.ndarray | None]],
+                  lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
+                  velocities: Mapping[str, np.ndarray] | None = None,
+                  ) -> list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
+    """Runs ``torch.optim.SGD`` for one step per gradient dict in ``grads``.
+
+    ``grads`` is one dict (one step) or a sequence of dicts (one per step).
+    Returns ``[(params_after_step, velocities_after_step), ...]``, one pair per
+    step, as fresh float64 NumPy arrays; the velocities hold every buffer that
+    exists after the step (the given ones and those torch created), and are the
+    given ones unchanged when ``momentum == 0``.
+    """
+    steps = [grads] if isinstance(grads, Mapping) else list(grads)
+    velocities = dict(velocities or {})
+    unknown = [k for step in steps for k in step if k not in params] + [k for k in velocities if k not in params]
+    if unknown:
+        raise KeyError(f"names without a parameter: {sorted(set(unknown))}")
+
+    tensors = {k: torch.tensor(np.asarray(v, dtype=np.float64)) for k, v in params.items()}
+    opt = torch.optim.SGD(list(tensors.values()), lr=lr, momentum=momentum, dampening=0.0,
+                          weight_decay=weight_decay, nesterov=False, foreach=False)
+    for k, v in velocities.items():
+        opt.state[tensors[k]]["momentum_buffer"] = torch.tensor(np.asarray(v, dtype=np.float64))
+
+    history = []
+    for step in steps:
+        for k, t in tensors.items():
+            g = step.get(k)
+            t.grad = None if g is None else torch.tensor(np.asarray(g, dtype=np.float64))
+        with torch.no_grad():
+            opt.step()
+        new_params = {k: t.detach().numpy().copy() for k, t in tensors.items()}
+        new_velocities = {}
+        for k, t in tensors.items():
+            buf = opt.state[t].get("momentum_buffer") if t in opt.state else None
+            if buf is not None:
+                new_velocities[k] = buf.detach().numpy().copy()
+        history.append((new_params, new_velocities))
+    return history

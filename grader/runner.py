@@ -1,0 +1,127 @@
+"""Grades one submission: walks the rubric, runs each check against a worker, collects results."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import rubric as rubric_module
+from grader.checks.base import CHECKS, Context, Failed, as_failed
+from grader.worker.client import StudentImportError, Worker, WorkerProblem
+
+CALL_TIMEOUT = 30.0
+
+
+@dataclass
+class CheckResult:
+    id: str
+    part: str
+    name: str
+    title: str
+    max_score: float
+    score: float
+    passed: bool
+    summary: str = ""
+    lines: list = field(default_factory=list)
+    example: str | None = None
+    hint: str = ""
+    hidden: bool = False
+    seconds: float = 0.0
+
+    @property
+    def output(self) -> str:
+        """The message a student reads for this check."""
+        if self.passed:
+            return "passed"
+        text = [self.summary]
+        if self.example:
+            text.append(f"Smallest failing example: {self.example}")
+        text.extend(self.lines)
+        if self.hint:
+            text.append(f"Hint: {self.hint}")
+        return "\n".join(text)
+
+
+@dataclass
+class Report:
+    submission: str
+    checks: list
+    parts: list
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(check.score for check in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(check.max_score for check in self.checks)
+
+    def part_totals(self) -> dict:
+        totals = {part: [0.0, 0.0] for part in self.parts}
+        for check in self.checks:
+            totals[check.part][0] += check.score
+            totals[check.part][1] += check.max_score
+        return {part: tuple(value) for part, value in totals.items()}
+
+
+def load_checks(parts) -> None:
+    for part in parts:
+        importlib.import_module(f"grader.checks.{part}")
+
+
+def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
+          call_timeout: float = CALL_TIMEOUT, progress=None) -> Report:
+    """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric)."""
+    rubric = rubric or rubric_module.load()
+    chosen = [part for part in rubric.parts if parts is None or part in parts]
+    unknown = set(parts or ()) - set(rubric.parts)
+    if unknown:
+        raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(rubric.parts)}")
+    load_checks(chosen)
+    entries = rubric.select(chosen, include_hidden)
+    start = time.perf_counter()
+    results = []
+    with Worker(str(Path(submission_dir)), call_timeout=call_timeout) as worker:
+        broken_parts: dict = {}
+        for part in chosen:
+            try:
+                worker.import_module(part)
+            except StudentImportError as error:
+                broken_parts[part] = str(error)
+            except WorkerProblem as error:
+                broken_parts[part] = f"importing {part}.py failed: {error}"
+        for entry in entries:
+            if entry.part in broken_parts:
+                result = _result(entry, Failed(broken_parts[entry.part]), 0.0)
+            else:
+                result = run_check(entry, worker)
+            results.append(result)
+            if progress is not None:
+                progress(result)
+    return Report(str(submission_dir), results, chosen, time.perf_counter() - start)
+
+
+def run_check(entry, worker: Worker) -> CheckResult:
+    function = CHECKS.get(entry.id)
+    started = time.perf_counter()
+    if function is None:
+        return _result(entry, Failed(f"the grader has no check {entry.id} (a rubric error)"), 0.0)
+    try:
+        function(Context(worker, entry.id))
+    except (Failed, WorkerProblem, Exception) as problem:  # noqa: BLE001 - every problem is a verdict
+        try:
+            failed = as_failed(problem)
+        except Exception:  # noqa: BLE001 - a bug in the grader itself must not lose the batch
+            failed = Failed(f"internal grader error in {entry.id}: {type(problem).__name__}: {problem}")
+        return _result(entry, failed, time.perf_counter() - started)
+    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, entry.points, True,
+                       hidden=entry.hidden, seconds=time.perf_counter() - started)
+
+
+def _result(entry, failed: Failed, seconds: float) -> CheckResult:
+    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, False,
+                       failed.summary, failed.lines, failed.example, entry.hint, entry.hidden, seconds)

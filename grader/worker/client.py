@@ -1,0 +1,247 @@
+"""The grader's side of the worker: starts it, sends calls, reads answers, kills it when it hangs."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from grader.worker import protocol
+from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported for checks
+
+MAX_ANSWER_BYTES = 1 << 30
+
+
+class WorkerProblem(Exception):
+    """A call did not produce an answer; ``str()`` is the message a student reads."""
+
+
+class StudentImportError(WorkerProblem):
+    """The file is missing or does not import."""
+
+
+class StudentMissingName(WorkerProblem):
+    """The file imports but does not define the name."""
+
+
+class StudentException(WorkerProblem):
+    """The student's function raised."""
+
+    def __init__(self, type_name: str, message: str, trace: str):
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+        self.type_name = type_name
+        self.message = message
+        self.trace = trace
+
+
+class CallTimeout(WorkerProblem):
+    """The call took longer than its limit; the worker was killed."""
+
+
+class WorkerCrashed(WorkerProblem):
+    """The worker died (os._exit, a segfault, the memory limit) or spoke nonsense."""
+
+
+@dataclass
+class Returned:
+    value: object
+    handle: int
+    seconds: float = 0.0
+    args_after: list | None = None
+    kwargs_after: dict | None = None
+
+
+class Worker:
+    """One sandboxed subprocess holding one submission. Restarted on demand after a crash."""
+
+    def __init__(self, submission_dir: str, call_timeout: float = 60.0, env: dict | None = None):
+        self.submission_dir = os.path.abspath(submission_dir)
+        self.call_timeout = call_timeout
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.generation = 0
+        self.output_file = None
+
+    # -- lifetime -------------------------------------------------------------------------
+    def start(self) -> None:
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        if self.output_file is None:
+            self.output_file = tempfile.TemporaryFile()
+        env = dict(os.environ if self.env is None else self.env)
+        env.setdefault("OMP_NUM_THREADS", "1")
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
+        env.setdefault("MKL_NUM_THREADS", "1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.worker.server", self.submission_dir,
+             str(to_worker_r), str(from_worker_w)],
+            stdin=subprocess.DEVNULL, stdout=self.output_file, stderr=self.output_file,
+            pass_fds=(to_worker_r, from_worker_w), cwd=self.submission_dir, env=env,
+            start_new_session=True,
+        )
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        self._requests = os.fdopen(to_worker_w, "wb")
+        self._answers_fd = from_worker_r
+        self.generation += 1
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        for closer in (self._requests.close, lambda: os.close(self._answers_fd)):
+            try:
+                closer()
+            except OSError:
+                pass
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        if self.output_file is not None:
+            self.output_file.close()
+            self.output_file = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- calls ----------------------------------------------------------------------------
+    def call(self, target: str | tuple, *args, depth: int = 1, echo_args: bool = False,
+             timeout: float | None = None, **kwargs) -> Returned:
+        """Calls ``target`` ("stem.name", or ``(Ref, "method")``) with plain values, arrays,
+        :class:`Ref` and :class:`Rng` arguments."""
+        buffers: list = []
+        if isinstance(target, tuple):
+            ref, attr = target
+            wire_target = {"handle": ref.handle, "path": list(ref.path), "attr": attr}
+        else:
+            wire_target = target
+        request = {"op": "call", "target": wire_target, "depth": depth, "echo_args": echo_args,
+                   "args": protocol.encode(list(args), buffers),
+                   "kwargs": protocol.encode(dict(kwargs), buffers)}
+        answer, answer_buffers = self._exchange(request, buffers, timeout)
+        try:
+            value = protocol.decode(answer.get("result"), answer_buffers)
+            args_after = kwargs_after = None
+            if echo_args:
+                args_after = protocol.decode(answer.get("args_after"), answer_buffers)
+                kwargs_after = protocol.decode(answer.get("kwargs_after"), answer_buffers)
+            seconds = answer.get("seconds", 0.0)
+            if not isinstance(seconds, (int, float)):
+                raise protocol.ProtocolError("malformed timing")
+            return Returned(value, answer.get("handle"), float(seconds), args_after, kwargs_after)
+        except protocol.ProtocolError as error:
+            self.stop()
+            raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
+
+    def get(self, ref: Ref, attr: str | None = None, depth: int = 1) -> Returned:
+        request = {"op": "get", "handle": ref.handle, "path": list(ref.path), "attr": attr, "depth": depth}
+        answer, answer_buffers = self._exchange(request, [], None)
+        try:
+            return Returned(protocol.decode(answer.get("result"), answer_buffers), answer.get("handle"))
+        except protocol.ProtocolError as error:
+            self.stop()
+            raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
+
+    def import_module(self, stem: str) -> None:
+        """Raises :class:`StudentImportError` when ``stem.py`` is missing or fails to import."""
+        self._exchange({"op": "import", "module": stem}, [], None)
+
+    def release(self, *handles: int) -> None:
+        if self.process is not None and handles:
+            try:
+                self._exchange({"op": "release", "handles": list(handles)}, [], None)
+            except WorkerProblem:
+                pass
+
+    def ref(self, returned: Returned, *path) -> Ref:
+        return Ref(returned.handle, path)
+
+    def _exchange(self, request: dict, buffers: list, timeout: float | None):
+        if self.process is None:
+            self.start()
+        limit = self.call_timeout if timeout is None else timeout
+        try:
+            protocol.write_message(self._requests, request, buffers)
+        except (BrokenPipeError, OSError):
+            self._crashed_message()
+        deadline = time.monotonic() + limit
+        try:
+            answer, answer_buffers = protocol.read_message(
+                lambda n: self._read_exactly(n, deadline, limit), MAX_ANSWER_BYTES)
+        except protocol.ProtocolError as error:
+            self.stop()
+            raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
+        if answer.get("ok") is True:
+            return answer, answer_buffers
+        error = answer.get("error")
+        if not isinstance(error, dict):
+            self.stop()
+            raise WorkerCrashed("the worker sent a malformed answer")
+        kind = error.get("kind")
+        type_name = str(error.get("type", "Exception"))[:100]
+        message = str(error.get("message", ""))[:2000]
+        trace = str(error.get("traceback", ""))[:4000]
+        if kind == "import":
+            raise StudentImportError(f"{message}" if type_name == "FileNotFoundError"
+                                     else f"importing failed with {type_name}: {message}\n{trace}".rstrip())
+        if kind == "missing":
+            raise StudentMissingName(message)
+        if kind == "exception":
+            raise StudentException(type_name, message, trace)
+        self.stop()
+        raise WorkerCrashed(f"the worker reported a protocol error: {message}")
+
+    def _read_exactly(self, n: int, deadline: float, limit: float) -> bytes:
+        chunks, remaining = [], n
+        while remaining:
+            left = deadline - time.monotonic()
+            ready = select.select([self._answers_fd], [], [], max(left, 0))[0] if left > 0 else []
+            if not ready:
+                self.stop()
+                raise CallTimeout(f"the call did not finish within {limit:g} s and was stopped "
+                                  "(an endless loop, or code far too slow)")
+            chunk = os.read(self._answers_fd, min(remaining, 1 << 20))
+            if not chunk:
+                self._crashed_message()
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _crashed_message(self):
+        code = self.process.wait() if self.process is not None else None
+        self.stop()
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            detail = f"it was killed by {name}"
+            if name == "SIGSEGV":
+                detail += " (a segmentation fault)"
+            elif name in ("SIGKILL", "SIGXCPU"):
+                detail += " (a resource limit: memory or CPU time)"
+        else:
+            detail = f"it exited with status {code} (os._exit or a crash)"
+        raise WorkerCrashed(f"the process running your code died: {detail}")
+
+    def output_tail(self, limit: int = 2000) -> str:
+        """The last of what the student's code printed (for feedback only)."""
+        if self.output_file is None:
+            return ""
+        self.output_file.seek(0, os.SEEK_END)
+        size = self.output_file.tell()
+        self.output_file.seek(max(0, size - limit))
+        return self.output_file.read().decode("utf-8", "replace")

@@ -1,0 +1,227 @@
+"""The worker: the only process in which student code runs.
+
+Started by :class:`grader.worker.client.Worker` as
+``python -m grader.worker.server SUBMISSION_DIR READ_FD WRITE_FD``. It answers one
+request at a time on its private pipes; the student's prints go to its stdout and
+stderr, which the grader never reads as protocol.
+
+Requests:
+
+- ``{"op": "call", "target": "conv.conv2d_forward" | {"handle": h, "path": [...], "attr": "forward"},
+  "args": tree, "kwargs": tree, "depth": d, "echo_args": bool}``: runs the call,
+  keeps its result under a new handle and answers with the result encoded to
+  ``depth`` (deeper containers stay in the worker), the seconds it took and, with
+  ``echo_args``, the arguments as they are after the call;
+- ``{"op": "get", "handle": h, "path": [...], "attr": name | null, "depth": d}``: reads a value;
+- ``{"op": "import", "module": stem}``: imports ``stem.py`` of the submission;
+- ``{"op": "release", "handles": [...]}``.
+
+Answers are ``{"ok": true, ...}`` or ``{"ok": false, "error": {"kind", "type", "message", "traceback"}}``
+with kind ``import`` (the file is missing or fails to import), ``missing`` (no such
+name), ``exception`` (the student's code raised), or ``protocol``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+import traceback
+
+import numpy as np
+
+from grader.worker import protocol
+
+MAX_REQUEST_BYTES = 1 << 31
+
+
+class Worker:
+    def __init__(self, submission_dir: str):
+        self.submission_dir = submission_dir
+        self.modules: dict = {}
+        self.kept: dict[int, object] = {}
+        self.next_handle = 1
+
+    def module(self, stem: str):
+        if stem not in self.modules:
+            path = os.path.join(self.submission_dir, stem + ".py")
+            if not os.path.isfile(path):
+                raise _Failure("import", "FileNotFoundError", f"{stem}.py is missing from the submission")
+            try:
+                spec = importlib.util.spec_from_file_location(stem, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[stem] = module
+                spec.loader.exec_module(module)
+            except BaseException as error:  # noqa: BLE001 - anything the import does is the student's
+                sys.modules.pop(stem, None)
+                raise _Failure("import", type(error).__name__, _short(error), _student_traceback(error)) from None
+            self.modules[stem] = module
+        return self.modules[stem]
+
+    def resolve_target(self, target):
+        if isinstance(target, str) and target.count(".") == 1:
+            stem, name = target.split(".")
+            module = self.module(stem)
+            if not hasattr(module, name):
+                raise _Failure("missing", "AttributeError", f"{stem}.py does not define {name}")
+            return getattr(module, name)
+        if isinstance(target, dict):
+            owner = self.lookup(target.get("handle"), target.get("path"))
+            attr = target.get("attr")
+            if not isinstance(attr, str):
+                raise _Failure("protocol", "ProtocolError", "malformed target")
+            try:
+                return getattr(owner, attr)
+            except AttributeError:
+                raise _Failure("missing", "AttributeError",
+                               f"{type(owner).__name__} has no attribute {attr}") from None
+        raise _Failure("protocol", "ProtocolError", "malformed target")
+
+    def lookup(self, handle, path):
+        if handle not in self.kept or not isinstance(path, list):
+            raise _Failure("protocol", "ProtocolError", "unknown handle")
+        value = self.kept[handle]
+        for step in path:
+            value = value[step]
+        return value
+
+    def keep(self, value) -> int:
+        handle = self.next_handle
+        self.next_handle += 1
+        self.kept[handle] = value
+        return handle
+
+    def decode(self, tree, buffers):
+        return protocol.decode(
+            tree, buffers,
+            on_ref=lambda handle, path: self.lookup(handle, path),
+            on_rng=lambda seed: np.random.default_rng(seed),
+        )
+
+    def handle(self, request: dict, buffers: list) -> tuple[dict, list]:
+        op = request.get("op")
+        out: list = []
+        if op == "call":
+            function = self.resolve_target(request.get("target"))
+            args = self.decode(request.get("args", {"t": "list", "items": []}), buffers)
+            kwargs = self.decode(request.get("kwargs", {"t": "dict", "items": []}), buffers)
+            start = time.perf_counter()
+            try:
+                result = function(*args, **kwargs)
+            except BaseException as error:  # noqa: BLE001 - SystemExit included: it is the student's
+                raise _Failure("exception", type(error).__name__, _short(error),
+                               _student_traceback(error)) from None
+            elapsed = time.perf_counter() - start
+            handle = self.keep(result)
+            answer = {"ok": True, "handle": handle, "seconds": elapsed,
+                      "result": protocol.encode(result, out, request.get("depth", 1), handle=handle)}
+            if request.get("echo_args"):
+                answer["args_after"] = protocol.encode(
+                    [_rng_state(a) for a in args], out, 2)
+                answer["kwargs_after"] = protocol.encode(
+                    {k: _rng_state(v) for k, v in kwargs.items()}, out, 2)
+            return answer, out
+        if op == "get":
+            value = self.lookup(request.get("handle"), request.get("path", []))
+            attr = request.get("attr")
+            if attr is not None:
+                try:
+                    value = getattr(value, attr)
+                except AttributeError:
+                    raise _Failure("missing", "AttributeError",
+                                   f"{type(value).__name__} has no attribute {attr}") from None
+            handle = self.keep(value)
+            return {"ok": True, "handle": handle,
+                    "result": protocol.encode(value, out, request.get("depth", 1), handle=handle)}, out
+        if op == "import":
+            stem = request.get("module")
+            if not isinstance(stem, str) or not stem.isidentifier():
+                raise _Failure("protocol", "ProtocolError", "malformed module name")
+            self.module(stem)
+            return {"ok": True}, out
+        if op == "release":
+            for handle in request.get("handles", []):
+                self.kept.pop(handle, None)
+            return {"ok": True}, out
+        raise _Failure("protocol", "ProtocolError", f"unknown op {op!r}")
+
+
+def _rng_state(value):
+    """A generator crosses back as the next number it would draw (tells whether it was used)."""
+    if isinstance(value, np.random.Generator):
+        clone = np.random.default_rng()
+        clone.bit_generator.state = value.bit_generator.state
+        return {"next_draw": float(clone.random())}
+    return value
+
+
+class _Failure(Exception):
+    def __init__(self, kind, type_name, message, trace=""):
+        super().__init__(message)
+        self.error = {"kind": kind, "type": type_name, "message": message, "traceback": trace}
+
+
+def _short(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except BaseException:  # noqa: BLE001 - a student exception whose __str__ raises
+        text = "<unprintable>"
+    return text[:2000]
+
+
+def _student_traceback(error: BaseException) -> str:
+    """The traceback without the worker's own frames, at most a few lines."""
+    try:
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                  if "grader" + os.sep + "worker" not in frame.filename]
+        lines = traceback.format_list(frames[-6:])
+        lines += traceback.format_exception_only(type(error), error)
+        return "".join(lines)[-4000:]
+    except BaseException:  # noqa: BLE001
+        return ""
+
+
+def main(argv: list[str]) -> None:
+    submission_dir, read_fd, write_fd = argv[0], int(argv[1]), int(argv[2])
+    requests = os.fdopen(read_fd, "rb", buffering=0)
+    answers = os.fdopen(write_fd, "wb")
+    sys.path.insert(0, submission_dir)
+    worker = Worker(submission_dir)
+
+    def read_exactly(n: int) -> bytes:
+        chunks, remaining = [], n
+        while remaining:
+            chunk = requests.read(remaining)
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    while True:
+        try:
+            request, buffers = protocol.read_message(read_exactly, MAX_REQUEST_BYTES)
+        except EOFError:
+            return
+        try:
+            answer, out = worker.handle(request, buffers)
+        except _Failure as failure:
+            answer, out = {"ok": False, "error": failure.error}, []
+        except protocol.ProtocolError as error:
+            answer, out = {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
+                                                  "message": str(error), "traceback": ""}}, []
+        except BaseException as error:  # noqa: BLE001 - e.g. a student __getitem__ raising while decoding
+            answer, out = {"ok": False, "error": {"kind": "exception", "type": type(error).__name__,
+                                                  "message": _short(error),
+                                                  "traceback": _student_traceback(error)}}, []
+        try:
+            protocol.write_message(answers, answer, out)
+        except (TypeError, ValueError) as error:
+            protocol.write_message(answers, {"ok": False, "error": {
+                "kind": "exception", "type": type(error).__name__,
+                "message": f"the result could not be sent back: {_short(error)}", "traceback": ""}}, [])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,367 @@
+"""Planted bugs: classic student mistakes, each a textual edit of a reference solution.
+
+Every entry of ``BUGS`` replaces ``old`` (which must occur exactly once in
+``solutions/<file>``) by ``new`` in a COPY of that file. The grader must then
+take points off, and at least one failing check must be the one for the contract
+name ``function``. ``tests/test_alternatives_and_bugs.py`` enforces both.
+
+The ``old`` strings are written against the text of the reference solutions:
+when a reference changes, ``apply_bug`` fails loudly instead of silently grading
+an unmodified copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+
+
+@dataclass(frozen=True)
+class Bug:
+    id: str
+    file: str       # file name in solutions/, e.g. "conv.py"
+    old: str        # text that occurs exactly once in that file
+    new: str        # its replacement
+    function: str   # the contract name whose check must lose points
+    why: str        # one line
+
+    @property
+    def part(self) -> str:
+        return self.file[:-3] if self.file.endswith(".py") else self.file
+
+
+def apply_bug(bug: Bug, text: str) -> str:
+    """``text`` with the bug planted; ``ValueError`` unless ``old`` occurs exactly once."""
+    count = text.count(bug.old)
+    if count != 1:
+        raise ValueError(f"bug {bug.id}: the old text occurs {count} times in {bug.file}, not once")
+    return text.replace(bug.old, bug.new)
+
+
+def plant(bug: Bug, directory) -> Path:
+    """Applies ``bug`` to ``directory/<bug.file>`` (a copy of the reference) in place."""
+    path = Path(directory) / bug.file
+    path.write_text(apply_bug(bug, path.read_text()))
+    return path
+
+
+BUGS: list[Bug] = [
+    # ---------------------------------------------------------------- conv.py
+    Bug(
+        id="conv_output_size_no_padding",
+        file="conv.py",
+        old="out = (size + 2 * padding - kernel) // stride + 1",
+        new="out = (size - kernel) // stride + 1",
+        function="conv_output_size",
+        why="the padding is left out of the output-size formula",
+    ),
+    Bug(
+        id="receptive_field_own_stride",
+        file="conv.py",
+        old="field += (kernel - 1) * jump",
+        new="field += (kernel - 1) * jump * stride",
+        function="receptive_field",
+        why="a layer's kernel is multiplied by its own stride instead of the jump of the layers before it",
+    ),
+    Bug(
+        id="conv_backward_padding_not_cropped",
+        file="conv.py",
+        old="dx = dxp[:, :, ph:ph + H, pw:pw + W] if (ph or pw) else dxp",
+        new="dx = dxp[:, :, :H, :W]",
+        function="conv2d_backward",
+        why="dx is cut from the top-left corner of the padded gradient instead of cropping the padding away",
+    ),
+    Bug(
+        id="conv_backward_dw_first_sample",
+        file="conv.py",
+        old="dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)",
+        new="dw = np.matmul(d, cols.transpose(0, 2, 1))[0]",
+        function="conv2d_backward",
+        why="dw is taken from the first sample only instead of summed over the batch",
+    ),
+    Bug(
+        id="conv_backward_db_batch_mean",
+        file="conv.py",
+        old="db = dout.sum(axis=(0, 2, 3)).astype(dtype, copy=False) if has_bias else None",
+        new="db = dout.mean(axis=0).sum(axis=(1, 2)).astype(dtype, copy=False) if has_bias else None",
+        function="conv2d_backward",
+        why="db averages over the batch instead of summing over it",
+    ),
+    Bug(
+        id="conv_forward_stride_axes_swapped",
+        file="conv.py",
+        old='    sh, sw = _pair(stride, "stride")',
+        new='    sw, sh = _pair(stride, "stride")',
+        function="conv2d_forward",
+        why="the vertical stride is applied to the width and the horizontal one to the height",
+    ),
+    Bug(
+        id="conv_backward_stride_wrong_axis",
+        file="conv.py",
+        old="dxp[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] += dcols[:, :, i, j]",
+        new="dxp[:, :, i:i + sw * (Ho - 1) + 1:sw, j:j + sh * (Wo - 1) + 1:sh] += dcols[:, :, i, j]",
+        function="conv2d_backward",
+        why="col2im scatters rows with the horizontal stride and columns with the vertical one",
+    ),
+    Bug(
+        id="conv_forward_flipped_filter",
+        file="conv.py",
+        old="w2 = w.reshape(F, C * KH * KW).astype(dtype, copy=False)\n    out = np.matmul(w2, cols)",
+        new="w2 = w[:, :, ::-1, ::-1].reshape(F, C * KH * KW).astype(dtype, copy=False)\n    out = np.matmul(w2, cols)",
+        function="conv2d_forward",
+        why="the filter is flipped (true convolution) while torch computes cross-correlation",
+    ),
+    # ------------------------------------------------------------- pooling.py
+    Bug(
+        id="max_pool_backward_assign_not_add",
+        file="pooling.py",
+        old="dxp[_window_slice(i, j, sh, sw, Ho, Wo)] += np.where(argmax == i * KW + j, dout, 0)",
+        new="dxp[_window_slice(i, j, sh, sw, Ho, Wo)] = np.where(argmax == i * KW + j, dout, 0)",
+        function="max_pool2d_backward",
+        why="= instead of +=: with overlapping windows, later offsets overwrite earlier gradients",
+    ),
+    Bug(
+        id="max_pool_backward_offset_transposed",
+        file="pooling.py",
+        old="dxp[_window_slice(i, j, sh, sw, Ho, Wo)] += np.where(argmax == i * KW + j, dout, 0)",
+        new="dxp[_window_slice(i, j, sh, sw, Ho, Wo)] += np.where(argmax == j * KH + i, dout, 0)",
+        function="max_pool2d_backward",
+        why="the stored offset of the maximum is decoded transposed, so the gradient goes to the wrong element",
+    ),
+    Bug(
+        id="max_pool_backward_all_tied_maxima",
+        file="pooling.py",
+        old=(
+            "    cache = (x.shape, xp.shape, x.dtype, argmax, (KH, KW), (sh, sw), (ph, pw))\n"
+            "    return out, cache\n"
+            "    ### END SOLUTION\n"
+            "\n"
+            "\n"
+            "def max_pool2d_backward(dout, cache):\n"
+        ),
+        new=(
+            "    cache = (x.shape, xp, out, (KH, KW), (sh, sw), (ph, pw))\n"
+            "    return out, cache\n"
+            "\n"
+            "\n"
+            "def max_pool2d_backward(dout, cache):\n"
+            "    # Every element equal to its window's maximum gets the window's gradient.\n"
+            "    x_shape, xp, out, (KH, KW), (sh, sw), (ph, pw) = cache\n"
+            "    N, C, H, W = x_shape\n"
+            "    Ho, Wo = out.shape[2:]\n"
+            "    dxp = np.zeros(xp.shape, dtype=xp.dtype)\n"
+            "    for i in range(KH):\n"
+            "        for j in range(KW):\n"
+            "            window = _window_slice(i, j, sh, sw, Ho, Wo)\n"
+            "            dxp[window] += np.where(xp[window] == out, dout, 0)\n"
+            "    return dxp[:, :, ph:ph + H, pw:pw + W]\n"
+            "\n"
+            "\n"
+            "def _unused_max_pool2d_backward(dout, cache):\n"
+        ),
+        function="max_pool2d_backward",
+        why="a window with tied maxima sends its whole gradient to every one of them",
+    ),
+    Bug(
+        id="avg_pool_divides_by_unpadded_count",
+        file="pooling.py",
+        old="out /= KH * KW",
+        new=(
+            "ones = _pad(np.ones((1, 1) + x.shape[2:], dtype=x.dtype), ph, pw, 0)\n"
+            "    count = sum(ones[_window_slice(i, j, sh, sw, Ho, Wo)] for i in range(KH) for j in range(KW))\n"
+            "    out /= count"
+        ),
+        function="avg_pool2d_forward",
+        why="windows are divided by their number of real pixels (count_include_pad=False)",
+    ),
+    Bug(
+        id="avg_pool_backward_assign_not_add",
+        file="pooling.py",
+        old="dxp[_window_slice(i, j, sh, sw, Ho, Wo)] += g\n",
+        new="dxp[_window_slice(i, j, sh, sw, Ho, Wo)] = g\n",
+        function="avg_pool2d_backward",
+        why="= instead of +=: overlapping windows keep only the last contribution",
+    ),
+    Bug(
+        id="adaptive_pool_floor_end",
+        file="pooling.py",
+        old="end = -((-(i + 1) * size) // out_size)",
+        new="end = ((i + 1) * size) // out_size",
+        function="adaptive_avg_pool2d_forward",
+        why="the window end uses floor instead of ceil, so windows are too short (or empty)",
+    ),
+    Bug(
+        id="adaptive_pool_backward_no_area",
+        file="pooling.py",
+        old="g = np.asarray(dout, dtype=P.dtype) / area",
+        new="g = np.asarray(dout, dtype=P.dtype)",
+        function="adaptive_avg_pool2d_backward",
+        why="the upstream gradient is not divided by the window's area",
+    ),
+    # ----------------------------------------------------------- batchnorm.py
+    Bug(
+        id="bn_running_var_biased",
+        file="batchnorm.py",
+        old="running_var += momentum * var * (N / (N - 1))",
+        new="running_var += momentum * var",
+        function="batchnorm_forward",
+        why="the running variance is updated with the biased batch variance instead of the unbiased one",
+    ),
+    Bug(
+        id="bn_momentum_reversed",
+        file="batchnorm.py",
+        old=(
+            "running_mean *= 1 - momentum\n"
+            "        running_mean += momentum * mean\n"
+            "        running_var *= 1 - momentum\n"
+            "        running_var += momentum * var * (N / (N - 1))\n"
+        ),
+        new=(
+            "running_mean *= momentum\n"
+            "        running_mean += (1 - momentum) * mean\n"
+            "        running_var *= momentum\n"
+            "        running_var += (1 - momentum) * var * (N / (N - 1))\n"
+        ),
+        function="batchnorm_forward",
+        why="momentum weighs the old running value instead of the new batch statistic (Keras' convention)",
+    ),
+    Bug(
+        id="bn_running_mean_rebound",
+        file="batchnorm.py",
+        old="running_mean *= 1 - momentum\n        running_mean += momentum * mean\n",
+        new="running_mean = (1 - momentum) * running_mean + momentum * mean\n",
+        function="batchnorm_forward",
+        why="the running mean is rebound to a new array, so the caller's array is never updated",
+    ),
+    Bug(
+        id="bn_backward_without_eps",
+        file="batchnorm.py",
+        old="        x_hat = xc * inv_std\n",
+        new="        x_hat = xc * inv_std\n        inv_std = 1.0 / np.sqrt(var)  # cached for the backward pass, eps forgotten\n",
+        function="batchnorm_backward",
+        why="the backward pass divides by sqrt(var) without eps",
+    ),
+    Bug(
+        id="bn_eval_uses_batch_stats",
+        file="batchnorm.py",
+        old=(
+            "        mean = np.asarray(running_mean, dtype=dtype)\n"
+            "        inv_std = 1.0 / np.sqrt(np.asarray(running_var, dtype=dtype) + eps)\n"
+        ),
+        new=(
+            "        mean = x.mean(axis=0)\n"
+            "        inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)\n"
+        ),
+        function="batchnorm_forward",
+        why="evaluation mode normalises with the batch statistics instead of the running ones",
+    ),
+    Bug(
+        id="bn_input_modified_in_place",
+        file="batchnorm.py",
+        old="        xc = x - mean\n",
+        new="        x -= mean\n        xc = x\n",
+        function="batchnorm_forward",
+        why="the mean is subtracted in place from the caller's input",
+    ),
+    Bug(
+        id="bn_backward_missing_mean_terms",
+        file="batchnorm.py",
+        old="dx = (g - dbeta * gamma / N - x_hat * (dgamma * gamma / N)) * inv_std",
+        new="dx = g * inv_std",
+        function="batchnorm_backward",
+        why="training-mode dx ignores that the batch mean and variance depend on x",
+    ),
+    Bug(
+        id="spatial_bn_reshape_without_transpose",
+        file="batchnorm.py",
+        old="x2 = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)",
+        new="x2 = x.reshape(N * H * W, C)",
+        function="spatial_batchnorm_forward",
+        why="flattening without moving the channel axis last mixes the channels' statistics",
+    ),
+    Bug(
+        id="spatial_bn_backward_wrong_transpose",
+        file="batchnorm.py",
+        old="dx = dx2.reshape(N, H, W, C).transpose(0, 3, 1, 2)",
+        new="dx = dx2.reshape(N, C, H, W)",
+        function="spatial_batchnorm_backward",
+        why="dx is reshaped back to NCHW without undoing the channel transpose",
+    ),
+    # -------------------------------------------------------------- layers.py
+    Bug(
+        id="linear_dw_transposed",
+        file="layers.py",
+        old="dw = d2.T @ x.reshape(-1, w.shape[1])",
+        new="dw = x.reshape(-1, w.shape[1]).T @ d2",
+        function="linear_backward",
+        why="dw = x.T @ dout has the layout of w.T, not torch's (D_out, D_in)",
+    ),
+    Bug(
+        id="relu_gradient_one_at_zero",
+        file="layers.py",
+        old="np.where(x <= 0, np.zeros((), dtype=x.dtype), dout)",
+        new="np.where(x < 0, np.zeros((), dtype=x.dtype), dout)",
+        function="relu_backward",
+        why="the mask is x >= 0, so the gradient at exactly 0 is passed through",
+    ),
+    Bug(
+        id="sigmoid_naive_overflow",
+        file="layers.py",
+        old="out = np.where(x >= 0, 1.0, e) / (1.0 + e)",
+        new="out = 1.0 / (1.0 + np.exp(-x))",
+        function="sigmoid_forward",
+        why="the textbook formula overflows in exp(-x) for x = -1000 (RuntimeWarning)",
+    ),
+    Bug(
+        id="dropout_scales_at_eval",
+        file="layers.py",
+        old="return x.copy(), None",
+        new="return x * (1.0 - p), None",
+        function="dropout_forward",
+        why="evaluation mode scales by 1 - p as in non-inverted dropout, on top of the training-time scaling",
+    ),
+    Bug(
+        id="dropout_keep_inverted",
+        file="layers.py",
+        old="    keep = rng.random(x.shape) >= p   # the one draw from rng",
+        new="    keep = rng.random(x.shape) < p   # the one draw from rng",
+        function="dropout_forward",
+        why="p is treated as the keep probability: keep = rng.random < p",
+    ),
+    Bug(
+        id="dropout_backward_not_scaled",
+        file="layers.py",
+        old="return dout * keep / (1.0 - p)",
+        new="return dout * keep",
+        function="dropout_backward",
+        why="the backward pass applies the mask but forgets the 1 / (1 - p) scaling",
+    ),
+    Bug(
+        id="softmax_no_max_subtracted",
+        file="layers.py",
+        old="shifted = logits - logits.max(axis=1, keepdims=True)",
+        new="shifted = logits",
+        function="softmax_cross_entropy",
+        why="without subtracting the row maximum, exp overflows for logits of 1e4",
+    ),
+    Bug(
+        id="cross_entropy_summed",
+        file="layers.py",
+        old="loss = -float(log_probs[rows, y].mean())",
+        new="loss = -float(log_probs[rows, y].sum())",
+        function="softmax_cross_entropy",
+        why="the loss is summed over the batch instead of averaged",
+    ),
+    Bug(
+        id="cross_entropy_gradient_not_averaged",
+        file="layers.py",
+        old="    dlogits /= N\n",
+        new="",
+        function="softmax_cross_entropy",
+        why="the gradient is not divided by the batch size",
+    ),
+]
+
+assert len({bug.id for bug in BUGS}) == len(BUGS), "bug ids must be unique"
