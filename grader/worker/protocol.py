@@ -105,8 +105,9 @@ def encode(value, buffers: list, depth: int = 64, *, keep_path: tuple = (), hand
     return {"t": "opaque", "type": type(value).__name__, "handle": handle, "path": list(keep_path)}
 
 
-def decode(tree, buffers: list, *, depth: int = 0, on_ref=None, on_rng=None):
-    """Rebuilds a value from a tree, validating every node. Arrays come back read-only.
+def decode(tree, buffers: list, *, depth: int = 0, on_ref=None, on_rng=None, writable: bool = False):
+    """Rebuilds a value from a tree, validating every node. Arrays come back read-only
+    unless ``writable`` (the worker's arguments, which a function may update in place).
 
     ``on_ref`` / ``on_rng`` resolve the grader-to-worker node kinds (worker side);
     without them such nodes are a protocol error."""
@@ -129,12 +130,12 @@ def decode(tree, buffers: list, *, depth: int = 0, on_ref=None, on_rng=None):
     if kind == "str":
         return _typed(tree.get("v"), str)
     if kind == "array":
-        return _decode_array(tree, buffers)
+        return _decode_array(tree, buffers, writable)
     if kind in ("tuple", "list"):
         items = tree.get("items")
         if not isinstance(items, list):
             raise ProtocolError("malformed sequence")
-        values = [decode(item, buffers, depth=depth + 1, on_ref=on_ref, on_rng=on_rng) for item in items]
+        values = [decode(item, buffers, depth=depth + 1, on_ref=on_ref, on_rng=on_rng, writable=writable) for item in items]
         return tuple(values) if kind == "tuple" else values
     if kind == "dict":
         items = tree.get("items")
@@ -144,7 +145,7 @@ def decode(tree, buffers: list, *, depth: int = 0, on_ref=None, on_rng=None):
         for pair in items:
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                 raise ProtocolError("malformed dict item")
-            result[pair[0]] = decode(pair[1], buffers, depth=depth + 1, on_ref=on_ref, on_rng=on_rng)
+            result[pair[0]] = decode(pair[1], buffers, depth=depth + 1, on_ref=on_ref, on_rng=on_rng, writable=writable)
         return result
     if kind == "opaque":
         type_name = tree.get("type")
@@ -167,7 +168,7 @@ def _typed(value, expected_type):
     return value
 
 
-def _decode_array(tree, buffers):
+def _decode_array(tree, buffers, writable):
     dtype_str, shape, index = tree.get("dtype"), tree.get("shape"), tree.get("buf")
     if dtype_str not in ALLOWED_DTYPES:
         raise ProtocolError(f"array dtype {dtype_str!r} is not allowed")
@@ -181,7 +182,7 @@ def _decode_array(tree, buffers):
     if len(data) != math.prod(shape) * dtype.itemsize:
         raise ProtocolError("array byte count does not match its shape")
     array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
-    array.setflags(write=False)
+    array.setflags(write=writable)
     return array
 
 

@@ -97,6 +97,7 @@ class Worker:
             tree, buffers,
             on_ref=lambda handle, path: self.lookup(handle, path),
             on_rng=lambda seed: np.random.default_rng(seed),
+            writable=True,
         )
 
     def handle(self, request: dict, buffers: list) -> tuple[dict, list]:

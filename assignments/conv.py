@@ -1,0 +1,175 @@
+"""Convolution layers, written with NumPy only.
+
+A convolution layer slides a small filter over the image and, at every position,
+takes the dot product of the filter with the patch of input under it. Deep
+learning libraries call this "convolution", but what they compute is the
+cross-correlation (the filter is not flipped), and so do we, exactly as
+``torch.nn.functional.conv2d`` does.
+
+This part has four functions:
+
+* ``conv_output_size``: the spatial size of a convolution's output;
+* ``receptive_field``: how many input pixels one output unit of a stack of
+  layers can see;
+* ``conv2d_forward`` / ``conv2d_backward``: the layer itself and its gradients.
+
+Images are NCHW: (batch, channels, height, width). Filters are laid out as torch
+lays them out: (out_channels, in_channels, kernel_height, kernel_width).
+
+A fast convolution needs no loop over output pixels: gather every input patch
+into the column of a matrix ("im2col", or a ``sliding_window_view`` of the
+padded input), and the whole layer is one matrix product. The backward pass
+reuses the same matrices and scatters the patch gradients back ("col2im").
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view  # noqa: F401  (one way to build patches)
+
+
+def conv_output_size(size, kernel, stride=1, padding=0):
+    """Spatial size of the output of a convolution (or pooling) along one axis.
+
+    Formula: ``(size + 2*padding - kernel) // stride + 1`` (floor division, as
+    torch's default "floor mode": a window that would stick out past the padded
+    input is dropped).
+
+    Parameters
+    ----------
+    size : int
+        Input size along this axis (height or width), without padding.
+    kernel : int
+        Kernel (window) size along this axis.
+    stride : int, default 1
+        Step between two neighbouring windows; must be positive.
+    padding : int, default 0
+        Zeros added on EACH side of the axis; must be non-negative.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If ``kernel`` or ``stride`` is not positive, ``padding`` is negative, or
+        the result is below 1 (the kernel does not fit in the padded input).
+
+    Hint: the padding is added on both sides, so the padded size is
+    ``size + 2*padding``, not ``size + padding``.
+
+    Examples: ``conv_output_size(32, 5) == 28``,
+    ``conv_output_size(224, 7, stride=2, padding=3) == 112``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def receptive_field(layers):
+    """Receptive field of one output unit of a stack of layers, in input pixels.
+
+    ``layers`` lists ``(kernel, stride)`` pairs, the layer nearest the input
+    first (a pooling layer counts as a layer too). Walk through the stack keeping
+    two numbers: the receptive field ``r`` so far (1 before any layer) and the
+    ``jump``, the distance in input pixels between two neighbouring units of the
+    current layer (1 before any layer). A layer with kernel ``k`` and stride
+    ``s`` gives::
+
+        r    = r + (k - 1) * jump
+        jump = jump * s
+
+    Examples: two 3x3 stride-1 convolutions see 5x5 pixels, so
+    ``receptive_field([(3, 1), (3, 1)]) == 5``; LeNet-5's conv1 (5, 1),
+    pool (2, 2), conv2 (5, 1), pool (2, 2), conv3 (5, 1) give 32, the whole
+    32x32 image. An empty stack gives 1.
+
+    Raises ``ValueError`` if a kernel or a stride is not positive.
+
+    Hint: the usual mistake is to multiply the kernel by the stride of the SAME
+    layer; a layer's stride only widens the steps of the layers AFTER it.
+    Padding does not change the receptive field.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def conv2d_forward(x, w, b, stride=1, padding=0):
+    """Forward pass of a 2-D convolution (cross-correlation), as ``F.conv2d``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+        Input images.
+    w : ndarray, shape (F, C, KH, KW)
+        Filters: F output channels, each seeing all C input channels.
+    b : ndarray of shape (F,), or None
+        One bias per output channel; ``None`` means no bias.
+    stride : int or (int, int), default 1
+        Step of the window, (vertical, horizontal); must be positive.
+    padding : int or (int, int), default 0
+        Zeros added on each side, (top and bottom, left and right).
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, Ho, Wo), of x's dtype
+        With ``xp`` the zero-padded input (sizes ``Hp = H + 2*ph``,
+        ``Wp = W + 2*pw``), ``Ho = (Hp - KH) // sh + 1``, ``Wo`` likewise, and::
+
+            out[n, f, r, s] = b[f] + sum over c, i, j of
+                              w[f, c, i, j] * xp[n, c, r*sh + i, s*sw + j]
+
+    cache : object
+        Whatever ``conv2d_backward`` needs: at least the input's shape, the
+        filters, the stride and padding, whether there was a bias, and, if you
+        build it, the im2col matrix (saving it avoids rebuilding it backward).
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match (channels of ``x`` and ``w``, the size of
+        ``b``), a stride is not positive, a padding is negative, or the kernel
+        is larger than the padded input.
+
+    Hints: no loop over output pixels is needed. Gather the patches into a
+    matrix of shape (N, C*KH*KW, Ho*Wo) (a loop over the KH*KW kernel offsets
+    copying strided slices of ``xp``, or ``sliding_window_view``), and the
+    convolution is ``w.reshape(F, -1) @ cols``. Do not flip the filter: this is
+    cross-correlation. Do not modify ``x``; pad a copy.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def conv2d_backward(dout, cache):
+    """Backward pass of ``conv2d_forward``: gradients as torch autograd gives them.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, F, Ho, Wo)
+        Gradient of the loss with respect to ``out``.
+    cache : object
+        What ``conv2d_forward`` returned.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dw : ndarray, shape (F, C, KH, KW)
+    db : ndarray of shape (F,), or None when the forward pass had ``b=None``
+
+    With ``cols`` the (N, C*KH*KW, Ho*Wo) patch matrix of the forward pass and
+    ``d = dout.reshape(N, F, Ho*Wo)``::
+
+        db = dout.sum(axis=(0, 2, 3))
+        dw = sum over n of d[n] @ cols[n].T          (then reshape to w's shape)
+        dcols = w.reshape(F, -1).T @ d[n]            (for each n)
+
+    and ``dx`` is ``dcols`` scattered back onto the padded input ("col2im"),
+    then cropped to remove the padding.
+
+    Hint: neighbouring windows overlap whenever the stride is smaller than the
+    kernel, so one input pixel receives gradient from several windows: ADD the
+    contributions (``+=`` over a loop on the KH*KW kernel offsets is enough).
+    Plain fancy-index assignment ``dx[idx] = ...`` silently keeps only one of
+    them. Pixels that no window covers (floor mode) get zero gradient.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()

@@ -1,0 +1,114 @@
+"""Checks of ``batchnorm.py`` (the (N, D) functions and their (N, C, H, W) ``spatial_`` forms)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checks import strategies as S
+from grader.checks.base import Context, check, expect_value_error, require_unchanged, unpack
+from grader.checks.metric import DEFAULT_TOL, Mismatch, compare
+from grader.references import batchnorm as ref
+
+# With two values per channel the backward is ill-conditioned: torch itself is off by ~3e-6.
+ILL_CONDITIONED_TOL = 1e-4
+
+
+def _prefix(spatial: bool) -> str:
+    return "spatial_batchnorm" if spatial else "batchnorm"
+
+
+def _forward(ctx: Context, ex: S.Norm, spatial: bool):
+    """Runs the student's forward; checks output and running statistics. Returns what backward needs."""
+    name = f"{_prefix(spatial)}_forward"
+    x, gamma, beta, mean, var, dout = ex.arrays()
+    returned = ctx.call(f"batchnorm.{name}", x, gamma, beta, mean, var, training=ex.training,
+                        momentum=ex.momentum, eps=ex.eps, echo_args=True)
+    out, _ = unpack(returned.value, 2, name)
+    require_unchanged(name, ["x", "gamma", "beta"], [x, gamma, beta], returned.args_after[:3])
+    expected, grads, new_mean, new_var = ref.batch_norm(x, gamma, beta, mean, var, ex.training,
+                                                        ex.momentum, ex.eps, dout)
+    compare("out", out, expected)
+    mean_after, var_after = returned.args_after[3:5]
+    if ex.training:
+        for label, before, after, wanted in (("running_mean", mean, mean_after, new_mean),
+                                             ("running_var", var, var_after, new_var)):
+            if ex.momentum != 0 and np.array_equal(after, before) and not np.allclose(wanted, before):
+                raise Mismatch(f"{label} was not updated in place: after the call the caller's array still "
+                               "holds the old values (assigning a new array to the name does not change "
+                               "the caller's; update with [...] =, *= or +=)")
+            compare(f"{label} after the call", after, wanted)
+    else:
+        require_unchanged(name + " in evaluation mode", ["running_mean", "running_var"], [mean, var],
+                          [mean_after, var_after])
+    return returned, dout, grads
+
+
+def _backward(ctx: Context, ex: S.Norm, spatial: bool) -> None:
+    name = f"{_prefix(spatial)}_backward"
+    returned, dout, grads = _forward(ctx, ex, spatial)
+    back = ctx.call(f"batchnorm.{name}", dout, ctx.worker.ref(returned, 1), echo_args=True)
+    dx, dgamma, dbeta = unpack(back.value, 3, name)
+    require_unchanged(name, ["dout"], [dout], back.args_after)
+    ctx.worker.release(returned.handle, back.handle)
+    per_channel = int(np.prod(ex.shape)) // ex.channels
+    tol = ILL_CONDITIONED_TOL if ex.training and per_channel <= 2 else DEFAULT_TOL
+    compare("dx", dx, grads["x"], tol=tol)
+    compare("dgamma", dgamma, grads["gamma"], tol=tol)
+    compare("dbeta", dbeta, grads["beta"], tol=tol)
+
+
+@check("batchnorm.batchnorm_forward_training")
+def batchnorm_forward_training(ctx: Context) -> None:
+    ctx.for_all(S.norm_examples(spatial=False, training=True), lambda ex: _forward(ctx, ex, False))
+
+
+@check("batchnorm.batchnorm_forward_eval")
+def batchnorm_forward_eval(ctx: Context) -> None:
+    ctx.for_all(S.norm_examples(spatial=False, training=False), lambda ex: _forward(ctx, ex, False))
+
+
+@check("batchnorm.batchnorm_normalised")
+def batchnorm_normalised(ctx: Context) -> None:
+    def body(ex: S.Norm):
+        x, _, _, mean, var, _ = ex.arrays()
+        ones, zeros = np.ones(ex.channels), np.zeros(ex.channels)
+        returned = ctx.call("batchnorm.batchnorm_forward", x, ones, zeros, mean, var, training=True,
+                            momentum=ex.momentum, eps=ex.eps)
+        out, _ = unpack(returned.value, 2, "batchnorm_forward")
+        ctx.worker.release(returned.handle)
+        if not isinstance(out, np.ndarray) or out.shape != x.shape:
+            raise Mismatch(f"batchnorm_forward should return an array of shape {x.shape}")
+        batch_var = x.var(axis=0)
+        for label, got, wanted in (("mean", out.mean(axis=0), np.zeros(ex.channels)),
+                                   ("variance", out.var(axis=0), batch_var / (batch_var + ex.eps))):
+            if not np.allclose(got, wanted, rtol=1e-6, atol=1e-6):
+                raise Mismatch(f"with gamma = 1 and beta = 0 each feature of the output should have "
+                               f"{label} {np.round(wanted, 6).tolist()}, got {np.round(got, 6).tolist()}")
+
+    ctx.for_all(S.norm_examples(spatial=False, training=True), body)
+
+
+@check("batchnorm.batchnorm_one_value")
+def batchnorm_one_value(ctx: Context) -> None:
+    def body(ex: S.Norm):
+        x, gamma, beta, mean, var, _ = ex.arrays()
+        single = x[:1]
+        expect_value_error(ctx, "batchnorm.batchnorm_forward", (single, gamma, beta, mean, var),
+                           {"training": True}, f"training on a batch of shape {single.shape}")
+
+    ctx.for_all(S.norm_examples(spatial=False, training=True), body, max_examples=5)
+
+
+@check("batchnorm.batchnorm_backward")
+def batchnorm_backward(ctx: Context) -> None:
+    ctx.for_all(S.norm_examples(spatial=False), lambda ex: _backward(ctx, ex, False), max_examples=40)
+
+
+@check("batchnorm.spatial_batchnorm_forward")
+def spatial_batchnorm_forward(ctx: Context) -> None:
+    ctx.for_all(S.norm_examples(spatial=True), lambda ex: _forward(ctx, ex, True))
+
+
+@check("batchnorm.spatial_batchnorm_backward")
+def spatial_batchnorm_backward(ctx: Context) -> None:
+    ctx.for_all(S.norm_examples(spatial=True), lambda ex: _backward(ctx, ex, True))

@@ -1,0 +1,227 @@
+"""Checks of ``layers.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from grader.checks import strategies as S
+from grader.checks.base import Context, check, require_unchanged, unpack
+from grader.checks.metric import Mismatch, compare, compare_scalar
+from grader.references import layers as ref
+from grader.worker.protocol import Rng
+
+
+def _forward_backward(ctx: Context, name: str, args: tuple, arg_names: list, dout=None, **kwargs):
+    """Runs ``name_forward`` (and ``name_backward`` when ``dout`` is given) and returns
+    ``(out, grads_value, forward_returned)``."""
+    forward = ctx.call(f"layers.{name}_forward", *args, echo_args=True, **kwargs)
+    out, _ = unpack(forward.value, 2, f"{name}_forward")
+    require_unchanged(f"{name}_forward", arg_names, list(args), forward.args_after)
+    grads = None
+    if dout is not None:
+        backward = ctx.call(f"layers.{name}_backward", dout, ctx.worker.ref(forward, 1), echo_args=True)
+        require_unchanged(f"{name}_backward", ["dout"], [dout], backward.args_after)
+        grads = backward.value
+        ctx.worker.release(backward.handle)
+    ctx.worker.release(forward.handle)
+    return out, grads, forward
+
+
+@st.composite
+def linear_examples(draw):
+    n, d_in, d_out = draw(st.integers(1, 5)), draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    return S.Dense((n, d_in), draw(S.scales), draw(S.seeds), extra=(d_out, draw(st.booleans())))
+
+
+def _linear_arrays(ex: S.Dense):
+    d_out, bias = ex.extra
+    rng = np.random.default_rng(ex.seed)
+    x = S.values(rng, ex.shape, ex.scale)
+    w = S.values(rng, (d_out, ex.shape[1]))
+    b = S.values(rng, (d_out,)) if bias else None
+    return x, w, b, S.values(rng, (ex.shape[0], d_out))
+
+
+class _LinearExample(S.Dense):
+    def describe(self) -> str:
+        d_out, bias = self.extra
+        b = f"b {(d_out,)}" if bias else "b None"
+        return (f"x {self.shape}, w {(d_out, self.shape[1])}, {b}; x values "
+                f"{'standard normal' if self.scale == 1 else f'standard normal × {self.scale:g}'} (seed {self.seed})")
+
+
+def _labelled_linear(ex: S.Dense) -> _LinearExample:
+    return _LinearExample(ex.shape, ex.scale, ex.seed, ex.extra)
+
+
+@check("layers.linear")
+def linear(ctx: Context) -> None:
+    def body(ex):
+        x, w, b, _ = _linear_arrays(ex)
+        out, _, _ = _forward_backward(ctx, "linear", (x, w, b), ["x", "w", "b"])
+        compare("out", out, ref.linear(x, w, b)[0])
+
+    ctx.for_all(linear_examples().map(_labelled_linear), body)
+
+
+@check("layers.linear_backward")
+def linear_backward(ctx: Context) -> None:
+    def body(ex):
+        x, w, b, dout = _linear_arrays(ex)
+        _, grads, _ = _forward_backward(ctx, "linear", (x, w, b), ["x", "w", "b"], dout)
+        dx, dw, db = unpack(grads, 3, "linear_backward")
+        expected = ref.linear(x, w, b, dout)[1]
+        compare("dx", dx, expected["x"])
+        compare("dw", dw, expected["w"])
+        if b is None:
+            if db is not None:
+                raise Mismatch(f"db should be None when b is None, got a {type(db).__name__}")
+        else:
+            compare("db", db, expected["b"])
+
+    ctx.for_all(linear_examples().map(_labelled_linear), body)
+
+
+def _with_zeros(ex: S.Dense) -> np.ndarray:
+    """Values with exact zeros mixed in: the place where ReLU's gradient is decided."""
+    x, _ = ex.arrays()
+    rng = np.random.default_rng(ex.seed + 1)
+    return np.where(rng.random(x.shape) < 0.3, 0.0, x)
+
+
+@check("layers.relu")
+def relu(ctx: Context) -> None:
+    def body(ex):
+        x = _with_zeros(ex)
+        out, _, _ = _forward_backward(ctx, "relu", (x,), ["x"])
+        compare("out", out, ref.relu(x)[0])
+
+    ctx.for_all(S.dense_examples(), body)
+
+
+@check("layers.relu_backward")
+def relu_backward(ctx: Context) -> None:
+    def body(ex):
+        x, dout = _with_zeros(ex), ex.arrays()[1]
+        _, dx, _ = _forward_backward(ctx, "relu", (x,), ["x"], dout)
+        compare("dx", dx, ref.relu(x, dout)[1]["x"])
+
+    ctx.for_all(S.dense_examples(), body)
+
+
+def _with_extremes(ex: S.Dense) -> np.ndarray:
+    x, _ = ex.arrays()
+    flat = x.reshape(-1)
+    flat[: min(2, flat.size)] = (1000.0, -1000.0)[: min(2, flat.size)]
+    return x
+
+
+@check("layers.sigmoid")
+def sigmoid(ctx: Context) -> None:
+    def body(ex):
+        x = _with_extremes(ex)
+        out, _, _ = _forward_backward(ctx, "sigmoid", (x,), ["x"])
+        compare("out", out, ref.sigmoid(x)[0])
+
+    ctx.for_all(S.dense_examples(), body)
+
+
+@check("layers.sigmoid_backward")
+def sigmoid_backward(ctx: Context) -> None:
+    def body(ex):
+        x, dout = _with_extremes(ex), ex.arrays()[1]
+        _, dx, _ = _forward_backward(ctx, "sigmoid", (x,), ["x"], dout)
+        compare("dx", dx, ref.sigmoid(x, dout)[1]["x"])
+
+    ctx.for_all(S.dense_examples(), body)
+
+
+@dataclass(frozen=True)
+class _DropoutExample(S.Dense):
+    p: float = 0.5
+    training: bool = True
+
+    def describe(self) -> str:
+        return (f"x {self.shape}, p={self.p}, training={self.training}, rng=default_rng({self.seed + 7}); "
+                f"x values standard normal × {self.scale:g} (seed {self.seed})")
+
+
+def dropout_examples(training: bool | None):
+    probabilities = st.sampled_from((0.5, 0.0, 1.0, 0.1, 0.9, 0.25))
+    modes = st.booleans() if training is None else st.just(training)
+    return st.builds(lambda ex, p, mode: _DropoutExample(ex.shape, ex.scale, ex.seed, None, p, mode),
+                     S.dense_examples(), probabilities, modes)
+
+
+def _dropout(ctx: Context, ex: _DropoutExample, with_backward: bool) -> None:
+    p, training = ex.p, ex.training
+    x, dout = ex.arrays()
+    rng_seed = ex.seed + 7
+    forward = ctx.call("layers.dropout_forward", x, p, training, Rng(rng_seed), echo_args=True)
+    out, _ = unpack(forward.value, 2, "dropout_forward")
+    require_unchanged("dropout_forward", ["x"], [x], forward.args_after[:1])
+    expected, grads = ref.dropout(x, p, training, rng_seed, dout)
+    compare("out", out, expected)
+    fresh = np.random.default_rng(rng_seed)
+    if training:
+        fresh.random(x.shape)
+    wanted_next = float(fresh.random())
+    if forward.args_after[3] != {"next_draw": wanted_next}:
+        raise Mismatch("rng was drawn from the wrong number of times: in training call rng.random(x.shape) "
+                       "exactly once; in evaluation do not touch rng" if training else
+                       "rng was drawn from in evaluation mode: evaluation must not use rng at all")
+    if with_backward:
+        backward = ctx.call("layers.dropout_backward", dout, ctx.worker.ref(forward, 1))
+        ctx.worker.release(backward.handle)
+        compare("dx", backward.value, grads["x"])
+    ctx.worker.release(forward.handle)
+
+
+@check("layers.dropout_training")
+def dropout_training(ctx: Context) -> None:
+    ctx.for_all(dropout_examples(training=True), lambda ex: _dropout(ctx, ex, False))
+
+
+@check("layers.dropout_eval")
+def dropout_eval(ctx: Context) -> None:
+    ctx.for_all(dropout_examples(training=False), lambda ex: _dropout(ctx, ex, False), max_examples=15)
+
+
+@check("layers.dropout_backward")
+def dropout_backward(ctx: Context) -> None:
+    ctx.for_all(dropout_examples(training=None), lambda ex: _dropout(ctx, ex, True))
+
+
+def _cross_entropy(ctx: Context, logits: np.ndarray, y: np.ndarray) -> None:
+    returned = ctx.call("layers.softmax_cross_entropy", logits, y, echo_args=True)
+    loss, dlogits = unpack(returned.value, 2, "softmax_cross_entropy")
+    require_unchanged("softmax_cross_entropy", ["logits", "y"], [logits, y], returned.args_after)
+    ctx.worker.release(returned.handle)
+    expected_loss, expected_grad = ref.cross_entropy(logits, y)
+    compare_scalar("loss", loss, expected_loss)
+    compare("dlogits", dlogits, expected_grad)
+
+
+@st.composite
+def classification_examples(draw, scale=S.scales):
+    n, classes = draw(st.integers(1, 6)), draw(st.integers(2, 6))
+    return S.Dense((n, classes), draw(scale), draw(S.seeds))
+
+
+def _labels(ex: S.Dense) -> np.ndarray:
+    return np.random.default_rng(ex.seed + 3).integers(0, ex.shape[1], ex.shape[0])
+
+
+@check("layers.softmax_cross_entropy")
+def softmax_cross_entropy(ctx: Context) -> None:
+    ctx.for_all(classification_examples(st.sampled_from((1.0, 0.1, 5.0))),
+                lambda ex: _cross_entropy(ctx, ex.arrays()[0], _labels(ex)))
+
+
+@check("layers.softmax_stability")
+def softmax_stability(ctx: Context) -> None:
+    ctx.for_all(classification_examples(st.sampled_from((1e4, -1e4, 3e3))),
+                lambda ex: _cross_entropy(ctx, ex.arrays()[0], _labels(ex)), max_examples=15)

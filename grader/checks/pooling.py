@@ -1,0 +1,151 @@
+"""Checks of ``pooling.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checks import strategies as S
+from grader.checks.base import Context, check, expect_value_error, require_unchanged, unpack
+from grader.checks.metric import Mismatch, compare, require_array
+from grader.references import pooling as ref
+
+
+def _pool_args(ex: S.Pool) -> dict:
+    return {"stride": ex.stride, "padding": ex.padding}
+
+
+def _run(ctx: Context, name: str, x, dout, *args, **kwargs):
+    """Forward then backward in the worker; returns ``(out, dx)`` after checking inputs survive."""
+    forward = ctx.call(f"pooling.{name}_forward", x, *args, echo_args=True, **kwargs)
+    out, _ = unpack(forward.value, 2, f"{name}_forward")
+    require_unchanged(f"{name}_forward", ["x"], [x], forward.args_after)
+    if dout is None:
+        ctx.worker.release(forward.handle)
+        return out, None
+    backward = ctx.call(f"pooling.{name}_backward", dout, ctx.worker.ref(forward, 1), echo_args=True)
+    require_unchanged(f"{name}_backward", ["dout"], [dout], backward.args_after)
+    ctx.worker.release(forward.handle, backward.handle)
+    return out, backward.value
+
+
+@check("pooling.max_pool2d_forward")
+def max_pool2d_forward(ctx: Context) -> None:
+    def body(ex: S.Pool):
+        x, _ = ex.arrays()
+        out, _ = _run(ctx, "max_pool2d", x, None, ex.kernel_size, **_pool_args(ex))
+        compare("out", out, ref.max_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding)[0])
+        kh, kw = S.pair(ex.kernel_size)
+        expect_value_error(ctx, "pooling.max_pool2d_forward", (x, ex.kernel_size),
+                           {"stride": ex.stride, "padding": (kh // 2 + 1, kw // 2 + 1)},
+                           "padding larger than half the kernel")
+
+    ctx.for_all(S.pool_examples(), body)
+
+
+@check("pooling.max_pool2d_backward")
+def max_pool2d_backward(ctx: Context) -> None:
+    def body(ex: S.Pool):
+        x, dout = ex.arrays()
+        _, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
+        require_array("dx", dx, x)
+        lost = np.abs(dx.sum(axis=(2, 3)) - dout.sum(axis=(2, 3))).max()
+        if lost > 1e-9 * max(1.0, np.abs(dout).sum()):
+            raise Mismatch(f"the gradient is not conserved: each window's gradient must reach the input "
+                           f"whole, but sum(dx) and sum(dout) differ by {lost:.3g} in some channel "
+                           "(overwritten instead of accumulated where windows overlap?)")
+        expected = ref.max_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding, dout)[1]["x"]
+        compare("dx", dx, expected)
+
+    ctx.for_all(S.pool_examples(overlapping=True), body, max_examples=20)
+    ctx.for_all(S.pool_examples(), body, max_examples=20)
+
+
+@check("pooling.max_pool2d_ties")
+def max_pool2d_ties(ctx: Context) -> None:
+    def body(ex: S.Pool):
+        x, dout = ex.arrays()
+        _, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
+        require_array("dx", dx, x)
+        _check_whole_gradient_to_one_maximum(x, dout, dx, ex)
+
+    ctx.for_all(S.pool_examples(overlapping=False, ties=True), body)
+
+
+def _check_whole_gradient_to_one_maximum(x, dout, dx, ex: S.Pool) -> None:
+    """Windows do not overlap here, so each window's share of dx can be read off alone."""
+    (kh, kw), (ph, pw) = S.pair(ex.kernel_size), S.pair(ex.padding)
+    sh, sw = S.pair(ex.stride or ex.kernel_size)
+    covered = np.zeros(x.shape, dtype=bool)
+    for n, c, i, j in np.ndindex(dout.shape):
+        rows = slice(max(i * sh - ph, 0), min(i * sh - ph + kh, x.shape[2]))
+        cols = slice(max(j * sw - pw, 0), min(j * sw - pw + kw, x.shape[3]))
+        covered[n, c, rows, cols] = True
+        window, grad = x[n, c, rows, cols], dx[n, c, rows, cols]
+        receivers = np.argwhere(np.abs(grad) > 1e-12 * max(1.0, abs(dout[n, c, i, j])))
+        where = f"window {[n, c, i, j]} (rows {rows.start}..{rows.stop - 1}, cols {cols.start}..{cols.stop - 1})"
+        if len(receivers) != 1:
+            raise Mismatch(f"{where}: its gradient should go to exactly one element, "
+                           f"but {len(receivers)} elements received some",
+                           [f"    window values:\n{_indent(window)}", f"    your dx there:\n{_indent(grad)}"])
+        r, s = receivers[0]
+        if window[r, s] != window.max() or abs(grad[r, s] - dout[n, c, i, j]) > 1e-9 * max(1.0, abs(dout[n, c, i, j])):
+            raise Mismatch(f"{where}: the whole gradient {dout[n, c, i, j]:.6g} should go to a maximal "
+                           f"element, got {grad[r, s]:.6g} at a value {window[r, s]:g} "
+                           f"(the window's maximum is {window.max():g})",
+                           [f"    window values:\n{_indent(window)}", f"    your dx there:\n{_indent(grad)}"])
+    stray = np.abs(dx[~covered])
+    if stray.size and stray.max() > 0:
+        raise Mismatch("dx is non-zero at elements that lie in no pooling window")
+
+
+def _indent(array) -> str:
+    return "\n".join("      " + line for line in np.array2string(array).splitlines())
+
+
+@check("pooling.avg_pool2d_forward")
+def avg_pool2d_forward(ctx: Context) -> None:
+    def body(ex: S.Pool):
+        x, _ = ex.arrays()
+        out, _ = _run(ctx, "avg_pool2d", x, None, ex.kernel_size, **_pool_args(ex))
+        compare("out", out, ref.avg_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding)[0])
+
+    ctx.for_all(S.pool_examples(), body)
+
+
+@check("pooling.avg_pool2d_backward")
+def avg_pool2d_backward(ctx: Context) -> None:
+    def body(ex: S.Pool):
+        x, dout = ex.arrays()
+        _, dx = _run(ctx, "avg_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
+        compare("dx", dx, ref.avg_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding,
+                                         dout)[1]["x"])
+
+    ctx.for_all(S.pool_examples(), body)
+
+
+@check("pooling.adaptive_avg_pool2d_forward")
+def adaptive_avg_pool2d_forward(ctx: Context) -> None:
+    def body(ex: S.Adaptive):
+        x, _ = ex.arrays()
+        forward = ctx.call("pooling.adaptive_avg_pool2d_forward", x, ex.output_size, echo_args=True)
+        out, _ = unpack(forward.value, 2, "adaptive_avg_pool2d_forward")
+        require_unchanged("adaptive_avg_pool2d_forward", ["x"], [x], forward.args_after)
+        ctx.worker.release(forward.handle)
+        compare("out", out, ref.adaptive_avg_pool2d(x, ex.output_size)[0])
+
+    ctx.for_all(S.adaptive_examples(), body)
+
+
+@check("pooling.adaptive_avg_pool2d_backward")
+def adaptive_avg_pool2d_backward(ctx: Context) -> None:
+    def body(ex: S.Adaptive):
+        x, dout = ex.arrays()
+        forward = ctx.call("pooling.adaptive_avg_pool2d_forward", x, ex.output_size)
+        unpack(forward.value, 2, "adaptive_avg_pool2d_forward")
+        backward = ctx.call("pooling.adaptive_avg_pool2d_backward", dout, ctx.worker.ref(forward, 1),
+                            echo_args=True)
+        require_unchanged("adaptive_avg_pool2d_backward", ["dout"], [dout], backward.args_after)
+        ctx.worker.release(forward.handle, backward.handle)
+        compare("dx", backward.value, ref.adaptive_avg_pool2d(x, ex.output_size, dout)[1]["x"])
+
+    ctx.for_all(S.adaptive_examples(), body)
