@@ -1,0 +1,143 @@
+"""End-to-end verdicts of the layer parts: full marks, zero, and clear messages for bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grader.report import gradescope_results, render_text
+from grader.runner import grade
+from tests.conftest import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS
+
+
+@pytest.fixture(scope="module")
+def solution_report():
+    return grade(SOLUTIONS, parts=LAYER_PARTS)
+
+
+def test_reference_solution_gets_full_marks(solution_report):
+    failed = [f"{c.id}: {c.output}" for c in solution_report.checks if not c.passed]
+    assert not failed, "\n".join(failed)
+    assert solution_report.score == solution_report.max_score > 0
+
+
+def test_every_contract_name_of_the_layer_parts_is_checked(solution_report):
+    names = {c.name for c in solution_report.checks}
+    for part, wanted in {
+        "conv": {"conv_output_size", "receptive_field", "conv2d_forward", "conv2d_backward"},
+        "pooling": {f"{kind}_{step}" for kind in ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d")
+                    for step in ("forward", "backward")},
+        "batchnorm": {f"{prefix}_{step}" for prefix in ("batchnorm", "spatial_batchnorm")
+                      for step in ("forward", "backward")},
+        "layers": {f"{kind}_{step}" for kind in ("linear", "relu", "sigmoid", "dropout")
+                   for step in ("forward", "backward")} | {"softmax_cross_entropy"},
+    }.items():
+        assert wanted <= names, f"{part}: unchecked {wanted - names}"
+
+
+def test_stubs_get_zero_with_a_clear_message():
+    report = grade(ASSIGNMENTS, parts=LAYER_PARTS)
+    assert report.score == 0
+    for check in report.checks:
+        assert "NotImplementedError" in check.output
+        assert "Traceback" not in check.output
+
+
+def test_same_submission_same_report_twice(solution_copy):
+    (solution_copy / "conv.py").write_text((SOLUTIONS / "conv.py").read_text().replace(
+        ".sum(axis=0)", "[0]"))
+    first = grade(solution_copy, parts=["conv"])
+    second = grade(solution_copy, parts=["conv"])
+    assert first.score < first.max_score
+    assert [c.output for c in first.checks] == [c.output for c in second.checks]
+
+
+def test_failure_report_shows_example_values_and_hint(solution_copy):
+    (solution_copy / "conv.py").write_text((SOLUTIONS / "conv.py").read_text().replace(
+        ".sum(axis=0)", "[0]"))
+    report = grade(solution_copy, parts=["conv"])
+    failed = {c.id: c for c in report.checks if not c.passed}
+    assert set(failed) == {"conv.conv2d_backward"}
+    output = failed["conv.conv2d_backward"].output
+    assert "dw differs from the reference" in output
+    assert "Smallest failing example: x (" in output and "stride=" in output
+    assert "expected" in output and "actual" in output
+    assert "Hint:" in output
+
+
+def _replace_function(path, name, body):
+    """Appends a redefinition of ``name`` (the last definition wins on import)."""
+    path.write_text(path.read_text() + f"\n\n{body}\n")
+
+
+def test_float32_result_is_reported_as_a_dtype_mistake(solution_copy):
+    _replace_function(solution_copy / "layers.py", "relu_forward",
+                      "_relu = relu_forward\n"
+                      "def relu_forward(x):\n    out, cache = _relu(x)\n    return out.astype('float32'), cache")
+    report = grade(solution_copy, parts=["layers"])
+    failed = {c.id: c for c in report.checks if not c.passed}
+    assert "layers.relu" in failed
+    assert "dtype float32, expected float64" in failed["layers.relu"].output
+
+
+@pytest.mark.parametrize("body, message", [
+    ("def relu_forward(x):\n    return [0.0], None", "should be a numpy array"),
+    ("def relu_forward(x):\n    return x", "should return a tuple of 2 values"),
+    ("def relu_forward(x):\n    return object(), None", "returned a object"),
+])
+def test_wrong_return_types_are_explained(solution_copy, body, message):
+    _replace_function(solution_copy / "layers.py", "relu_forward", body)
+    report = grade(solution_copy, parts=["layers"])
+    relu = next(c for c in report.checks if c.id == "layers.relu")
+    assert not relu.passed and message in relu.output
+
+
+def test_syntax_error_zeroes_only_that_part(solution_copy):
+    (solution_copy / "pooling.py").write_text("def broken(:\n")
+    report = grade(solution_copy, parts=["conv", "pooling"])
+    totals = report.part_totals()
+    assert totals["pooling"][0] == 0 and totals["conv"][0] == totals["conv"][1]
+    pooling = [c for c in report.checks if c.part == "pooling"]
+    assert all("SyntaxError" in c.output for c in pooling)
+
+
+def test_missing_file_and_missing_function(solution_copy):
+    (solution_copy / "batchnorm.py").unlink()
+    text = (solution_copy / "layers.py").read_text().replace("def sigmoid_backward", "def sigmoid_backwards")
+    (solution_copy / "layers.py").write_text(text)
+    report = grade(solution_copy, parts=["batchnorm", "layers"])
+    for check in report.checks:
+        if check.part == "batchnorm":
+            assert "batchnorm.py is missing" in check.output
+    sigmoid = next(c for c in report.checks if c.id == "layers.sigmoid_backward")
+    assert "does not define sigmoid_backward" in sigmoid.output
+    assert next(c for c in report.checks if c.id == "layers.sigmoid").passed
+
+
+def test_gradescope_json_and_text(solution_report):
+    results = gradescope_results(solution_report)
+    assert results["score"] == solution_report.max_score
+    test = results["tests"][0]
+    assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+    assert test["tags"] == ["conv", "conv_output_size"]
+    assert "Total:" in render_text(solution_report)
+
+
+def test_cli_check_writes_json(tmp_path):
+    out = tmp_path / "r.json"
+    run = subprocess.run([sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--part", "conv",
+                          "--json", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(out.read_text())
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
+    assert "Total:" in run.stdout
+
+
+def test_cli_rejects_an_unknown_part_and_a_missing_folder(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--part", "nope"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and "unknown part" in run.stderr and "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "absent")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and "not a folder" in run.stderr

@@ -1,0 +1,149 @@
+"""The worker survives hostile student code, and only validated data crosses back."""
+
+import io
+import struct
+import json
+
+import numpy as np
+import pytest
+
+from grader.runner import grade
+from grader.worker import protocol
+from grader.worker.client import (CallTimeout, Ref, StudentException, Worker, WorkerCrashed)
+from tests.conftest import SOLUTIONS
+
+HOSTILE = '''
+import os, sys, numpy as np
+
+def loop_forever():
+    while True:
+        pass
+
+def exit_hard():
+    os._exit(3)
+
+def exit_politely():
+    raise SystemExit(0)
+
+def segfault():
+    import ctypes
+    ctypes.string_at(0)
+
+def shout(x):
+    print("SCORE: 100/100", flush=True)
+    sys.stdout.write("\\x00\\x00\\x00\\x05{}")
+    return x * 2, None
+
+class Liar(np.ndarray):
+    def __eq__(self, other):
+        return True
+    def tobytes(self, *args, **kwargs):
+        return b""
+
+def lie(x):
+    return np.zeros_like(x).view(Liar), None
+
+def patch_numpy(x):
+    np.allclose = lambda *a, **k: True
+    np.array_equal = lambda *a, **k: True
+    return x, None
+'''
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    (tmp_path / "bad.py").write_text(HOSTILE)
+    with Worker(str(tmp_path), call_timeout=3) as worker:
+        yield worker
+
+
+def test_endless_loop_is_stopped_and_the_worker_restarts(hostile):
+    with pytest.raises(CallTimeout, match="did not finish within 3 s"):
+        hostile.call("bad.loop_forever")
+    assert hostile.call("bad.shout", np.ones(2)).value[0].tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("target, error, message", [
+    ("bad.exit_hard", WorkerCrashed, "exited with status 3"),
+    ("bad.segfault", WorkerCrashed, "segmentation fault"),
+    ("bad.exit_politely", StudentException, "SystemExit"),
+])
+def test_exits_and_crashes_are_reported(hostile, target, error, message):
+    with pytest.raises(error, match=message):
+        hostile.call(target)
+    assert hostile.call("bad.shout", np.ones(1)).value[0].tolist() == [2.0]
+
+
+def test_printing_cannot_forge_protocol_messages(hostile):
+    out, cache = hostile.call("bad.shout", np.arange(3.0)).value
+    assert out.tolist() == [0.0, 2.0, 4.0] and cache is None
+    assert "SCORE" in hostile.output_tail()
+
+
+def test_array_subclasses_arrive_as_plain_data(hostile):
+    out, _ = hostile.call("bad.lie", np.ones(3)).value
+    assert type(out) is np.ndarray and out.tolist() == [0.0, 0.0, 0.0]
+    assert not (out == np.ones(3)).any()
+
+
+def test_cached_objects_stay_in_the_worker(hostile):
+    returned = hostile.call("bad.shout", np.ones(2))
+    with pytest.raises(WorkerCrashed, match="protocol error"):
+        hostile.call("bad.shout", Ref(returned.handle + 100, ()))
+
+
+def test_monkeypatched_numpy_in_the_worker_cannot_pass_a_check(tmp_path):
+    for name in ("conv", "pooling", "batchnorm", "layers"):
+        (tmp_path / f"{name}.py").write_text((SOLUTIONS / f"{name}.py").read_text())
+    (tmp_path / "layers.py").write_text((tmp_path / "layers.py").read_text() + (
+        "\nimport numpy as _np\n_np.allclose = lambda *a, **k: True\n"
+        "_np.testing.assert_allclose = lambda *a, **k: None\n"
+        "def relu_forward(x):\n    return x * 0.5, None\n"))
+    report = grade(tmp_path, parts=["layers"])
+    relu = next(c for c in report.checks if c.id == "layers.relu")
+    assert not relu.passed and "differs from the reference" in relu.output
+
+
+def _message(header: dict, buffers=()) -> bytes:
+    stream = io.BytesIO()
+    protocol.write_message(stream, header, list(buffers))
+    return stream.getvalue()
+
+
+def _read(data: bytes):
+    stream = io.BytesIO(data)
+    return protocol.read_message(stream.read, 1 << 20)
+
+
+@pytest.mark.parametrize("tree, buffers", [
+    ({"t": "array", "dtype": "|O", "shape": [1], "buf": 0}, [b"\0" * 8]),
+    ({"t": "array", "dtype": "<f8", "shape": [2], "buf": 0}, [b"\0" * 8]),
+    ({"t": "array", "dtype": "<f8", "shape": [-1], "buf": 0}, [b"\0" * 8]),
+    ({"t": "array", "dtype": "<f8", "shape": [1], "buf": 3}, [b"\0" * 8]),
+    ({"t": "pickle", "v": "gASV"}, []),
+    ({"t": "ref", "handle": 1, "path": []}, []),
+    ({"t": "int", "v": "1"}, []),
+])
+def test_malformed_values_are_refused(tree, buffers):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode(tree, list(buffers))
+
+
+def test_message_size_limits():
+    header, buffers = _read(_message({"ok": True}, [b"abc"]))
+    assert header["ok"] is True and buffers == [b"abc"]
+    too_big = struct.pack(">I", 1 << 30) + b"{}"
+    with pytest.raises(protocol.ProtocolError):
+        _read(too_big)
+    lying = json.dumps({"buffer_sizes": [1 << 40]}).encode()
+    with pytest.raises(protocol.ProtocolError):
+        _read(struct.pack(">I", len(lying)) + lying)
+
+
+def test_arrays_round_trip_read_only():
+    buffers: list = []
+    tree = protocol.encode((np.arange(6.0).reshape(2, 3).T, 1.5, None, {"a": np.int64(2)}), buffers)
+    value = protocol.decode(tree, buffers)
+    assert value[0].tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    assert not value[0].flags.writeable
+    assert value[1:] == (1.5, None, {"a": 2})
