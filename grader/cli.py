@@ -21,6 +21,20 @@ def main(argv: list[str] | None = None) -> int:
                        help="grade only this part (repeatable): " + ", ".join(rubric_module.load().parts))
     check.add_argument("--json", metavar="FILE", help="also write Gradescope's results.json here")
 
+    batch = commands.add_parser("batch", help="grade a whole class (public and hidden checks)")
+    batch.add_argument("submissions", help="folder with one folder or .zip per student, or nbgrader's submitted/")
+    batch.add_argument("--out", required=True, help="where the gradebook and per-student results go")
+    batch.add_argument("--jobs", type=int, default=1, help="students graded at once (default 1)")
+    batch.add_argument("--part", action="append", dest="parts", metavar="PART", help="grade only this part")
+    batch.add_argument("--show-hidden-inputs", action="store_true",
+                       help="show hidden checks' failing examples in the feedback")
+
+    release = commands.add_parser("release", help="write the student bundle")
+    release.add_argument("--out", required=True)
+
+    gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip")
+    gradescope.add_argument("--out", required=True)
+
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
     stubs.add_argument("--solutions", default="solutions")
     stubs.add_argument("--out", default="assignments")
@@ -28,6 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "batch":
+        from grader import batch as batch_module
+        return batch_module.run(args)
+    if args.command == "release":
+        from grader import release as release_module
+        return release_module.run(args)
+    if args.command == "gradescope":
+        from grader import gradescope as gradescope_module
+        return gradescope_module.run(args)
     if args.command == "stubs":
         from grader import stubs as stubs_module
         written = stubs_module.write_stubs(Path(args.solutions), Path(args.out))

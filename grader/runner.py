@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,9 +68,13 @@ class Report:
         return {part: tuple(value) for part, value in totals.items()}
 
 
-def load_checks(parts) -> None:
+def load_checks(parts, include_hidden: bool = False) -> None:
+    """Registers the checks of ``parts``; hidden ones only where the hidden package is installed."""
     for part in parts:
         importlib.import_module(f"grader.checks.{part}")
+        if include_hidden and importlib.util.find_spec("grader.hidden") is not None:
+            if importlib.util.find_spec(f"grader.hidden.{part}") is not None:
+                importlib.import_module(f"grader.hidden.{part}")
 
 
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
@@ -81,7 +86,7 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     if unknown:
         raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}; "
                          f"choose from {', '.join(rubric.parts)}")
-    load_checks(chosen)
+    load_checks(chosen, include_hidden)
     entries = rubric.select(chosen, include_hidden)
     start = time.perf_counter()
     results = []

@@ -67,24 +67,25 @@ def conv2d_forward(ctx: Context) -> None:
     ctx.for_all(S.conv_examples(), body)
 
 
+def conv2d_backward_example(ctx: Context, ex: S.Conv) -> None:
+    returned, _, (x, w, b, dout) = _forward(ctx, ex)
+    back = ctx.call("conv.conv2d_backward", dout, ctx.worker.ref(returned, 1), echo_args=True)
+    dx, dw, db = unpack(back.value, 3, "conv2d_backward")
+    require_unchanged("conv2d_backward", ["dout"], [dout], back.args_after)
+    _, grads = ref.conv2d(x, w, b, ex.stride, ex.padding, dout)
+    compare("dx", dx, grads["x"])
+    compare("dw", dw, grads["w"])
+    if b is None:
+        if db is not None:
+            raise Mismatch(f"db should be None when b is None, got a {type(db).__name__}")
+    else:
+        compare("db", db, grads["b"])
+    ctx.worker.release(returned.handle, back.handle)
+
+
 @check("conv.conv2d_backward")
 def conv2d_backward(ctx: Context) -> None:
-    def body(ex: S.Conv):
-        returned, _, (x, w, b, dout) = _forward(ctx, ex)
-        back = ctx.call("conv.conv2d_backward", dout, ctx.worker.ref(returned, 1), echo_args=True)
-        dx, dw, db = unpack(back.value, 3, "conv2d_backward")
-        require_unchanged("conv2d_backward", ["dout"], [dout], back.args_after)
-        _, grads = ref.conv2d(x, w, b, ex.stride, ex.padding, dout)
-        compare("dx", dx, grads["x"])
-        compare("dw", dw, grads["w"])
-        if b is None:
-            if db is not None:
-                raise Mismatch(f"db should be None when b is None, got a {type(db).__name__}")
-        else:
-            compare("db", db, grads["b"])
-        ctx.worker.release(returned.handle, back.handle)
-
-    ctx.for_all(S.conv_examples(), body)
+    ctx.for_all(S.conv_examples(), lambda ex: conv2d_backward_example(ctx, ex))
 
 
 @check("conv.conv2d_arguments")

@@ -42,22 +42,24 @@ def max_pool2d_forward(ctx: Context) -> None:
     ctx.for_all(S.pool_examples(), body)
 
 
+def max_pool2d_backward_example(ctx: Context, ex: S.Pool) -> None:
+    x, dout = ex.arrays()
+    _, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
+    require_array("dx", dx, x)
+    lost = np.abs(dx.sum(axis=(2, 3)) - dout.sum(axis=(2, 3))).max()
+    if lost > 1e-9 * max(1.0, np.abs(dout).sum()):
+        raise Mismatch(f"the gradient is not conserved: each window's gradient must reach the input "
+                       f"whole, but sum(dx) and sum(dout) differ by {lost:.3g} in some channel "
+                       "(overwritten instead of accumulated where windows overlap?)")
+    expected = ref.max_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding, dout)[1]["x"]
+    compare("dx", dx, expected)
+
+
 @check("pooling.max_pool2d_backward")
 def max_pool2d_backward(ctx: Context) -> None:
-    def body(ex: S.Pool):
-        x, dout = ex.arrays()
-        _, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
-        require_array("dx", dx, x)
-        lost = np.abs(dx.sum(axis=(2, 3)) - dout.sum(axis=(2, 3))).max()
-        if lost > 1e-9 * max(1.0, np.abs(dout).sum()):
-            raise Mismatch(f"the gradient is not conserved: each window's gradient must reach the input "
-                           f"whole, but sum(dx) and sum(dout) differ by {lost:.3g} in some channel "
-                           "(overwritten instead of accumulated where windows overlap?)")
-        expected = ref.max_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding, dout)[1]["x"]
-        compare("dx", dx, expected)
-
-    ctx.for_all(S.pool_examples(overlapping=True), body, max_examples=20)
-    ctx.for_all(S.pool_examples(), body, max_examples=20)
+    ctx.for_all(S.pool_examples(overlapping=True), lambda ex: max_pool2d_backward_example(ctx, ex),
+                max_examples=20)
+    ctx.for_all(S.pool_examples(), lambda ex: max_pool2d_backward_example(ctx, ex), max_examples=20)
 
 
 @check("pooling.max_pool2d_ties")

@@ -72,8 +72,9 @@ class Conv:
 
 
 @st.composite
-def conv_examples(draw, max_size: int = 9):
-    n, c, f = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+def conv_examples(draw, max_size: int = 9, max_channels: int = 3):
+    n = draw(st.integers(1, 3))
+    c, f = draw(st.integers(1, max_channels)), draw(st.integers(1, max_channels))
     h, w = draw(st.integers(1, max_size)), draw(st.integers(1, max_size))
     padding = draw(int_or_pair(0, 2))
     ph, pw = pair(padding)
