@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import time
@@ -10,7 +11,9 @@ from pathlib import Path
 
 from grader import rubric as rubric_module
 from grader.checks.base import CHECKS, Context, Failed, as_failed
-from grader.worker.client import StudentImportError, Worker, WorkerProblem
+from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
+                                  WorkerProblem)
+from grader.worker.sandbox import FORBIDDEN
 
 CALL_TIMEOUT = 30.0
 
@@ -30,6 +33,7 @@ class CheckResult:
     hint: str = ""
     hidden: bool = False
     seconds: float = 0.0
+    violation: bool = False
 
     @property
     def output(self) -> str:
@@ -77,8 +81,28 @@ def load_checks(parts, include_hidden: bool = False) -> None:
                 importlib.import_module(f"grader.hidden.{part}")
 
 
+def forbidden_imports(path: Path) -> list[str]:
+    """Forbidden modules that a file imports by name (read by the grader, not the worker)."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names = [node.value] if node.value.partition(".")[0] in FORBIDDEN - {"grader"} and \
+                node.value.replace(".", "").isidentifier() else []
+        found += [f"{name} (line {node.lineno})" for name in names if name.partition(".")[0] in FORBIDDEN]
+    return found
+
+
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
-          call_timeout: float = CALL_TIMEOUT, progress=None) -> Report:
+          call_timeout: float = CALL_TIMEOUT, progress=None, limits: Limits | None = None) -> Report:
     """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric)."""
     rubric = rubric or rubric_module.load()
     chosen = [part for part in rubric.parts if parts is None or part in parts]
@@ -88,11 +112,17 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
                          f"choose from {', '.join(rubric.parts)}")
     load_checks(chosen, include_hidden)
     entries = rubric.select(chosen, include_hidden)
+    entry_of = {entry.id: entry for entry in entries}
     start = time.perf_counter()
     results = []
-    with Worker(str(Path(submission_dir)), call_timeout=call_timeout) as worker:
+    with Worker(str(Path(submission_dir)), call_timeout=call_timeout, limits=limits) as worker:
         broken_parts: dict = {}
         for part in chosen:
+            found = forbidden_imports(Path(submission_dir) / f"{part}.py")
+            if found:
+                broken_parts[part] = (f"{part}.py imports {', '.join(found)}: only NumPy, math and the "
+                                      "standard library are allowed (a violation: this file scores zero)")
+                continue
             try:
                 worker.import_module(part)
             except StudentImportError as error:
@@ -104,9 +134,13 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
                 result = _result(entry, Failed(broken_parts[entry.part]), 0.0)
             else:
                 result = run_check(entry, worker)
+                if result.violation:
+                    broken_parts[entry.part] = result.summary
             results.append(result)
             if progress is not None:
                 progress(result)
+    results = [_result(entry_of[r.id], Failed(broken_parts[r.part]), r.seconds)
+               if r.part in broken_parts and (r.passed or r.violation) else r for r in results]
     return Report(str(submission_dir), results, chosen, time.perf_counter() - start)
 
 
@@ -122,7 +156,9 @@ def run_check(entry, worker: Worker) -> CheckResult:
             failed = as_failed(problem)
         except Exception:  # noqa: BLE001 - a bug in the grader itself must not lose the batch
             failed = Failed(f"internal grader error in {entry.id}: {type(problem).__name__}: {problem}")
-        return _result(entry, failed, time.perf_counter() - started)
+        result = _result(entry, failed, time.perf_counter() - started)
+        result.violation = isinstance(problem, StudentViolation) or failed.violation
+        return result
     return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, entry.points, True,
                        hidden=entry.hidden, seconds=time.perf_counter() - started)
 

@@ -15,8 +15,8 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from grader.checks.metric import Mismatch, describe_type
-from grader.worker.client import (CallTimeout, StudentException, Worker, WorkerCrashed,
-                                  WorkerProblem)
+from grader.worker.client import (CallTimeout, StudentException, StudentViolation, Worker,
+                                  WorkerCrashed, WorkerProblem)
 
 CHECKS: dict = {}
 
@@ -42,11 +42,13 @@ def check(check_id: str):
 class Failed(Exception):
     """A check failed; ``summary`` is one line, ``lines`` the evidence, ``example`` where."""
 
-    def __init__(self, summary: str, lines: list[str] | None = None, example: str | None = None):
+    def __init__(self, summary: str, lines: list[str] | None = None, example: str | None = None,
+                 violation: bool = False):
         super().__init__(summary)
         self.summary = summary
         self.lines = lines or []
         self.example = example
+        self.violation = violation
 
 
 @dataclass
@@ -105,6 +107,8 @@ def as_failed(problem: Exception, example: str | None = None) -> Failed:
             return Failed("not implemented yet (the function raises NotImplementedError)")
         lines = ["    " + line for line in problem.trace.strip().splitlines()[-8:]]
         return Failed(f"your code raised {problem}", lines, example)
+    if isinstance(problem, StudentViolation):
+        return Failed(str(problem), [], example, violation=True)
     if isinstance(problem, WorkerProblem):
         return Failed(str(problem), [], example)
     raise problem

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from grader.worker import protocol
+from grader.worker.sandbox import UNPRIVILEGED_ID
 from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported for checks
 
 MAX_ANSWER_BYTES = 1 << 30
@@ -27,6 +30,10 @@ class StudentImportError(WorkerProblem):
 
 class StudentMissingName(WorkerProblem):
     """The file imports but does not define the name."""
+
+
+class StudentViolation(WorkerProblem):
+    """The student's code imported a forbidden module (torch, scipy, ...)."""
 
 
 class StudentException(WorkerProblem):
@@ -56,32 +63,73 @@ class Returned:
     kwargs_after: dict | None = None
 
 
-class Worker:
-    """One sandboxed subprocess holding one submission. Restarted on demand after a crash."""
+@dataclass
+class Limits:
+    """What one worker may use. ``hide``: folders made invisible to it (as root)."""
 
-    def __init__(self, submission_dir: str, call_timeout: float = 60.0, env: dict | None = None):
+    memory_bytes: int = 6 << 30
+    cpu_seconds: int = 1800
+    file_bytes: int = 16 << 20
+    processes: int = 16
+    hide: tuple = ()
+
+    def config(self) -> dict:
+        return {"memory_bytes": self.memory_bytes, "cpu_seconds": self.cpu_seconds,
+                "file_bytes": self.file_bytes, "processes": self.processes,
+                "hide": [os.path.abspath(path) for path in (GRADER_HOME, *self.hide)]}
+
+
+GRADER_HOME = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MAX_COPIED_BYTES = 64 << 20
+
+
+class Worker:
+    """One sandboxed subprocess holding one submission. Restarted on demand after a crash.
+
+    The worker sees a scratch copy of the submission's regular files, never the folder itself."""
+
+    def __init__(self, submission_dir: str, call_timeout: float = 60.0, limits: Limits | None = None):
         self.submission_dir = os.path.abspath(submission_dir)
         self.call_timeout = call_timeout
-        self.env = env
+        self.limits = limits or Limits()
         self.process: subprocess.Popen | None = None
         self.generation = 0
         self.output_file = None
+        self.scratch: str | None = None
 
     # -- lifetime -------------------------------------------------------------------------
+    def _make_scratch(self) -> str:
+        scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+        copied = 0
+        for entry in sorted(os.scandir(self.submission_dir), key=lambda e: e.name):
+            if entry.is_file(follow_symlinks=False) and entry.name.endswith(".py"):
+                copied += entry.stat(follow_symlinks=False).st_size
+                if copied > MAX_COPIED_BYTES:
+                    break
+                shutil.copyfile(entry.path, os.path.join(scratch, entry.name), follow_symlinks=False)
+        if os.geteuid() == 0:
+            for path in [scratch] + [os.path.join(scratch, name) for name in os.listdir(scratch)]:
+                os.chown(path, UNPRIVILEGED_ID, UNPRIVILEGED_ID)
+        os.chmod(scratch, 0o755)
+        return scratch
+
     def start(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        self.scratch = self._make_scratch()
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         if self.output_file is None:
             self.output_file = tempfile.TemporaryFile()
-        env = dict(os.environ if self.env is None else self.env)
-        env.setdefault("OMP_NUM_THREADS", "1")
-        env.setdefault("OPENBLAS_NUM_THREADS", "1")
-        env.setdefault("MKL_NUM_THREADS", "1")
+        env = {name: value for name, value in os.environ.items()
+               if name in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", HOME=self.scratch)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker.server", self.submission_dir,
-             str(to_worker_r), str(from_worker_w)],
+            [sys.executable, "-m", "grader.worker.server", self.scratch,
+             str(to_worker_r), str(from_worker_w), json.dumps(self.limits.config())],
             stdin=subprocess.DEVNULL, stdout=self.output_file, stderr=self.output_file,
-            pass_fds=(to_worker_r, from_worker_w), cwd=self.submission_dir, env=env,
+            pass_fds=(to_worker_r, from_worker_w), cwd=GRADER_HOME, env=env,
             start_new_session=True,
         )
         os.close(to_worker_r)
@@ -107,6 +155,9 @@ class Worker:
 
     def close(self) -> None:
         self.stop()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
         if self.output_file is not None:
             self.output_file.close()
             self.output_file = None
@@ -199,6 +250,8 @@ class Worker:
                                      else f"importing failed with {type_name}: {message}\n{trace}".rstrip())
         if kind == "missing":
             raise StudentMissingName(message)
+        if kind == "violation":
+            raise StudentViolation(f"{message} (a violation: this file scores zero)")
         if kind == "exception":
             raise StudentException(type_name, message, trace)
         self.stop()

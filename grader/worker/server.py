@@ -24,6 +24,7 @@ name), ``exception`` (the student's code raised), or ``protocol``.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -31,7 +32,7 @@ import traceback
 
 import numpy as np
 
-from grader.worker import protocol
+from grader.worker import protocol, sandbox
 
 MAX_REQUEST_BYTES = 1 << 31
 
@@ -55,7 +56,8 @@ class Worker:
                 spec.loader.exec_module(module)
             except BaseException as error:  # noqa: BLE001 - anything the import does is the student's
                 sys.modules.pop(stem, None)
-                raise _Failure("import", type(error).__name__, _short(error), _student_traceback(error)) from None
+                raise _Failure(_kind(error, "import"), type(error).__name__, _short(error),
+                               _student_traceback(error)) from None
             self.modules[stem] = module
         return self.modules[stem]
 
@@ -111,7 +113,7 @@ class Worker:
             try:
                 result = function(*args, **kwargs)
             except BaseException as error:  # noqa: BLE001 - SystemExit included: it is the student's
-                raise _Failure("exception", type(error).__name__, _short(error),
+                raise _Failure(_kind(error, "exception"), type(error).__name__, _short(error),
                                _student_traceback(error)) from None
             elapsed = time.perf_counter() - start
             handle = self.keep(result)
@@ -122,6 +124,7 @@ class Worker:
                     [_rng_state(a) for a in args], out, 2)
                 answer["kwargs_after"] = protocol.encode(
                     {k: _rng_state(v) for k, v in kwargs.items()}, out, 2)
+            _raise_if_forbidden_import()
             return answer, out
         if op == "get":
             value = self.lookup(request.get("handle"), request.get("path", []))
@@ -140,6 +143,7 @@ class Worker:
             if not isinstance(stem, str) or not stem.isidentifier():
                 raise _Failure("protocol", "ProtocolError", "malformed module name")
             self.module(stem)
+            _raise_if_forbidden_import()
             return {"ok": True}, out
         if op == "release":
             for handle in request.get("handles", []):
@@ -155,6 +159,21 @@ def _rng_state(value):
         clone.bit_generator.state = value.bit_generator.state
         return {"next_draw": float(clone.random())}
     return value
+
+
+def _kind(error: BaseException, default: str) -> str:
+    """A forbidden import is a violation even when the student's code caught it and went on."""
+    if isinstance(error, sandbox.ForbiddenImport) or sandbox.BLOCKER.attempts:
+        sandbox.BLOCKER.attempts.clear()
+        return "violation"
+    return default
+
+
+def _raise_if_forbidden_import() -> None:
+    if sandbox.BLOCKER.attempts:
+        name = sandbox.BLOCKER.attempts[0]
+        sandbox.BLOCKER.attempts.clear()
+        raise _Failure("violation", "ForbiddenImport", f"your code tried to import {name}")
 
 
 class _Failure(Exception):
@@ -187,6 +206,10 @@ def main(argv: list[str]) -> None:
     submission_dir, read_fd, write_fd = argv[0], int(argv[1]), int(argv[2])
     requests = os.fdopen(read_fd, "rb", buffering=0)
     answers = os.fdopen(write_fd, "wb")
+    skipped = sandbox.apply(json.loads(argv[3]) if len(argv) > 3 else {})
+    if skipped:
+        print("sandbox steps skipped: " + "; ".join(skipped), file=sys.stderr, flush=True)
+    os.chdir(submission_dir)
     sys.path.insert(0, submission_dir)
     worker = Worker(submission_dir)
 
