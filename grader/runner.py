@@ -44,7 +44,7 @@ class CheckResult:
         if self.example:
             text.append(f"Smallest failing example: {self.example}")
         text.extend(self.lines)
-        if self.hint:
+        if self.hint and self.example:
             text.append(f"Hint: {self.hint}")
         return "\n".join(text)
 
@@ -120,26 +120,29 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
         for part in chosen:
             found = forbidden_imports(Path(submission_dir) / f"{part}.py")
             if found:
-                broken_parts[part] = (f"{part}.py imports {', '.join(found)}: only NumPy, math and the "
-                                      "standard library are allowed (a violation: this file scores zero)")
+                broken_parts[part] = Failed(
+                    f"{part}.py imports {', '.join(found)}: only NumPy, math and the standard library "
+                    "are allowed (a violation: this file scores zero)", violation=True)
                 continue
             try:
                 worker.import_module(part)
             except StudentImportError as error:
-                broken_parts[part] = str(error)
+                broken_parts[part] = Failed(str(error))
+            except StudentViolation as error:
+                broken_parts[part] = Failed(str(error), violation=True)
             except WorkerProblem as error:
-                broken_parts[part] = f"importing {part}.py failed: {error}"
+                broken_parts[part] = Failed(f"importing {part}.py failed: {error}")
         for entry in entries:
             if entry.part in broken_parts:
-                result = _result(entry, Failed(broken_parts[entry.part]), 0.0)
+                result = _result(entry, broken_parts[entry.part], 0.0)
             else:
                 result = run_check(entry, worker)
                 if result.violation:
-                    broken_parts[entry.part] = result.summary
+                    broken_parts[entry.part] = Failed(result.summary, violation=True)
             results.append(result)
             if progress is not None:
                 progress(result)
-    results = [_result(entry_of[r.id], Failed(broken_parts[r.part]), r.seconds)
+    results = [_result(entry_of[r.id], broken_parts[r.part], r.seconds)
                if r.part in broken_parts and (r.passed or r.violation) else r for r in results]
     return Report(str(submission_dir), results, chosen, time.perf_counter() - start)
 
@@ -156,13 +159,12 @@ def run_check(entry, worker: Worker) -> CheckResult:
             failed = as_failed(problem)
         except Exception:  # noqa: BLE001 - a bug in the grader itself must not lose the batch
             failed = Failed(f"internal grader error in {entry.id}: {type(problem).__name__}: {problem}")
-        result = _result(entry, failed, time.perf_counter() - started)
-        result.violation = isinstance(problem, StudentViolation) or failed.violation
-        return result
+        return _result(entry, failed, time.perf_counter() - started)
     return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, entry.points, True,
                        hidden=entry.hidden, seconds=time.perf_counter() - started)
 
 
 def _result(entry, failed: Failed, seconds: float) -> CheckResult:
     return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, False,
-                       failed.summary, failed.lines, failed.example, entry.hint, entry.hidden, seconds)
+                       failed.summary, failed.lines, failed.example, entry.hint, entry.hidden, seconds,
+                       failed.violation)

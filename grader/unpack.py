@@ -1,0 +1,132 @@
+"""Turns one student's hand-in (a folder or a .zip) into a clean folder of exercise files.
+
+Only regular ``.py`` files with safe names are taken: no absolute paths, no ``..``,
+no symlinks, nothing past the size caps (a zip bomb stops at the cap, whatever its
+headers claim). Folders nested inside the hand-in (``alice/alice/conv.py``,
+``submission/hw2/conv.py``) are looked through: the folder that holds the most
+exercise files wins. Every problem is a :class:`HandInError` with a message for the
+gradebook, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from grader.stubs import EXERCISE_FILES
+
+MAX_FILE_BYTES = 2 << 20
+MAX_TOTAL_BYTES = 32 << 20
+MAX_MEMBERS = 2000
+
+
+class HandInError(Exception):
+    """The hand-in cannot be graded; the message says why."""
+
+
+def collect(source: Path, target: Path) -> list[str]:
+    """Writes the exercise files of ``source`` into ``target``; returns notes on what was odd."""
+    target.mkdir(parents=True, exist_ok=True)
+    if source.is_file() and source.suffix.lower() == ".zip":
+        files, notes = _read_zip(source)
+    elif source.is_dir() and not source.is_symlink():
+        files, notes = _read_folder(source)
+    else:
+        raise HandInError(f"{source.name} is neither a folder nor a .zip file")
+    chosen = _choose_folder(files)
+    if chosen is None:
+        raise HandInError("no exercise file found (expected "
+                          + ", ".join(EXERCISE_FILES[:4]) + ", ...)")
+    folder, names = chosen
+    for name in names:
+        (target / name).write_bytes(files[(folder, name)])
+    if folder:
+        notes.append(f"files taken from the folder {'/'.join(folder)}")
+    return notes
+
+
+def _choose_folder(files: dict):
+    by_folder: dict = {}
+    for folder, name in files:
+        if name in EXERCISE_FILES:
+            by_folder.setdefault(folder, []).append(name)
+    if not by_folder:
+        return None
+    folder = max(sorted(by_folder), key=lambda f: (len(by_folder[f]), -len(f)))
+    return folder, sorted(by_folder[folder])
+
+
+def _safe_parts(name: str):
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or not path.parts or name.startswith("/"):
+        return None
+    if any(part.startswith(".") or part == "__MACOSX" for part in path.parts):
+        return None
+    return tuple(path.parts[:-1]), path.parts[-1]
+
+
+def _read_zip(path: Path):
+    notes, files, total = [], {}, 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise HandInError(f"the zip holds {len(members)} entries (at most {MAX_MEMBERS})")
+            for member in members:
+                if member.is_dir():
+                    continue
+                mode = member.external_attr >> 16
+                if stat.S_ISLNK(mode):
+                    notes.append(f"skipped the symlink {member.filename!r}")
+                    continue
+                parts = _safe_parts(member.filename)
+                if parts is None:
+                    notes.append(f"skipped the unsafe path {member.filename!r}")
+                    continue
+                if not parts[1].endswith(".py"):
+                    continue
+                if parts in files:
+                    notes.append(f"{member.filename!r} appears twice; the first copy was kept")
+                    continue
+                with archive.open(member) as stream:
+                    data = stream.read(MAX_FILE_BYTES + 1)
+                if len(data) > MAX_FILE_BYTES:
+                    raise HandInError(f"{member.filename!r} is larger than {MAX_FILE_BYTES >> 20} MiB "
+                                      "once unpacked (a zip bomb?)")
+                total += len(data)
+                if total > MAX_TOTAL_BYTES:
+                    raise HandInError(f"the zip unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB")
+                files[parts] = data
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, OSError,
+            RuntimeError, ValueError) as error:
+        raise HandInError(f"the zip file cannot be read ({type(error).__name__}: {error})") from None
+    return files, notes
+
+
+def _read_folder(root: Path):
+    notes, files, total = [], {}, 0
+    for directory, subdirs, names in os.walk(root, followlinks=False):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "__MACOSX")
+        relative = Path(directory).relative_to(root).parts
+        for name in sorted(names):
+            path = Path(directory, name)
+            if not name.endswith(".py"):
+                continue
+            if path.is_symlink() or not path.is_file():
+                notes.append(f"skipped {'/'.join(relative + (name,))} (not a regular file)")
+                continue
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise HandInError(f"{name} is larger than {MAX_FILE_BYTES >> 20} MiB")
+            total += size
+            if total > MAX_TOTAL_BYTES:
+                raise HandInError(f"the folder holds more than {MAX_TOTAL_BYTES >> 20} MiB of Python files")
+            files[(relative, name)] = path.read_bytes()
+    return files, notes
+
+
+def clear(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
