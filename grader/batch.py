@@ -32,6 +32,7 @@ from pathlib import Path
 import grader
 from grader import report as report_module
 from grader import rubric as rubric_module
+from grader.runner import CALL_TIMEOUT
 from grader.unpack import HandInError, clear, collect
 
 STUDENT_TIME_LIMIT = 3600.0
@@ -106,12 +107,14 @@ def run(args) -> int:
         return 2
     students = discover(root)
     out.mkdir(parents=True, exist_ok=True)
-    fingerprint = grader_fingerprint() + ":" + ",".join(parts) + f":{bool(args.show_hidden_inputs)}"
+    fingerprint = (grader_fingerprint() + ":" + ",".join(parts)
+                   + f":{bool(args.show_hidden_inputs)}:{args.timeout}")
     staging = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     try:
         pending = _prepare(students, staging, out, fingerprint)
         progress = Progress(len(students), len(students) - len(pending))
-        _grade_all(pending, parts, out, root, max(1, args.jobs), args.show_hidden_inputs, progress)
+        _grade_all(pending, parts, out, root, max(1, args.jobs), args.show_hidden_inputs, progress,
+                   args.timeout)
         progress.finish()
     finally:
         clear(staging)
@@ -142,7 +145,8 @@ def _prepare(students, staging: Path, out: Path, fingerprint: str) -> list:
     return pending
 
 
-def _grade_all(pending, parts, out: Path, root: Path, jobs: int, show_hidden: bool, progress) -> None:
+def _grade_all(pending, parts, out: Path, root: Path, jobs: int, show_hidden: bool, progress,
+               timeout: float) -> None:
     running: list = []
     queue = list(pending)
     while queue or running:
@@ -158,6 +162,7 @@ def _grade_all(pending, parts, out: Path, root: Path, jobs: int, show_hidden: bo
                        "--hide", str(folder.parent.resolve())]
             for part in parts:
                 command += ["--part", part]
+            command += ["--timeout", str(timeout)]
             env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                                        start_new_session=True)
@@ -283,6 +288,7 @@ def grade_one(argv: list[str]) -> int:
     parser.add_argument("result")
     parser.add_argument("--part", action="append", dest="parts")
     parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--timeout", type=float, default=CALL_TIMEOUT)
     args = parser.parse_args(argv)
     import torch
 
@@ -290,7 +296,7 @@ def grade_one(argv: list[str]) -> int:
     from grader.worker.client import Limits
 
     torch.set_num_threads(1)
-    report = grade(args.folder, parts=args.parts, include_hidden=True,
+    report = grade(args.folder, parts=args.parts, include_hidden=True, call_timeout=args.timeout,
                    limits=Limits(hide=tuple(args.hide)))
     data = {"submission": report.submission, "parts": report.parts, "score": report.score,
             "max_score": report.max_score, "violation": any(c.violation for c in report.checks),

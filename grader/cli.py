@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("--out", required=True, help="where the gradebook and per-student results go")
     batch.add_argument("--jobs", type=int, default=1, help="students graded at once (default 1)")
     batch.add_argument("--part", action="append", dest="parts", metavar="PART", help="grade only this part")
+    batch.add_argument("--timeout", type=float, default=30.0,
+                       help="seconds one call of student code may take (default 30)")
     batch.add_argument("--show-hidden-inputs", action="store_true",
                        help="show hidden checks' failing examples in the feedback")
 

@@ -96,6 +96,7 @@ class Worker:
         self.generation = 0
         self.output_file = None
         self.scratch: str | None = None
+        self.hung: dict = {}
 
     # -- lifetime -------------------------------------------------------------------------
     def _make_scratch(self) -> str:
@@ -170,9 +171,12 @@ class Worker:
 
     # -- calls ----------------------------------------------------------------------------
     def call(self, target: str | tuple, *args, depth: int = 1, echo_args: bool = False,
-             timeout: float | None = None, **kwargs) -> Returned:
+             timeout: float | None = None, shapes: bool = False, **kwargs) -> Returned:
         """Calls ``target`` ("stem.name", or ``(Ref, "method")``) with plain values, arrays,
-        :class:`Ref` and :class:`Rng` arguments."""
+        :class:`Ref` and :class:`Rng` arguments. ``shapes``: the result's arrays come back
+        as ``{"shape": tuple, "dtype": str}`` dicts, their bytes stay in the worker."""
+        if isinstance(target, str) and target in self.hung:
+            raise CallTimeout(f"{self.hung[target]} (in an earlier call, so it was not called again)")
         buffers: list = []
         if isinstance(target, tuple):
             ref, attr = target
@@ -180,9 +184,15 @@ class Worker:
         else:
             wire_target = target
         request = {"op": "call", "target": wire_target, "depth": depth, "echo_args": echo_args,
+                   "shapes": bool(shapes),
                    "args": protocol.encode(list(args), buffers),
                    "kwargs": protocol.encode(dict(kwargs), buffers)}
-        answer, answer_buffers = self._exchange(request, buffers, timeout)
+        try:
+            answer, answer_buffers = self._exchange(request, buffers, timeout)
+        except CallTimeout as error:
+            if isinstance(target, str):
+                self.hung[target] = str(error)
+            raise
         try:
             value = protocol.decode(answer.get("result"), answer_buffers)
             args_after = kwargs_after = None
@@ -197,8 +207,10 @@ class Worker:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
 
-    def get(self, ref: Ref, attr: str | None = None, depth: int = 1) -> Returned:
-        request = {"op": "get", "handle": ref.handle, "path": list(ref.path), "attr": attr, "depth": depth}
+    def get(self, ref: Ref, attr: str | None = None, depth: int = 1, shapes: bool = False) -> Returned:
+        """Reads ``ref`` (or its attribute ``attr``); ``shapes`` as in :meth:`call`."""
+        request = {"op": "get", "handle": ref.handle, "path": list(ref.path), "attr": attr, "depth": depth,
+                   "shapes": bool(shapes)}
         answer, answer_buffers = self._exchange(request, [], None)
         try:
             return Returned(protocol.decode(answer.get("result"), answer_buffers), answer.get("handle"))

@@ -67,10 +67,13 @@ class Rng:
         self.seed = int(seed)
 
 
-def encode(value, buffers: list, depth: int = 64, *, keep_path: tuple = (), handle=None):
+def encode(value, buffers: list, depth: int = 64, *, keep_path: tuple = (), handle=None,
+           shapes: bool = False):
     """Turns a value into a tree, appending array bytes to ``buffers``.
 
-    Containers deeper than ``depth`` become ``opaque`` (reachable by path)."""
+    Containers deeper than ``depth`` become ``opaque`` (reachable by path). With
+    ``shapes``, an array crosses as ``{"shape": (...), "dtype": str}`` instead of its
+    bytes (the array itself stays in the worker, reachable by path)."""
     if value is None:
         return {"t": "none"}
     if isinstance(value, (bool, np.bool_)):
@@ -84,6 +87,10 @@ def encode(value, buffers: list, depth: int = 64, *, keep_path: tuple = (), hand
         return {"t": "str", "v": value}
     if isinstance(value, np.ndarray):
         plain = np.ndarray.view(value, np.ndarray)
+        if shapes:
+            return {"t": "dict", "items": [
+                ["shape", {"t": "tuple", "items": [{"t": "int", "v": int(n)} for n in plain.shape]}],
+                ["dtype", {"t": "str", "v": plain.dtype.str}]]}
         data = np.ndarray.tobytes(plain, order="C")
         buffers.append(data)
         return {"t": "array", "dtype": plain.dtype.str, "shape": list(plain.shape),
@@ -96,11 +103,13 @@ def encode(value, buffers: list, depth: int = 64, *, keep_path: tuple = (), hand
         if isinstance(value, dict):
             if all(isinstance(key, str) for key in value):
                 return {"t": "dict", "items": [
-                    [key, encode(item, buffers, depth - 1, keep_path=keep_path + (key,), handle=handle)]
+                    [key, encode(item, buffers, depth - 1, keep_path=keep_path + (key,), handle=handle,
+                           shapes=shapes)]
                     for key, item in value.items()]}
         else:
             return {"t": type(value).__name__ if type(value) in (tuple, list) else "tuple",
-                    "items": [encode(item, buffers, depth - 1, keep_path=keep_path + (index,), handle=handle)
+                    "items": [encode(item, buffers, depth - 1, keep_path=keep_path + (index,), handle=handle,
+                                     shapes=shapes)
                               for index, item in enumerate(value)]}
     return {"t": "opaque", "type": type(value).__name__, "handle": handle, "path": list(keep_path)}
 

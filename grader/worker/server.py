@@ -11,8 +11,10 @@ Requests:
   "args": tree, "kwargs": tree, "depth": d, "echo_args": bool}``: runs the call,
   keeps its result under a new handle and answers with the result encoded to
   ``depth`` (deeper containers stay in the worker), the seconds it took and, with
-  ``echo_args``, the arguments as they are after the call;
-- ``{"op": "get", "handle": h, "path": [...], "attr": name | null, "depth": d}``: reads a value;
+  ``echo_args``, the arguments as they are after the call; with ``"shapes": true`` the
+  result's arrays cross as ``{"shape", "dtype"}`` only (a 1 GB state dict stays put);
+- ``{"op": "get", "handle": h, "path": [...], "attr": name | null, "depth": d, "shapes": bool}``:
+  reads a value;
 - ``{"op": "import", "module": stem}``: imports ``stem.py`` of the submission;
 - ``{"op": "release", "handles": [...]}``.
 
@@ -118,7 +120,8 @@ class Worker:
             elapsed = time.perf_counter() - start
             handle = self.keep(result)
             answer = {"ok": True, "handle": handle, "seconds": elapsed,
-                      "result": protocol.encode(result, out, request.get("depth", 1), handle=handle)}
+                      "result": protocol.encode(result, out, request.get("depth", 1), handle=handle,
+                                                shapes=request.get("shapes") is True)}
             if request.get("echo_args"):
                 answer["args_after"] = protocol.encode(
                     [_rng_state(a) for a in args], out, 2)
@@ -137,7 +140,8 @@ class Worker:
                                    f"{type(value).__name__} has no attribute {attr}") from None
             handle = self.keep(value)
             return {"ok": True, "handle": handle,
-                    "result": protocol.encode(value, out, request.get("depth", 1), handle=handle)}, out
+                    "result": protocol.encode(value, out, request.get("depth", 1), handle=handle,
+                                              shapes=request.get("shapes") is True)}, out
         if op == "import":
             stem = request.get("module")
             if not isinstance(stem, str) or not stem.isidentifier():
