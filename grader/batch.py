@@ -186,6 +186,12 @@ def _grade_all(pending, parts, out: Path, root: Path, jobs: int, show_hidden: bo
                 progress.advance(failed=True)
                 continue
             status = "violation" if data["violation"] else "graded"
+            files = Path(str(result_file) + ".files")
+            if files.is_dir():
+                for produced in files.iterdir():
+                    target = out / "students" / student.slug / produced.name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(produced, target)
             _finish(out, student, key, data, notes, status, show_hidden)
             progress.advance(failed=data["score"] < data["max_score"])
 
@@ -300,7 +306,11 @@ def grade_one(argv: list[str]) -> int:
                    limits=Limits(hide=tuple(args.hide)))
     data = {"submission": report.submission, "parts": report.parts, "score": report.score,
             "max_score": report.max_score, "violation": any(c.violation for c in report.checks),
-            "checks": [vars(check) for check in report.checks]}
+            "checks": [{key: value for key, value in vars(check).items() if key != "artifacts"}
+                       for check in report.checks]}
+    for name, blob in report.artifacts().items():
+        Path(args.result + ".files").mkdir(exist_ok=True)
+        (Path(args.result + ".files") / name).write_bytes(blob)
     report_module.write_json_atomically(args.result, data)
     return 0
 

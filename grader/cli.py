@@ -75,6 +75,10 @@ def _check(args) -> int:
         print(f"grader: {error}", file=sys.stderr)
         return 2
     print(report_module.render_text(result))
+    folder = Path(args.json).parent if args.json else Path(".")
+    for name, blob in result.artifacts().items():
+        (folder / name).write_bytes(blob)
+        print(f"{name} written to {folder / name}")
     if args.json:
         report_module.write_json_atomically(args.json, report_module.gradescope_results(result))
         print(f"results written to {args.json}")

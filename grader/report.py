@@ -25,6 +25,8 @@ def render_text(report, show_hidden_inputs: bool = True) -> str:
             if not check.passed:
                 body = check.output if (show_hidden_inputs or not check.hidden) else check.summary
                 lines.extend("         " + line for line in body.splitlines())
+            elif check.summary:
+                lines.extend("         " + line for line in [check.summary, *check.lines])
         lines.append("")
     lines.append(f"Total: {_points(report.score)}/{_points(report.max_score)} "
                  f"({report.seconds:.1f} s)")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import rubric as rubric_module
-from grader.checks.base import CHECKS, Context, Failed, as_failed
+from grader.checks.base import CHECKS, Context, Failed, Partial, as_failed
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
@@ -34,11 +34,12 @@ class CheckResult:
     hidden: bool = False
     seconds: float = 0.0
     violation: bool = False
+    artifacts: dict = field(default_factory=dict, repr=False)
 
     @property
     def output(self) -> str:
         """The message a student reads for this check."""
-        if self.passed:
+        if self.passed and not self.summary:
             return "passed"
         text = [self.summary]
         if self.example:
@@ -63,6 +64,10 @@ class Report:
     @property
     def max_score(self) -> float:
         return sum(check.max_score for check in self.checks)
+
+    def artifacts(self) -> dict:
+        """Files the checks produced (a learning curve), by file name."""
+        return {name: data for check in self.checks for name, data in check.artifacts.items()}
 
     def part_totals(self) -> dict:
         totals = {part: [0.0, 0.0] for part in self.parts}
@@ -152,16 +157,25 @@ def run_check(entry, worker: Worker) -> CheckResult:
     started = time.perf_counter()
     if function is None:
         return _result(entry, Failed(f"the grader has no check {entry.id} (a rubric error)"), 0.0)
+    context = Context(worker, entry.id)
     try:
-        function(Context(worker, entry.id))
+        function(context)
+    except Partial as partial:
+        score = round(entry.points * partial.fraction, 2)
+        return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, score,
+                           partial.fraction >= 1.0, partial.summary, partial.lines, None, entry.hint,
+                           entry.hidden, time.perf_counter() - started, artifacts=context.artifacts)
     except (Failed, WorkerProblem, Exception) as problem:  # noqa: BLE001 - every problem is a verdict
         try:
             failed = as_failed(problem)
         except Exception:  # noqa: BLE001 - a bug in the grader itself must not lose the batch
             failed = Failed(f"internal grader error in {entry.id}: {type(problem).__name__}: {problem}")
-        return _result(entry, failed, time.perf_counter() - started)
+        result = _result(entry, failed, time.perf_counter() - started)
+        result.artifacts = context.artifacts
+        return result
     return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, entry.points, True,
-                       hidden=entry.hidden, seconds=time.perf_counter() - started)
+                       hidden=entry.hidden, seconds=time.perf_counter() - started,
+                       artifacts=context.artifacts)
 
 
 def _result(entry, failed: Failed, seconds: float) -> CheckResult:

@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 
 from grader.runner import grade
-from planted_bugs import BUGS, apply_bug, plant
+try:  # tests/ is a package (tests/__init__.py); fall back to a plain directory on sys.path
+    from tests.planted_bugs import BUGS, apply_bug, plant
+except ImportError:  # pragma: no cover
+    from planted_bugs import BUGS, apply_bug, plant
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

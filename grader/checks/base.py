@@ -51,6 +51,16 @@ class Failed(Exception):
         self.violation = violation
 
 
+class Partial(Exception):
+    """A check that earns ``fraction`` of its points (e.g. by accuracy); 1.0 is a pass."""
+
+    def __init__(self, fraction: float, summary: str, lines: list[str] | None = None):
+        super().__init__(summary)
+        self.fraction = min(max(float(fraction), 0.0), 1.0)
+        self.summary = summary
+        self.lines = lines or []
+
+
 @dataclass
 class Context:
     """What a check may use: the worker holding the submission, and how many examples to draw."""
@@ -58,7 +68,7 @@ class Context:
     worker: Worker
     check_id: str
     max_examples: int = 30
-    notes: list = field(default_factory=list)
+    artifacts: dict = field(default_factory=dict)  # file name -> bytes, saved next to the report
 
     def call(self, target, *args, **kwargs):
         return self.worker.call(target, *args, **kwargs)

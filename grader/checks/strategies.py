@@ -234,3 +234,237 @@ def dense_examples(draw, ndim: int | None = None, extra=st.none()):
     rank = draw(st.integers(1, 4)) if ndim is None else ndim
     shape = tuple(draw(st.integers(1, 6)) for _ in range(rank))
     return Dense(shape, draw(scales), draw(seeds), draw(extra))
+
+
+# ---------------------------------------------------------------------------------------
+# modules.py and networks.py: layers described by a constructor call, run over several passes
+# ---------------------------------------------------------------------------------------
+
+def _arg_text(value) -> str:
+    return value.text() if isinstance(value, Spec) else repr(value)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A constructor call, ``cls(*args, **dict(kwargs))``, of a ``modules.py`` class (for
+    ``Sequential``, ``args`` are the children's specs). Built on both sides: the torch
+    reference and the student's class."""
+
+    cls: str
+    args: tuple = ()
+    kwargs: tuple = ()   # (name, value) pairs, in the order they are passed
+
+    def text(self) -> str:
+        parts = [_arg_text(a) for a in self.args] + [f"{k}={_arg_text(v)}" for k, v in self.kwargs]
+        return f"{self.cls}({', '.join(parts)})"
+
+    def walk(self):
+        """This spec and every spec nested in it."""
+        yield self
+        for arg in self.args:
+            if isinstance(arg, Spec):
+                yield from arg.walk()
+
+
+@dataclass(frozen=True)
+class ModuleExample:
+    """One layer, run forward and backward on ``shapes[0]``, then ``shapes[1]`` (another batch
+    size), then forward once more on ``shapes[0]``, in evaluation and then training mode."""
+
+    spec: Spec
+    shapes: tuple
+    scale: float
+    seed: int
+    zeros: bool = False   # some inputs exactly 0 (ReLU's kink)
+
+    def inputs(self):
+        """``[(x, dout_or_None)]`` per pass; the output shapes come from the reference."""
+        rng = np.random.default_rng(self.seed)
+        xs = []
+        for shape in self.shapes:
+            x = values(rng, shape, self.scale)
+            if self.zeros:
+                x[rng.random(shape) < 0.2] = 0.0
+            xs.append(x)
+        return xs
+
+    def describe(self) -> str:
+        shapes = " then ".join(str(tuple(s)) for s in self.shapes)
+        zeros = ", some exactly 0" if self.zeros else ""
+        return (f"{self.spec.text()}; forward and backward on x {shapes}, then forward on the first "
+                f"again; x values {_fmt_scale(self.scale)}{zeros} (seed {self.seed}); "
+                f"evaluation mode, then training mode")
+
+
+def _other_batch(n: int, high: int = 4) -> int:
+    return n + 1 if n < high else n - 1
+
+
+@st.composite
+def linear_module_examples(draw):
+    n, d_in, d_out = draw(st.integers(1, 4)), draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    bias = draw(st.booleans())
+    kwargs = () if bias and draw(st.booleans()) else (("bias", bias),)
+    return ModuleExample(Spec("Linear", (d_in, d_out), kwargs), ((n, d_in), (_other_batch(n), d_in)),
+                         draw(scales), draw(seeds))
+
+
+@st.composite
+def conv_module_examples(draw):
+    ex = draw(conv_examples(max_size=7))
+    kh, kw = ex.kernel
+    kernel = kh if kh == kw and draw(st.booleans()) else (kh, kw)
+    kwargs = []
+    if ex.stride != 1 or draw(st.booleans()):
+        kwargs.append(("stride", ex.stride))
+    if ex.padding != 0 or draw(st.booleans()):
+        kwargs.append(("padding", ex.padding))
+    if not ex.bias or draw(st.booleans()):
+        kwargs.append(("bias", ex.bias))
+    shape = (ex.n, ex.c, ex.h, ex.w)
+    return ModuleExample(Spec("Conv2d", (ex.c, ex.f, kernel), tuple(kwargs)),
+                         (shape, (_other_batch(ex.n),) + shape[1:]), ex.scale, ex.seed)
+
+
+@st.composite
+def pool_module_examples(draw, cls: str):
+    ex = draw(pool_examples(max_size=7))
+    kwargs = []
+    if ex.stride is not None or draw(st.booleans()):
+        kwargs.append(("stride", ex.stride))
+    if ex.padding != 0 or draw(st.booleans()):
+        kwargs.append(("padding", ex.padding))
+    shape = (ex.n, ex.c, ex.h, ex.w)
+    return ModuleExample(Spec(cls, (ex.kernel_size,), tuple(kwargs)),
+                         (shape, (_other_batch(ex.n),) + shape[1:]), ex.scale, ex.seed)
+
+
+@st.composite
+def adaptive_module_examples(draw):
+    ex = draw(adaptive_examples())
+    shape = (ex.n, ex.c, ex.h, ex.w)
+    return ModuleExample(Spec("AdaptiveAvgPool2d", (ex.output_size,)),
+                         (shape, (_other_batch(ex.n),) + shape[1:]), ex.scale, ex.seed)
+
+
+def _norm_kwargs(draw) -> tuple:
+    kwargs = []
+    eps = draw(st.sampled_from((1e-5, 1e-3, 0.5)))
+    momentum = draw(st.sampled_from((0.1, 0.0, 1.0, 0.37)))
+    if eps != 1e-5 or draw(st.booleans()):
+        kwargs.append(("eps", eps))
+    if momentum != 0.1 or draw(st.booleans()):
+        kwargs.append(("momentum", momentum))
+    return tuple(kwargs)
+
+
+@st.composite
+def batchnorm_module_examples(draw, spatial: bool):
+    """Training needs 2 or more values per channel; each pass has at least 3 (2 is ill-conditioned)."""
+    c = draw(st.integers(1, 4))
+    if spatial:
+        h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        n = draw(st.integers(max(1, -(-3 // (h * w))), 4))
+        n2 = _other_batch(n) if (n - 1) * h * w >= 3 or n < 4 else n
+        shapes = ((n, c, h, w), (n2, c, h, w))
+    else:
+        n = draw(st.integers(3, 6))
+        shapes = ((n, c), (_other_batch(n, 6), c))
+    cls = "BatchNorm2d" if spatial else "BatchNorm1d"
+    return ModuleExample(Spec(cls, (c,), _norm_kwargs(draw)), shapes, draw(scales), draw(seeds))
+
+
+@st.composite
+def elementwise_module_examples(draw, cls: str, min_rank: int = 1):
+    rank = draw(st.integers(min_rank, 4))
+    shape = tuple(draw(st.integers(1, 5)) for _ in range(rank))
+    return ModuleExample(Spec(cls), (shape, (_other_batch(shape[0]),) + shape[1:]), draw(scales),
+                         draw(seeds), zeros=cls == "ReLU" and draw(st.booleans()))
+
+
+@dataclass(frozen=True)
+class SeededRng:
+    """A ``numpy.random.default_rng(seed)`` argument (the worker builds it)."""
+
+    seed: int
+
+    def __repr__(self) -> str:
+        return f"numpy.random.default_rng({self.seed})"
+
+
+@st.composite
+def dropout_module_examples(draw):
+    rank = draw(st.integers(1, 4))
+    shape = tuple(draw(st.integers(1, 5)) for _ in range(rank))
+    p = draw(st.sampled_from((0.5, 0.0, 1.0, 0.2, 0.9)))
+    seed = draw(seeds)
+    return ModuleExample(Spec("Dropout", (p,), (("rng", SeededRng(seed)),)),
+                         (shape, (_other_batch(shape[0]),) + shape[1:]), draw(scales), seed)
+
+
+@st.composite
+def sequential_module_examples(draw):
+    """Two layouts: a conv stack whose conv bias feeds a BatchNorm2d (its gradient is exactly
+    zero in training), and a nested Sequential of dense layers (keys ``0.0.weight``, ...)."""
+    if draw(st.booleans()):
+        n, c, f = draw(st.integers(2, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        h, w = draw(st.integers(3, 6)), draw(st.integers(3, 6))
+        kernel, stride, padding = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(0, 1))
+        ho, wo = (h + 2 * padding - kernel) // stride + 1, (w + 2 * padding - kernel) // stride + 1
+        pooled = min(2, ho, wo)
+        if ho * wo == 1:
+            n = 3   # at least 3 values per channel for the training-mode BatchNorm
+        out = draw(st.integers(1, 4))
+        layers = (Spec("Conv2d", (c, f, kernel), (("stride", stride), ("padding", padding), ("bias", True))),
+                  Spec("BatchNorm2d", (f,), _norm_kwargs(draw)), Spec("ReLU"),
+                  Spec("AdaptiveAvgPool2d", (pooled,)), Spec("Flatten"),
+                  Spec("Linear", (f * pooled * pooled, out)), Spec("Sigmoid"))
+        shapes = ((n, c, h, w), (n + 1, c, h, w))
+    else:
+        n, d, hidden, out = draw(st.integers(3, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 5)), \
+            draw(st.integers(1, 4))
+        inner = Spec("Sequential", (Spec("Linear", (d, hidden)), Spec("BatchNorm1d", (hidden,), _norm_kwargs(draw))))
+        layers = (inner, Spec("ReLU"), Spec("Dropout", (0.0,)), Spec("Linear", (hidden, out), (("bias", False),)))
+        shapes = ((n, d), (n + 1, d))
+    return ModuleExample(Spec("Sequential", layers), shapes, draw(scales), draw(seeds))
+
+
+@dataclass(frozen=True)
+class BlockExample:
+    """A residual block (``BasicBlock`` or ``Bottleneck``) on a batch, in both modes."""
+
+    block: str
+    inplanes: int
+    planes: int
+    stride: int
+    downsample: bool
+    shape: tuple
+    seed: int
+    pass_stride: bool = True
+
+    @property
+    def expansion(self) -> int:
+        return 1 if self.block == "BasicBlock" else 4
+
+    def describe(self) -> str:
+        out = self.planes * self.expansion
+        down = (f"Sequential(Conv2d({self.inplanes}, {out}, 1, stride={self.stride}, bias=False), "
+                f"BatchNorm2d({out}))") if self.downsample else "None"
+        stride = f", stride={self.stride}" if self.pass_stride else ""
+        return (f"{self.block}({self.inplanes}, {self.planes}{stride}, downsample={down}); x {self.shape} "
+                f"standard normal (seed {self.seed}); evaluation mode, then training mode")
+
+
+@st.composite
+def block_examples(draw, block: str):
+    expansion = 1 if block == "BasicBlock" else 4
+    planes = draw(st.integers(1, 4 if expansion == 1 else 2))
+    stride = draw(st.sampled_from((1, 2)))
+    inplanes = draw(st.integers(1, 6))
+    if draw(st.booleans()):
+        inplanes = planes * expansion
+    needed = stride != 1 or inplanes != planes * expansion
+    downsample = needed or draw(st.booleans())
+    shape = (draw(st.integers(2, 3)), inplanes, draw(st.integers(3, 6)), draw(st.integers(3, 6)))
+    return BlockExample(block, inplanes, planes, stride, downsample, shape, draw(seeds),
+                        pass_stride=stride != 1 or draw(st.booleans()))

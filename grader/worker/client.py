@@ -218,6 +218,16 @@ class Worker:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
 
+    def keep(self, value) -> Ref:
+        """Stores ``value`` in the worker (e.g. a dict that calls update in place); returns its Ref."""
+        buffers: list = []
+        answer, _ = self._exchange({"op": "keep", "value": protocol.encode(value, buffers)}, buffers, None)
+        handle = answer.get("handle")
+        if not isinstance(handle, int) or isinstance(handle, bool):
+            self.stop()
+            raise WorkerCrashed("the worker sent a malformed answer")
+        return Ref(handle)
+
     def import_module(self, stem: str) -> None:
         """Raises :class:`StudentImportError` when ``stem.py`` is missing or fails to import."""
         self._exchange({"op": "import", "module": stem}, [], None)

@@ -15,6 +15,7 @@ Requests:
   result's arrays cross as ``{"shape", "dtype"}`` only (a 1 GB state dict stays put);
 - ``{"op": "get", "handle": h, "path": [...], "attr": name | null, "depth": d, "shapes": bool}``:
   reads a value;
+- ``{"op": "keep", "value": tree}``: keeps a value (a dict to update across calls) under a handle;
 - ``{"op": "import", "module": stem}``: imports ``stem.py`` of the submission;
 - ``{"op": "release", "handles": [...]}``.
 
@@ -149,6 +150,8 @@ class Worker:
             self.module(stem)
             _raise_if_forbidden_import()
             return {"ok": True}, out
+        if op == "keep":
+            return {"ok": True, "handle": self.keep(self.decode(request.get("value"), buffers))}, out
         if op == "release":
             for handle in request.get("handles", []):
                 self.kept.pop(handle, None)

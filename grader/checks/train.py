@@ -1,0 +1,279 @@
+"""Checks of ``train.py``: the optimiser step, two sanity checks, and training on real digits.
+
+The training check runs ``train_lenet`` in the worker on the training split only;
+the model's weights come back as arrays and the grader measures the held-out
+accuracy itself, with its own torch LeNet-5. Held-out digits never reach the worker.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from hypothesis import strategies as st
+
+from grader import data
+from grader.checks import strategies as S
+from grader.checks.base import Context, Failed, Partial, check, unpack
+from grader.checks.metric import Mismatch, compare, require_array
+from grader.references import networks as ref_networks
+from grader.references.train import sgd_reference
+from grader.worker.client import CallTimeout, Rng, WorkerProblem
+
+TRAIN_SEED = 2024
+TRAIN_TIMEOUT = 600.0  # about ten times what the reference solution needs here
+FULL_MARKS_ACCURACY = 0.96
+ZERO_MARKS_ACCURACY = 0.60
+OVERFIT_DIGITS, OVERFIT_STEPS, OVERFIT_LR = 50, 200, 0.01
+
+
+# -- sgd_step --------------------------------------------------------------------------------
+
+@st.composite
+def sgd_examples(draw):
+    names = draw(st.lists(st.sampled_from(["w", "b", "conv1.weight", "fc.bias"]), min_size=1, max_size=3,
+                          unique=True))
+    shapes = {name: tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))) for name in names}
+    momentum = draw(st.sampled_from((0.0, 0.9, 0.5)))
+    with_velocity = draw(st.sets(st.sampled_from(names))) if momentum else set()
+    return SgdExample(shapes, draw(st.sampled_from((0.1, 0.01, 1.0))), momentum,
+                      draw(st.sampled_from((0.0, 5e-4, 0.1))), draw(st.integers(1, 3)),
+                      tuple(sorted(with_velocity)), draw(S.seeds))
+
+
+class SgdExample:
+    def __init__(self, shapes, lr, momentum, weight_decay, steps, with_velocity, seed):
+        self.shapes, self.lr, self.momentum, self.weight_decay = shapes, lr, momentum, weight_decay
+        self.steps, self.with_velocity, self.seed = steps, with_velocity, seed
+
+    def arrays(self):
+        rng = np.random.default_rng(self.seed)
+        params = {name: rng.standard_normal(shape) for name, shape in self.shapes.items()}
+        grads = [{name: rng.standard_normal(shape) for name, shape in self.shapes.items()}
+                 for _ in range(self.steps)]
+        velocities = {name: rng.standard_normal(self.shapes[name]) for name in self.with_velocity}
+        return params, grads, velocities
+
+    def describe(self) -> str:
+        missing = sorted(set(self.shapes) - set(self.with_velocity))
+        return (f"params {self.shapes}, lr={self.lr}, momentum={self.momentum}, "
+                f"weight_decay={self.weight_decay}, {self.steps} step(s); no velocity yet for {missing} "
+                f"(seed {self.seed})")
+
+
+@check("train.sgd_step")
+def sgd_step(ctx: Context) -> None:
+    def body(ex: SgdExample):
+        params, grads, velocities = ex.arrays()
+        expected = sgd_reference(params, grads, lr=ex.lr, momentum=ex.momentum,
+                                 weight_decay=ex.weight_decay, velocities=velocities)
+        for step, step_grads in enumerate(grads, start=1):
+            returned = ctx.call("train.sgd_step", params, step_grads, velocities, ex.lr,
+                                momentum=ex.momentum, weight_decay=ex.weight_decay, echo_args=True)
+            ctx.worker.release(returned.handle)
+            params_after, _, velocities_after = returned.args_after[:3]
+            wanted_params, wanted_velocities = expected[step - 1]
+            for name, wanted in wanted_params.items():
+                got = params_after.get(name) if isinstance(params_after, dict) else None
+                if got is not None and np.array_equal(got, params[name]) and not np.array_equal(wanted, params[name]):
+                    raise Mismatch(f"step {step}: params[{name!r}] was not updated in place (the caller's "
+                                   "array still holds the old values: use -= or [...] =)")
+                compare(f"params[{name!r}] after step {step}", got, wanted)
+            if ex.momentum:
+                for name, wanted in wanted_velocities.items():
+                    got = velocities_after.get(name) if isinstance(velocities_after, dict) else None
+                    if got is None:
+                        raise Mismatch(f"step {step}: velocities has no entry {name!r}: create the momentum "
+                                       "buffer on the first step (a copy of the gradient, weight decay included)")
+                    compare(f"velocities[{name!r}] after step {step}", got, wanted)
+            params, velocities = dict(params_after), dict(velocities_after)
+
+    ctx.for_all(sgd_examples(), body)
+
+
+# -- sanity checks -----------------------------------------------------------------------------
+
+def _digits(count: int):
+    X, y = data.load_mnist("train")
+    return np.ascontiguousarray(X[:count]), y[:count]
+
+
+@check("train.initial_loss")
+def initial_loss(ctx: Context) -> None:
+    X, y = _digits(100)
+    model = ctx.call("networks.LeNet5", depth=0)
+    logits = ctx.call((ctx.worker.ref(model), "forward"), X).value
+    require_array("LeNet5().forward(x)", logits, np.zeros((len(X), 10)))
+    loss = float(F.cross_entropy(torch.tensor(logits), torch.tensor(y)))
+    if not abs(loss - math.log(10)) < 0.3:
+        raise Failed(f"the untrained LeNet5's cross-entropy on 100 digits is {loss:.3f}, expected close to "
+                     f"ln 10 = {math.log(10):.3f} (ten classes, no preference yet): check the weights' "
+                     "initial scale (uniform in ±1/sqrt(fan_in)) and the forward pass")
+
+
+@check("train.overfit")
+def overfit(ctx: Context) -> None:
+    X, y = _digits(OVERFIT_DIGITS)
+    model = ctx.worker.ref(ctx.call("networks.LeNet5", activation="relu", depth=0))
+    velocities = ctx.worker.keep({})
+    losses = []
+    for _ in range(OVERFIT_STEPS):
+        logits = ctx.call((model, "forward"), X)
+        ce = ctx.call("layers.softmax_cross_entropy", ctx.worker.ref(logits), y)
+        loss, _ = unpack(ce.value, 2, "softmax_cross_entropy")
+        losses.append(float(loss) if isinstance(loss, float) else float("nan"))
+        backward = ctx.call((model, "backward"), ctx.worker.ref(ce, 1))
+        params = ctx.worker.get(model, "parameters", depth=0)
+        grads = ctx.worker.get(model, "gradients", depth=0)
+        step = ctx.call("train.sgd_step", ctx.worker.ref(params), ctx.worker.ref(grads), velocities, OVERFIT_LR,
+                        momentum=0.9, depth=0)
+        ctx.worker.release(logits.handle, ce.handle, backward.handle, params.handle, grads.handle, step.handle)
+    final = ctx.call((model, "forward"), X).value
+    accuracy = float((np.asarray(final).argmax(axis=1) == y).mean()) if isinstance(final, np.ndarray) else 0.0
+    if accuracy < 0.9:
+        raise Failed(
+            f"after {OVERFIT_STEPS} steps of SGD (lr {OVERFIT_LR}, momentum 0.9) on the same {OVERFIT_DIGITS} digits, "
+            f"your LeNet5 (relu) classifies only {accuracy:.0%} of them (a correct network reaches 100%); "
+            f"loss went {losses[0]:.3f} -> {losses[-1]:.3f}. A network that cannot learn 50 examples by "
+            "heart has a wrong gradient somewhere: look at the failing backward checks first")
+
+
+# -- training on real digits -------------------------------------------------------------------
+
+@check("train.train_lenet")
+def train_lenet(ctx: Context) -> None:
+    X_train, y_train = data.load_mnist("train")
+    started = time.perf_counter()
+    try:
+        returned = ctx.call("train.train_lenet", X_train, y_train, Rng(TRAIN_SEED), depth=0,
+                            timeout=TRAIN_TIMEOUT)
+    except CallTimeout:
+        raise Failed(f"train_lenet did not finish within {TRAIN_TIMEOUT:g} s, about ten times what the "
+                     "reference solution needs on this machine. Where the time goes:",
+                     speed_report(ctx)) from None
+    seconds = time.perf_counter() - started
+    model = ctx.worker.ref(returned)
+    state = ctx.call((model, "state_dict"), depth=1).value
+    if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
+        raise Failed("train_lenet should return a LeNet5 whose state_dict() gives arrays by name")
+    probe = X_train[:16]
+    student_logits = ctx.call((model, "forward"), probe).value
+    torch_model = _matching_reference(state, probe, student_logits)
+    X_held, y_held = data.load_mnist("heldout")
+    with torch.no_grad():
+        predictions = torch_model(torch.tensor(X_held)).argmax(dim=1).numpy()
+    accuracy = float((predictions == y_held).mean())
+    curve = _learning_curve(ctx, model)
+    fraction = (accuracy - ZERO_MARKS_ACCURACY) / (FULL_MARKS_ACCURACY - ZERO_MARKS_ACCURACY)
+    summary = (f"held-out accuracy {accuracy:.1%} ({int((predictions == y_held).sum())}/{len(y_held)} digits) "
+               f"after {seconds:.0f} s of training; full marks from {FULL_MARKS_ACCURACY:.0%}, none below "
+               f"{ZERO_MARKS_ACCURACY:.0%}")
+    lines = [curve] if curve else []
+    if accuracy < ZERO_MARKS_ACCURACY + 0.2:
+        lines.append("A LeNet-5 with correct gradients reaches about 97% here: when training barely works, "
+                     "a backward pass is usually wrong. Fix the failing gradient checks (conv2d_backward, "
+                     "max_pool2d_backward, linear_backward, ...) first.")
+    raise Partial(fraction, summary, lines)
+
+
+def _matching_reference(state: dict, probe: np.ndarray, student_logits):
+    """The torch LeNet5 (relu or sigmoid) that the student's weights reproduce."""
+    errors = {}
+    for activation in ("relu", "sigmoid"):
+        model = ref_networks.build("LeNet5", activation=activation)
+        try:
+            model.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+        except (RuntimeError, KeyError) as error:
+            raise Failed(f"the returned model's state_dict does not fit LeNet5: {error}") from None
+        model.eval()
+        with torch.no_grad():
+            logits = model(torch.tensor(probe)).numpy()
+        if isinstance(student_logits, np.ndarray) and student_logits.shape == logits.shape:
+            errors[activation] = float(np.abs(student_logits - logits).max() / max(np.abs(logits).max(), 1e-12))
+            if errors[activation] < 1e-6:
+                return model
+    raise Failed("the returned model's forward pass does not match LeNet5 (relu or sigmoid) with its own "
+                 f"weights (relative errors {errors}); make the networks checks pass first")
+
+
+def _learning_curve(ctx: Context, model) -> str:
+    """Plots ``model.history`` (per-epoch loss and accuracy) when train_lenet recorded one."""
+    try:
+        history = ctx.worker.get(model, "history", depth=2).value
+    except WorkerProblem:
+        return ""
+    if not isinstance(history, dict):
+        return ""
+    series = {key: np.asarray(value, dtype=float) for key, value in history.items()
+              if key in ("loss", "accuracy") and isinstance(value, (list, tuple, np.ndarray))
+              and len(value) and all(isinstance(v, (int, float)) for v in np.asarray(value).ravel().tolist())}
+    if not series:
+        return ""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
+    for axis, (key, values) in zip(axes[0], series.items()):
+        axis.plot(np.arange(1, len(values) + 1), values, marker="o")
+        axis.set_xlabel("epoch")
+        axis.set_title(f"training {key}")
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    pyplot.close(figure)
+    ctx.artifacts["learning_curve.png"] = buffer.getvalue()
+    per_epoch = ", ".join(f"{key} {values[-1]:.3g}" for key, values in series.items())
+    return f"Learning curve saved as learning_curve.png ({len(next(iter(series.values())))} epochs; last: {per_epoch})."
+
+
+SPEED_PROBES = (
+    ("conv2d_forward + conv2d_backward (conv2: 6 -> 16 channels, 5x5, 14x14 input)", "conv.conv2d",
+     lambda rng: (rng.standard_normal((32, 6, 14, 14)), rng.standard_normal((16, 6, 5, 5)),
+                  rng.standard_normal(16)), {}),
+    ("max_pool2d_forward + max_pool2d_backward (2x2 on 6x28x28)", "pooling.max_pool2d",
+     lambda rng: (rng.standard_normal((32, 6, 28, 28)), 2), {}),
+    ("linear_forward + linear_backward (120 -> 64)", "layers.linear",
+     lambda rng: (rng.standard_normal((32, 120)), rng.standard_normal((64, 120)), rng.standard_normal(64)), {}),
+)
+
+
+def speed_report(ctx: Context) -> list[str]:
+    """Times the student's layers on one LeNet batch of 32 against torch, to say which is slow."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for label, stem, make, kwargs in SPEED_PROBES:
+        args = make(rng)
+        try:
+            forward = ctx.call(f"{stem}_forward", *args, timeout=60, **kwargs)
+            out = forward.value[0]
+            backward = ctx.call(f"{stem}_backward", np.ones_like(out), ctx.worker.ref(forward, 1), timeout=60)
+            theirs = forward.seconds + backward.seconds
+            ctx.worker.release(forward.handle, backward.handle)
+        except (WorkerProblem, TypeError, IndexError, AttributeError) as problem:
+            lines.append(f"    {label}: could not be timed ({problem})")
+            continue
+        torch_seconds = _torch_time(stem, args)
+        lines.append(f"    {label}: {theirs * 1000:.1f} ms per batch, {theirs / torch_seconds:,.0f}x torch's "
+                     f"{torch_seconds * 1000:.2f} ms")
+    lines.append("    A vectorised NumPy layer (im2col or sliding_window_view and one matrix product) is within a "
+                 "few times torch's speed; a Python loop over every pixel is thousands of times slower.")
+    return lines
+
+
+def _torch_time(stem: str, args) -> float:
+    tensors = [torch.tensor(a, requires_grad=True) if isinstance(a, np.ndarray) else a for a in args]
+    function = {"conv.conv2d": lambda x, w, b: F.conv2d(x, w, b),
+                "pooling.max_pool2d": lambda x, k: F.max_pool2d(x, k),
+                "layers.linear": lambda x, w, b: F.linear(x, w, b)}[stem]
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        function(*tensors).sum().backward()
+        best = min(best, time.perf_counter() - start)
+    return max(best, 1e-6)

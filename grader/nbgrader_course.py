@@ -1,0 +1,219 @@
+"""The lesson notebooks as an nbgrader course, and the helpers the notebooks' cells call.
+
+In the notebooks (students and nbgrader alike):
+
+- ``assert_check("conv.conv2d_forward")`` grades the part's file in the notebook's
+  folder (the one its ``%%writefile`` cell wrote) with the grader and raises
+  ``AssertionError`` with the check's message when that check fails. A graded test
+  cell of nbgrader is one such call, worth the rubric's points. The whole part is
+  graded once (public and, where the grader has them, hidden checks, exactly as
+  ``grader check`` / ``grader batch`` do) and kept until a file of the folder changes.
+- ``fresh_import("conv")`` (or several names) imports the student's file anew after the cell that
+  writes it ran again (for the figures that use the student's code).
+- ``show_report("conv")`` prints the grader's report of the part.
+
+For instructors (needs the kit's ``solutions/``): ``write_course(out)`` writes an
+nbgrader course folder::
+
+    nbgrader_config.py
+    source/cnn/01_conv.ipynb ... 07_train.ipynb
+
+one assignment holding the seven notebooks in order, since a part imports the files
+of the parts before it (``modules.py`` imports ``conv.py``, ...). Then, in that folder,
+``nbgrader generate_assignment cnn``, ``nbgrader autograde cnn``, as usual. Command
+line: ``python -m grader.nbgrader_course --out DIR [--part conv ...]``.
+
+The course's ``nbgrader_config.py`` does two things that nbgrader needs here: a long
+cell timeout (a part's first test cell grades the whole part; training LeNet-5 takes
+a while), and a preprocessor (:func:`drop_helper_solutions_preprocessor`) before nbgrader's own preprocessors, so
+that a solution region at column 0 (the private helpers of a solution) disappears from
+the student's version, as in ``grader stubs``, instead of becoming a module-level
+``raise NotImplementedError()`` that would stop the file from importing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import os
+import re
+import sys
+from pathlib import Path
+
+from grader.stubs import BEGIN, END, EXERCISE_FILES
+
+ASSIGNMENT = "cnn"
+COURSE_ID = "cnn-from-scratch"
+CELL_TIMEOUT = 3600  # seconds; nbgrader's default (30 s) is shorter than a part's grading
+EXERCISE_MODULES = tuple(name[:-3] for name in EXERCISE_FILES)
+
+_reports: dict = {}
+
+
+# -- in the notebooks ------------------------------------------------------------------------
+def _folder_key(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        except OSError:
+            continue
+    return digest.hexdigest()
+
+
+def part_report(part: str, folder=None):
+    """The grader's report of ``part`` for the files in ``folder`` (default: the working
+    folder, the notebook's own), graded once per version of the folder's files."""
+    from grader.runner import grade
+
+    folder = Path(folder or os.getcwd()).resolve()
+    key = (part, str(folder), _folder_key(folder))
+    if key not in _reports:
+        _reports[key] = grade(folder, parts=[part], include_hidden=True)
+    return _reports[key]
+
+
+def assert_check(check_id: str, folder=None) -> None:
+    """Passes quietly-ish if the grader's check ``check_id`` passes on the notebook's files;
+    raises ``AssertionError`` with the grader's explanation otherwise."""
+    part = check_id.partition(".")[0]
+    try:
+        report = part_report(part, folder)
+    except ValueError as error:  # a part the installed grader does not know
+        raise AssertionError(f"the grader cannot check {check_id}: {error}") from None
+    for result in report.checks:
+        if result.id == check_id:
+            line = f"{result.name}: {result.title} ({result.score:g}/{result.max_score:g})"
+            if result.passed:
+                print(f"PASS {line}")
+                return
+            raise AssertionError(f"FAIL {line}\n{result.output}")
+    raise AssertionError(f"the installed grader has no check {check_id}")
+
+
+def show_report(part: str, folder=None) -> None:
+    """Prints the grader's report of ``part``, as ``grader check --part PART`` does."""
+    from grader.report import render_text
+
+    print(render_text(part_report(part, folder), show_hidden_inputs=False))
+
+
+def fresh_import(*names: str, folder=None):
+    """Imports the student's modules ``names`` from the notebook's folder, anew: the exercise
+    modules imported before are forgotten, so an edited file is read again. One name gives
+    one module, several give a tuple."""
+    folder = str(Path(folder or os.getcwd()).resolve())
+    sys.dont_write_bytecode = True  # a rewritten file must never meet a stale .pyc
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    for module in EXERCISE_MODULES:
+        sys.modules.pop(module, None)
+    importlib.invalidate_caches()
+    modules = tuple(importlib.import_module(name) for name in names)
+    return modules[0] if len(modules) == 1 else modules
+
+
+# -- nbgrader's side -------------------------------------------------------------------------
+def drop_module_level_solutions(source: str) -> str:
+    """Removes the solution regions that start at column 0 (markers included), leaving the
+    indented ones to nbgrader; blank lines are then evened out as ``grader stubs`` does."""
+    out, inside = [], False
+    for line in source.split("\n"):
+        if line.rstrip() == BEGIN:
+            inside = True
+        elif inside and line.strip() == END:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return re.sub(r"\n{3,}(?=\S)", "\n\n\n", "\n".join(out))
+
+
+_drop_helper_class = None
+
+
+def drop_helper_solutions_preprocessor():
+    """The nbgrader preprocessor that applies :func:`drop_module_level_solutions` to every
+    solution cell (built on first use: importing nbgrader takes seconds, and the student kit
+    does without it)."""
+    global _drop_helper_class
+    if _drop_helper_class is None:
+        from nbgrader import utils
+        from nbgrader.preprocessors import NbGraderPreprocessor
+
+        class DropHelperSolutions(NbGraderPreprocessor):
+            """Column-0 solution regions of solution cells vanish from the student version."""
+
+            def preprocess_cell(self, cell, resources, index):
+                if cell.cell_type == "code" and utils.is_solution(cell):
+                    cell.source = drop_module_level_solutions(cell.source)
+                return cell, resources
+
+        DropHelperSolutions.__module__ = __name__
+        _drop_helper_class = DropHelperSolutions
+    return _drop_helper_class
+
+
+def configure(c) -> None:
+    """Settings of this kit's nbgrader course (called from its ``nbgrader_config.py``)."""
+    from nbgrader.converters import GenerateAssignment
+
+    c.Execute.timeout = CELL_TIMEOUT
+    defaults = GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()
+    drop = drop_helper_solutions_preprocessor()
+    c.GenerateAssignment.preprocessors = [drop] + [p for p in defaults if p is not drop]
+
+
+CONFIG_TEMPLATE = '''\
+# nbgrader configuration of the CNN exercise kit's course (written by grader.nbgrader_course).
+from grader.nbgrader_course import configure
+
+c = get_config()  # noqa: F821 - provided by nbgrader
+c.CourseDirectory.course_id = {course_id!r}
+configure(c)  # a long cell timeout; column-0 solution regions removed from the student version
+'''
+
+
+def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str = COURSE_ID,
+                 solutions_dir=None) -> list[Path]:
+    """Writes an nbgrader course folder: ``nbgrader_config.py`` and
+    ``source/<assignment>/NN_<part>.ipynb`` for ``parts`` (default: all seven)."""
+    import nbformat
+
+    from grader import notebooks
+
+    out = Path(out)
+    source = out / "source" / assignment
+    source.mkdir(parents=True, exist_ok=True)
+    (out / "nbgrader_config.py").write_text(CONFIG_TEMPLATE.format(course_id=course_id))
+    written = []
+    for part in parts or notebooks.PARTS:
+        notebook = notebooks.source_notebook(part, solutions_dir=solutions_dir)
+        path = source / notebooks.notebook_name(part)
+        nbformat.write(notebook, path)
+        written.append(path)
+    return written
+
+
+def main(argv=None) -> int:
+    from grader import notebooks
+
+    parser = argparse.ArgumentParser(prog="python -m grader.nbgrader_course",
+                                     description="Write the lesson notebooks as an nbgrader course.")
+    parser.add_argument("--out", required=True, help="the course folder to write")
+    parser.add_argument("--part", action="append", dest="parts", choices=notebooks.PARTS,
+                        help="only this part's notebook (repeatable; default: all)")
+    parser.add_argument("--assignment", default=ASSIGNMENT)
+    args = parser.parse_args(argv)
+    try:
+        written = write_course(args.out, args.parts, args.assignment)
+    except notebooks.InstructorOnly as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} notebook(s) and nbgrader_config.py to {args.out}/; then, there:\n"
+          f"  nbgrader generate_assignment {args.assignment}\n  nbgrader autograde {args.assignment}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
