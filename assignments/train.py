@@ -123,6 +123,10 @@ def train_lenet(X, y, rng):
        down and left or right (data augmentation: the digits sit in a 2-pixel
        zero border, so the shift loses nothing).
 
+    Optionally record ``model.history = {"loss": [...], "accuracy": [...]}``,
+    one training loss and accuracy per epoch: the grader then plots your
+    learning curve (``learning_curve.png`` next to its report).
+
     Check yourself: train on ``load_mnist("train")``, measure on
     ``load_mnist("heldout")``, with two or three seeds, and time it.
     """

@@ -3,13 +3,15 @@
 In the notebooks (students and nbgrader alike):
 
 - ``assert_check("conv.conv2d_forward")`` grades the part's file in the notebook's
-  folder (the one its ``%%writefile`` cell wrote) with the grader and raises
-  ``AssertionError`` with the check's message when that check fails. A graded test
-  cell of nbgrader is one such call, worth the rubric's points. The whole part is
-  graded once (public and, where the grader has them, hidden checks, exactly as
-  ``grader check`` / ``grader batch`` do) and kept until a file of the folder changes.
-- ``fresh_import("conv")`` (or several names) imports the student's file anew after the cell that
-  writes it ran again (for the figures that use the student's code).
+  folder (the one its ``%%writefile`` cell wrote) with the grader: it prints PASS, or
+  raises ``AssertionError`` with the check's message when the check scores nothing, or
+  returns the score when it earns part of its points (the cell's value, which nbgrader
+  takes as partial credit). A graded test cell of nbgrader is one such call, worth the
+  rubric's points. The whole part is graded once (public and, where the grader has
+  them, hidden checks, as ``grader check`` / ``grader batch`` do) and kept until a file
+  of the folder changes.
+- ``fresh_import("conv")`` (or several names) imports the student's files anew after
+  the cell that writes one ran again (for the figures that use the student's code).
 - ``show_report("conv")`` prints the grader's report of the part.
 
 For instructors (needs the kit's ``solutions/``): ``write_course(out)`` writes an
@@ -25,20 +27,25 @@ line: ``python -m grader.nbgrader_course --out DIR [--part conv ...]``.
 
 The course's ``nbgrader_config.py`` does two things that nbgrader needs here: a long
 cell timeout (a part's first test cell grades the whole part; training LeNet-5 takes
-a while), and a preprocessor (:func:`drop_helper_solutions_preprocessor`) before nbgrader's own preprocessors, so
-that a solution region at column 0 (the private helpers of a solution) disappears from
-the student's version, as in ``grader stubs``, instead of becoming a module-level
-``raise NotImplementedError()`` that would stop the file from importing.
+a while), and a preprocessor (:func:`drop_helper_solutions_preprocessor`) placed before
+nbgrader's own, so that a solution region at column 0 (the private helpers of a
+solution) disappears from the student's version, as in ``grader stubs``, instead of
+becoming a module-level ``raise NotImplementedError()`` that would stop the file from
+importing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib
+import io
 import os
 import re
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 from grader.stubs import BEGIN, END, EXERCISE_FILES
@@ -62,6 +69,25 @@ def _folder_key(folder: Path) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Nothing reaches the notebook's stderr while grading: nbgrader scores a test cell that
+    wrote to stderr zero, and a library's warning must not cost a student points."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 def part_report(part: str, folder=None):
     """The grader's report of ``part`` for the files in ``folder`` (default: the working
     folder, the notebook's own), graded once per version of the folder's files."""
@@ -70,13 +96,15 @@ def part_report(part: str, folder=None):
     folder = Path(folder or os.getcwd()).resolve()
     key = (part, str(folder), _folder_key(folder))
     if key not in _reports:
-        _reports[key] = grade(folder, parts=[part], include_hidden=True)
+        with _quiet_stderr():
+            _reports[key] = grade(folder, parts=[part], include_hidden=True)
     return _reports[key]
 
 
-def assert_check(check_id: str, folder=None) -> None:
-    """Passes quietly-ish if the grader's check ``check_id`` passes on the notebook's files;
-    raises ``AssertionError`` with the grader's explanation otherwise."""
+def assert_check(check_id: str, folder=None):
+    """Runs the grader's check ``check_id`` on the notebook's files: prints PASS when it passes;
+    raises ``AssertionError`` with the grader's explanation when it scores nothing; returns the
+    score when it earns part of its points (nbgrader then gives that partial credit)."""
     part = check_id.partition(".")[0]
     try:
         report = part_report(part, folder)
@@ -86,8 +114,11 @@ def assert_check(check_id: str, folder=None) -> None:
         if result.id == check_id:
             line = f"{result.name}: {result.title} ({result.score:g}/{result.max_score:g})"
             if result.passed:
-                print(f"PASS {line}")
-                return
+                print(f"PASS {line}" + (f"\n{result.output}" if result.output != "passed" else ""))
+                return None
+            if result.score > 0:
+                print(f"PARTIAL {line}\n{result.output}")
+                return result.score
             raise AssertionError(f"FAIL {line}\n{result.output}")
     raise AssertionError(f"the installed grader has no check {check_id}")
 

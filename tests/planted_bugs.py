@@ -307,12 +307,12 @@ BUGS: list[Bug] = [
         why="the mask is x >= 0, so the gradient at exactly 0 is passed through",
     ),
     Bug(
-        id="sigmoid_naive_overflow",
+        id="sigmoid_overflow_nan",
         file="layers.py",
         old="out = np.where(x >= 0, 1.0, e) / (1.0 + e)",
-        new="out = 1.0 / (1.0 + np.exp(-x))",
+        new="out = np.exp(x) / (1.0 + np.exp(x))",
         function="sigmoid_forward",
-        why="the textbook formula overflows in exp(-x) for x = -1000 (RuntimeWarning)",
+        why="exp(x) / (1 + exp(x)) is inf / inf = NaN for x = 1000",
     ),
     Bug(
         id="dropout_scales_at_eval",

@@ -126,25 +126,35 @@ def build_torch(spec: S.Spec) -> nn.Module:
 
 def randomise(model: nn.Module, rng: np.random.Generator) -> None:
     """Random parameters and buffers (BatchNorm: positive scales and variances), so that
-    loading them matters and evaluation mode uses non-trivial running statistics."""
+    loading them matters and evaluation mode uses non-trivial running statistics. Drawn
+    straight into the tensors' memory (a network's worth of numbers)."""
+
+    def normal(tensor, std):
+        array = tensor.detach().numpy()
+        rng.standard_normal(out=array)
+        array *= std
+
+    def uniform(tensor, low, high):
+        array = tensor.detach().numpy()
+        rng.random(out=array)
+        array *= high - low
+        array += low
+
     with torch.no_grad():
-        for name, module in model.named_modules():
+        for module in model.modules():
+            norm = isinstance(module, nn.modules.batchnorm._BatchNorm)
             for local, param in module.named_parameters(recurse=False):
-                shape = tuple(param.shape)
-                if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                    value = rng.uniform(0.5, 1.5, shape) if local == "weight" else rng.normal(0, 0.5, shape)
-                elif len(shape) >= 2:
-                    fan_in = math.prod(shape[1:])
-                    value = rng.normal(0.0, math.sqrt(2.0 / fan_in), shape)
+                if norm:
+                    uniform(param, 0.5, 1.5) if local == "weight" else normal(param, 0.5)
+                elif param.dim() >= 2:
+                    normal(param, math.sqrt(2.0 / math.prod(param.shape[1:])))
                 else:
-                    value = rng.uniform(-0.5, 0.5, shape)
-                param.copy_(torch.from_numpy(value))
+                    uniform(param, -0.5, 0.5)
             for local, buffer in module.named_buffers(recurse=False):
-                shape = tuple(buffer.shape)
                 if local == "running_mean":
-                    buffer.copy_(torch.from_numpy(rng.normal(0.0, 0.5, shape)))
+                    normal(buffer, 0.5)
                 elif local == "running_var":
-                    buffer.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, shape)))
+                    uniform(buffer, 0.5, 2.0)
                 elif local == "num_batches_tracked":
                     buffer.zero_()
 

@@ -1,0 +1,294 @@
+"""Gradescope: ``grader gradescope --out FILE`` builds the autograder zip; inside Gradescope,
+``python -m grader.gradescope autograde`` grades one submission.
+
+The zip (Gradescope unpacks it into ``/autograder/source``)::
+
+    setup.sh           run once when Gradescope builds the image: a Python >= 3.11 virtual
+                       environment in /autograder/venv with this kit installed (editable, so
+                       that the grader hides its own folder from the students' code)
+    run_autograder     run for every submission: grades it, writes results.json
+    pyproject.toml     the grader's dependencies (no notebooks, no nbgrader, no pytest)
+    grader/            the grader WITH its hidden checks
+    datasets/          the digits of the training part
+
+and never the solutions (:func:`grader.release.leaks`-style scan before writing).
+
+``run_autograder`` (and :func:`autograde`) follow Gradescope's layout under a root folder,
+``$AUTOGRADER_ROOT`` (default ``/autograder``): the submission's ``.py`` files are read from
+``submission/`` (at its top level or in one folder inside it, as ``grader batch`` reads a
+hand-in), graded with the public and the hidden checks, and ``results/results.json`` is
+written in Gradescope's format (``score``, ``execution_time``, ``output`` and one test per
+check: ``name``, ``score``, ``max_score``, ``status``, ``output``, ``visibility`` -- hidden
+checks are ``after_published`` and never show their inputs -- and ``tags``). Whatever
+happens, a results.json is written: a hand-in that cannot be graded scores 0 with a message
+that says why. ``$AUTOGRADER_PYTHON`` names the Python to run (default the venv's);
+``$AUTOGRADER_PARTS`` (space-separated) grades only those parts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import tomllib
+import traceback
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "grader"
+DEFAULT_ROOT = "/autograder"
+INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "nbformat", "nbclient", "nbconvert"}
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image.
+# It makes a virtual environment with Python >= 3.11 and installs the kit in it, editable:
+# the grader then hides its own folder (and so its hidden checks) from the students' code.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+VENV="$ROOT/venv"
+# The CPU build of PyTorch (the grader's reference) is far smaller than the default one.
+TORCH_INDEX_URL="${TORCH_INDEX_URL:-%(torch_index)s}"
+
+PYTHON=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        PYTHON="$(command -v "$candidate")"
+        break
+    fi
+done
+if [ -z "$PYTHON" ]; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
+    PYTHON="$(command -v python3.11)"
+fi
+if ! "$PYTHON" -m venv "$VENV"; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$(basename "$PYTHON")-venv" || \\
+        DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --upgrade pip
+"$VENV/bin/python" -m pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -e "$ROOT/source"
+chmod -R go-rwx "$ROOT/source/grader/hidden"
+"$VENV/bin/python" -c "import grader.runner, grader.hidden; print('grader installed')"
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade submission/, write results/results.json.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+[ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
+mkdir -p "$ROOT/results"
+rm -f "$ROOT/results/results.json"
+chmod -R go-rwx "$ROOT/source/grader/hidden" 2>/dev/null
+cd "$ROOT/source" && "$PYTHON" -m grader.gradescope autograde --root "$ROOT"
+status=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+    cat > "$ROOT/results/results.json" <<'EOF'
+{"score": 0, "output": "The autograder could not run (its log is on the instructors' page). Please tell the course staff.", "tests": []}
+EOF
+fi
+exit "$status"
+"""
+
+
+class GradescopeError(RuntimeError):
+    pass
+
+
+def is_instructor_kit() -> bool:
+    return (PACKAGE / "hidden").is_dir() and (ROOT / "solutions").is_dir()
+
+
+def run(args) -> int:
+    if not is_instructor_kit():
+        print("grader gradescope is an instructors' command: it needs the kit's grader/hidden/ and "
+              "solutions/, which the student bundle does not have.", file=sys.stderr)
+        return 2
+    try:
+        out = build_zip(Path(args.out))
+    except GradescopeError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
+    with zipfile.ZipFile(out) as archive:
+        count = len(archive.namelist())
+    print(f"Gradescope autograder written to {out} ({count} files, hidden checks included, no "
+          "solutions). Upload it as the assignment's autograder (Ubuntu base image).")
+    return 0
+
+
+# -- the zip --------------------------------------------------------------------------------
+def autograder_pyproject() -> str:
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        project = tomllib.load(handle)["project"]
+    dependencies = [d for d in project.get("dependencies", [])
+                    if re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].strip().lower() not in INSTRUCTOR_ONLY_PACKAGES]
+    lines = "\n".join(f'    "{d}",' for d in dependencies)
+    return f'''\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "cnn-exercise-kit-autograder"
+version = "{project.get("version", "0.1.0")}"
+description = "The CNN exercise kit's grader, hidden checks included, for Gradescope"
+requires-python = ">=3.11"
+dependencies = [
+{lines}
+]
+
+[project.scripts]
+grader = "grader.cli:main"
+
+[tool.setuptools.packages.find]
+include = ["grader*"]
+
+[tool.setuptools.package-data]
+grader = ["*.toml"]
+'''
+
+
+def zip_members() -> dict:
+    """Archive name -> (bytes, mode) of everything the autograder zip holds."""
+    members = {
+        "setup.sh": (SETUP_SH.replace("%(torch_index)s", TORCH_CPU_INDEX).encode(), 0o755),
+        "run_autograder": (RUN_AUTOGRADER.encode(), 0o755),
+        "pyproject.toml": (autograder_pyproject().encode(), 0o644),
+    }
+    for path in sorted(PACKAGE.rglob("*")):
+        relative = path.relative_to(ROOT)
+        if (not path.is_file() or "__pycache__" in relative.parts or path.suffix in (".pyc", ".pyo")
+                or any(part.startswith(".") for part in relative.parts)):
+            continue
+        members[relative.as_posix()] = (path.read_bytes(), 0o644)
+    for name in ("mnist5000.npz", "README.md"):
+        path = ROOT / "datasets" / name
+        if not path.is_file():
+            raise GradescopeError(f"{path} is missing")
+        members[f"datasets/{name}"] = (path.read_bytes(), 0o644)
+    return members
+
+
+def build_zip(out: Path) -> Path:
+    from grader import release
+
+    out = Path(out).resolve()
+    members = zip_members()
+    problems = _solution_leaks(members, release)
+    if problems:
+        raise GradescopeError("the autograder would hold solution code:\n  " + "\n  ".join(problems[:20]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, (data, mode) in sorted(members.items()):
+                info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+                info.external_attr = (0o100000 | mode) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, data)
+        os.replace(temporary, out)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return out
+
+
+def _solution_leaks(members: dict, release) -> list[str]:
+    import hashlib
+
+    solutions = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name
+                 for p in (ROOT / "solutions").glob("*.py")}
+    distinctive = release.distinctive_solution_lines()
+    found = []
+    for name, (data, _) in members.items():
+        if hashlib.sha256(data).hexdigest() in solutions:
+            found.append(f"{name} is solutions/{solutions[hashlib.sha256(data).hexdigest()]}")
+        if name.endswith(".npz"):
+            continue
+        for line in data.decode("utf-8", "replace").splitlines():
+            if line.strip() in release.MARKERS or line.strip() in distinctive:
+                found.append(f"{name}: {line.strip()[:80]}")
+                break
+    return found
+
+
+# -- inside Gradescope --------------------------------------------------------------------
+def autograde(root, parts=None) -> dict:
+    """Grades ``root/submission`` and writes ``root/results/results.json``; returns its data."""
+    root = Path(root)
+    submission, results = root / "submission", root / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        data = _grade_submission(submission, results, parts)
+    except Exception:  # noqa: BLE001 - whatever happens, Gradescope gets a results.json
+        traceback.print_exc()  # stdout and stderr reach the instructors only
+        data = _no_grade("The autograder failed on this submission (an error in the grader, not in "
+                         "your code). Please tell the course staff.")
+    data.setdefault("execution_time", round(time.perf_counter() - started, 3))
+    from grader.report import write_json_atomically
+
+    write_json_atomically(results / "results.json", data)
+    return data
+
+
+def _no_grade(message: str) -> dict:
+    return {"score": 0.0, "output": message, "tests": []}
+
+
+def _grade_submission(submission: Path, results: Path, parts) -> dict:
+    from grader.report import gradescope_results, render_text
+    from grader.runner import grade
+    from grader.unpack import HandInError, collect
+    from grader.worker.client import Limits
+
+    if not submission.is_dir():
+        return _no_grade("No submission was found.")
+    work = Path(tempfile.mkdtemp(prefix="gradescope-submission-"))
+    try:
+        try:
+            notes = collect(submission, work)
+        except HandInError as error:
+            return _no_grade(f"Your submission could not be graded: {error}. Upload your .py files "
+                             "(conv.py, pooling.py, ...), at the top level or in one folder, or as a .zip.")
+        limits = Limits(hide=(str(submission.resolve()), str(results.resolve())))
+        report = grade(work, parts=parts, include_hidden=True, limits=limits)
+        print(render_text(report, show_hidden_inputs=True))  # the instructors' log
+        data = gradescope_results(report)
+        found = sorted(path.name for path in work.glob("*.py"))
+        lines = [data.get("output", ""), f"Files graded: {', '.join(found)}."]
+        lines += notes
+        data["output"] = "\n".join(line for line in lines if line)
+        return data
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.gradescope")
+    commands = parser.add_subparsers(dest="command", required=True)
+    step = commands.add_parser("autograde", help="grade one Gradescope submission (run_autograder)")
+    step.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
+    step.add_argument("--part", action="append", dest="parts", metavar="PART")
+    args = parser.parse_args(argv)
+    parts = args.parts or os.environ.get("AUTOGRADER_PARTS", "").split() or None
+    data = autograde(Path(args.root), parts)
+    print(f"score {data.get('score')}: results written to {Path(args.root) / 'results' / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

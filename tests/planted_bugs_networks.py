@@ -1,0 +1,232 @@
+"""Planted bugs of ``modules.py`` and ``networks.py``: classic mistakes, each a textual
+edit of a reference solution (the format of ``tests/planted_bugs.py``).
+
+Every entry of ``BUGS`` replaces ``old`` (which must occur exactly once in
+``solutions/<file>``) by ``new`` in a COPY of that file. The grader must then take
+points off a check whose rubric ``name`` is ``function``
+(``tests/test_networks_grading.py`` enforces it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+
+
+@dataclass(frozen=True)
+class Bug:
+    id: str
+    file: str       # file name in solutions/, e.g. "networks.py"
+    old: str        # text that occurs exactly once in that file
+    new: str        # its replacement
+    function: str   # the contract name whose check must lose points
+    why: str        # one line
+
+    @property
+    def part(self) -> str:
+        return self.file[:-3] if self.file.endswith(".py") else self.file
+
+
+def apply_bug(bug: Bug, text: str) -> str:
+    """``text`` with the bug planted; ``ValueError`` unless ``old`` occurs exactly once."""
+    count = text.count(bug.old)
+    if count != 1:
+        raise ValueError(f"bug {bug.id}: the old text occurs {count} times in {bug.file}, not once")
+    return text.replace(bug.old, bug.new)
+
+
+def plant(bug: Bug, directory) -> Path:
+    """Applies ``bug`` to ``directory/<bug.file>`` (a copy of the reference) in place."""
+    path = Path(directory) / bug.file
+    path.write_text(apply_bug(bug, path.read_text()))
+    return path
+
+
+BUGS: list[Bug] = [
+    # ------------------------------------------------------------- networks.py
+    Bug(
+        id="basic_block_shortcut_gradient_not_added",
+        file="networks.py",
+        old=("        dmain = self.conv1.backward(dmain)\n"
+             "        dshortcut = dsum if self.downsample is None else self.downsample.backward(dsum)\n"
+             "        return dmain + dshortcut"),
+        new=("        dmain = self.conv1.backward(dmain)\n"
+             "        dshortcut = dsum if self.downsample is None else self.downsample.backward(dsum)\n"
+             "        return dmain"),
+        function="BasicBlock",
+        why="backward returns the main path's gradient only: x also feeds the shortcut",
+    ),
+    Bug(
+        id="bottleneck_shortcut_gradient_not_added",
+        file="networks.py",
+        old=("        dmain = self.conv1.backward(self.bn1.backward(self.relu1.backward(dmain)))\n"
+             "        dshortcut = dsum if self.downsample is None else self.downsample.backward(dsum)\n"
+             "        return dmain + dshortcut"),
+        new=("        dmain = self.conv1.backward(self.bn1.backward(self.relu1.backward(dmain)))\n"
+             "        return dmain"),
+        function="Bottleneck",
+        why="the shortcut's gradient is dropped (and the downsample never gets its gradients)",
+    ),
+    Bug(
+        id="resnet_missing_downsample_on_channel_change",
+        file="networks.py",
+        old="if stride != 1 or self.inplanes != planes * block.expansion:",
+        new="if stride != 1:",
+        function="ResNet",
+        why="no downsample when only the channel count changes (Bottleneck's layer1: 64 -> 256 at stride 1)",
+    ),
+    Bug(
+        id="basic_block_downsample_ignored",
+        file="networks.py",
+        old=("        out = self.bn2(self.conv2(out))\n"
+             "        shortcut = x if self.downsample is None else self.downsample(x)"),
+        new=("        out = self.bn2(self.conv2(out))\n"
+             "        shortcut = x"),
+        function="BasicBlock",
+        why="the downsample is built but the forward adds x itself",
+    ),
+    Bug(
+        id="bottleneck_stride_on_1x1",
+        file="networks.py",
+        old=("        self.conv1 = Conv2d(inplanes, width, kernel_size=1, bias=False)\n"
+             "        self.bn1 = BatchNorm2d(width)\n"
+             "        self.relu1 = ReLU()\n"
+             "        self.conv2 = Conv2d(width, width, kernel_size=3, stride=stride, padding=1, bias=False)"),
+        new=("        self.conv1 = Conv2d(inplanes, width, kernel_size=1, stride=stride, bias=False)\n"
+             "        self.bn1 = BatchNorm2d(width)\n"
+             "        self.relu1 = ReLU()\n"
+             "        self.conv2 = Conv2d(width, width, kernel_size=3, stride=1, padding=1, bias=False)"),
+        function="Bottleneck",
+        why="the stride sits on the 1x1 conv1 (ResNet v1) instead of the 3x3 conv2 (torchvision's v1.5)",
+    ),
+    Bug(
+        id="basic_block_relu_before_addition",
+        file="networks.py",
+        old="return self.relu2(out + shortcut)",
+        new="return self.relu2(out) + shortcut",
+        function="BasicBlock",
+        why="the last ReLU is applied to the main path before the addition instead of after it",
+    ),
+    Bug(
+        id="alexnet_classifier_keys_shifted",
+        file="networks.py",
+        old=("            Dropout(p=dropout), Linear(256 * 6 * 6, 4096), ReLU(),\n"
+             "            Dropout(p=dropout), Linear(4096, 4096), ReLU(),"),
+        new=("            Linear(256 * 6 * 6, 4096), ReLU(), Dropout(p=dropout),\n"
+             "            Linear(4096, 4096), ReLU(), Dropout(p=dropout),"),
+        function="AlexNet",
+        why="VGG's classifier order: the Linear layers become classifier.0/3/6 instead of 1/4/6",
+    ),
+    Bug(
+        id="resnet_fc_misnamed",
+        file="networks.py",
+        old="        self.fc = Linear(512 * block.expansion, num_classes)",
+        new="        self.classifier = Linear(512 * block.expansion, num_classes)",
+        function="ResNet",
+        why="the last layer is called classifier: its keys are not torchvision's fc.weight, fc.bias",
+    ),
+    Bug(
+        id="vgg_dropout_argument_ignored",
+        file="networks.py",
+        old=("            Linear(512 * 7 * 7, 4096), ReLU(), Dropout(p=dropout),\n"
+             "            Linear(4096, 4096), ReLU(), Dropout(p=dropout),"),
+        new=("            Linear(512 * 7 * 7, 4096), ReLU(), Dropout(p=0.5),\n"
+             "            Linear(4096, 4096), ReLU(), Dropout(p=0.5),"),
+        function="VGG16",
+        why="the dropout argument is ignored: VGG16(dropout=0.0) still drops in training",
+    ),
+    Bug(
+        id="lenet_average_pooling",
+        file="networks.py",
+        old=("        self.pool1 = MaxPool2d(2)\n"
+             "        self.conv2 = Conv2d(6, 16, 5)\n"
+             "        self.act2 = act()\n"
+             "        self.pool2 = MaxPool2d(2)"),
+        new=("        from modules import AvgPool2d\n"
+             "        self.pool1 = AvgPool2d(2)\n"
+             "        self.conv2 = Conv2d(6, 16, 5)\n"
+             "        self.act2 = act()\n"
+             "        self.pool2 = AvgPool2d(2)"),
+        function="LeNet5",
+        why="average pooling (the 1998 paper's subsampling) instead of the contract's max pooling",
+    ),
+    # -------------------------------------------------------------- modules.py
+    Bug(
+        id="batchnorm2d_training_under_eval",
+        file="modules.py",
+        old=("        out, self.cache = spatial_batchnorm_forward(x, self.weight, self.bias, self.running_mean,\n"
+             "                                                    self.running_var, training=self.training,"),
+        new=("        out, self.cache = spatial_batchnorm_forward(x, self.weight, self.bias, self.running_mean,\n"
+             "                                                    self.running_var, training=True,"),
+        function="BatchNorm2d",
+        why="BatchNorm stays in training mode under eval(): batch statistics, running ones updated",
+    ),
+    Bug(
+        id="dropout_active_in_eval",
+        file="modules.py",
+        old="out, self.cache = dropout_forward(x, self.p, self.training, self.rng)",
+        new="out, self.cache = dropout_forward(x, self.p, True, self.rng)",
+        function="Dropout",
+        why="dropout keeps masking in evaluation mode",
+    ),
+    Bug(
+        id="linear_gradients_accumulated",
+        file="modules.py",
+        old=("        dx, dw, db = linear_backward(dout, self.cache)\n"
+             "        self.gradients[\"weight\"] = dw"),
+        new=("        dx, dw, db = linear_backward(dout, self.cache)\n"
+             "        previous = self.gradients[\"weight\"]\n"
+             "        self.gradients[\"weight\"] = dw if previous is None else previous + dw"),
+        function="Linear",
+        why="the weight gradient is accumulated over passes, as torch's .grad, instead of overwritten",
+    ),
+    Bug(
+        id="flatten_first_shape_kept",
+        file="modules.py",
+        old="        self.cache = x.shape\n        return x.reshape(x.shape[0], -1)",
+        new="        self.cache = self.cache or x.shape\n        return x.reshape(x.shape[0], -1)",
+        function="Flatten",
+        why="the input shape of the first forward is kept: a batch of another size gets the wrong dx shape",
+    ),
+    Bug(
+        id="sequential_backward_in_forward_order",
+        file="modules.py",
+        old="        for module in reversed(list(self._children.values())):\n            dout = module.backward(dout)",
+        new="        for module in list(self._children.values()):\n            dout = module.backward(dout)",
+        function="Sequential",
+        why="backward visits the children in forward order instead of reverse order",
+    ),
+    Bug(
+        id="conv2d_padding_ignored",
+        file="modules.py",
+        old=("        out, self.cache = conv2d_forward(x, self.weight, self.bias, stride=self.stride,\n"
+             "                                         padding=self.padding)"),
+        new=("        out, self.cache = conv2d_forward(x, self.weight, self.bias, stride=self.stride)"),
+        function="Conv2d",
+        why="the module's padding is not passed on",
+    ),
+    Bug(
+        id="batchnorm1d_default_momentum",
+        file="modules.py",
+        old=("            out, cache = batchnorm_forward(x, self.weight, self.bias, self.running_mean,\n"
+             "                                           self.running_var, training=self.training,\n"
+             "                                           momentum=self.momentum, eps=self.eps)"),
+        new=("            out, cache = batchnorm_forward(x, self.weight, self.bias, self.running_mean,\n"
+             "                                           self.running_var, training=self.training,\n"
+             "                                           eps=self.eps)"),
+        function="BatchNorm1d",
+        why="momentum is not passed on: the running statistics always move by 0.1",
+    ),
+    Bug(
+        id="sigmoid_cache_updated_in_place",
+        file="modules.py",
+        old="        return sigmoid_backward(dout, self.cache)\n",
+        new=("        dx = sigmoid_backward(dout, self.cache)\n"
+             "        self.cache[...] = 0.0   # the cache is forward's output: \"free\" it\n"
+             "        return dx\n"),
+        function="Sigmoid",
+        why="backward wipes its cached array in place, which is also the array forward returned",
+    ),
+]

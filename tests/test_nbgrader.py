@@ -1,0 +1,160 @@
+"""The notebooks as an nbgrader course, with real nbgrader, headless, in a temporary course:
+
+- ``generate_assignment`` gives exactly the student notebooks of notebooks/ (no solution,
+  no hidden test, the file cell writing the stub of assignments/);
+- ``autograde`` of a filled-in copy (conv and layers: the two parts keep it fast, and conv
+  has a hidden test) gives the score that the grader gives the same files, check by check;
+- ``autograde`` of the untouched release (all seven notebooks) gives zero, and no cell but
+  the graded test cells raises.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("nbgrader")
+
+from grader import notebooks  # noqa: E402
+from grader import rubric as rubric_module  # noqa: E402
+from grader.nbgrader_course import write_course  # noqa: E402
+from grader.runner import grade  # noqa: E402
+from tests.conftest import ASSIGNMENTS  # noqa: E402
+
+FILLED = "pair"      # the assignment that a student fills in: conv and layers
+FILLED_PARTS = ("conv", "layers")
+WHOLE = "cnn"        # all seven notebooks, handed in untouched
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True,
+                            text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    write_course(course, FILLED_PARTS, assignment=FILLED)
+    write_course(course, None, assignment=WHOLE)
+    nbgrader(course, "generate_assignment", FILLED, "--force")
+    nbgrader(course, "generate_assignment", WHOLE, "--force")
+    return course
+
+
+def grade_cells(notebook):
+    return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def test_generate_assignment_gives_the_student_notebooks(course):
+    for part in notebooks.PARTS:
+        released = nbformat.read(course / "release" / WHOLE / notebooks.notebook_name(part), as_version=4)
+        ours = notebooks.student_notebook(part)  # what notebooks/ holds (tests/test_release.py)
+        assert [(c.cell_type, c.source) for c in released.cells] == \
+               [(c.cell_type, c.source) for c in ours.cells], f"{part}: nbgrader's student version differs"
+        text = "\n".join(c.source for c in released.cells)
+        assert "### BEGIN SOLUTION" not in text and "### BEGIN HIDDEN TESTS" not in text
+        file_cell = next(c for c in released.cells if c.source.startswith("%%writefile"))
+        assert file_cell.source.partition("\n")[2] == (ASSIGNMENTS / f"{part}.py").read_text()
+        hidden = [e.id for e in rubric_module.load().entries if e.hidden and e.part == part]
+        assert not any(check_id in text for check_id in hidden)
+
+
+def submit(course: Path, assignment: str, student: str, fill: bool) -> None:
+    """The released notebooks as a student hands them in, the file cells filled with the
+    solution (``fill``) or untouched."""
+    target = course / "submitted" / student / assignment
+    target.mkdir(parents=True)
+    for released in sorted((course / "release" / assignment).glob("*.ipynb")):
+        notebook = nbformat.read(released, as_version=4)
+        if fill:
+            source = nbformat.read(course / "source" / assignment / released.name, as_version=4)
+            solution = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                        if c.metadata.get("nbgrader", {}).get("solution")}
+            for cell in notebook.cells:
+                if cell.metadata.get("nbgrader", {}).get("solution"):
+                    cell.source = solution[cell.metadata["nbgrader"]["grade_id"]]
+        nbformat.write(notebook, target / released.name)
+
+
+def cell_scores(course: Path, assignment: str, student: str) -> dict:
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade_ in notebook.grades:
+                scores[(notebook.name, grade_.name)] = (grade_.score, grade_.max_score)
+        return {"total": (submission.score, submission.max_score), "cells": scores}
+
+
+def test_autograde_of_a_filled_in_copy_matches_the_grader(course, tmp_path):
+    submit(course, FILLED, "alice", fill=True)
+    nbgrader(course, "autograde", FILLED, "--force")
+    scores = cell_scores(course, FILLED, "alice")
+    folder = course / "autograded" / "alice" / FILLED
+    assert sorted(p.name for p in folder.glob("*.py")) == sorted(f"{p}.py" for p in FILLED_PARTS)
+
+    report = grade(folder, parts=list(FILLED_PARTS), include_hidden=True)
+    assert scores["total"] == (report.score, report.max_score)
+    assert report.score == report.max_score
+    by_cell = {}
+    for part in FILLED_PARTS:
+        source = nbformat.read(course / "source" / FILLED / notebooks.notebook_name(part), as_version=4)
+        for cell in grade_cells(source):
+            check_id = cell.source.split('assert_check("')[1].split('")')[0]
+            by_cell[(notebooks.notebook_name(part)[:-6], cell.metadata["nbgrader"]["grade_id"])] = check_id
+    result_of = {check.id: check for check in report.checks}
+    assert set(by_cell.values()) == set(result_of)
+    for key, check_id in by_cell.items():
+        assert scores["cells"][key] == (result_of[check_id].score, result_of[check_id].max_score), key
+
+    # `grader check` (public checks) on the same files: the public cells' scores.
+    out = tmp_path / "results.json"
+    subprocess.run([sys.executable, "-m", "grader", "check", str(folder), "--part", "conv", "--part", "layers",
+                    "--json", str(out)], check=True, capture_output=True, timeout=600)
+    public = json.loads(out.read_text())
+    hidden_cells = {key for key, check_id in by_cell.items() if result_of[check_id].hidden}
+    assert hidden_cells, "the round trip should cover a hidden test"
+    assert public["score"] == sum(score for key, (score, _) in scores["cells"].items() if key not in hidden_cells)
+
+    conv = nbformat.read(folder / notebooks.notebook_name("conv"), as_version=4)
+    images = sum("image/png" in output.get("data", {}) for c in conv.cells for output in c.get("outputs", []))
+    assert images >= 3, "the lesson's figure, the feature maps and the receptive fields"
+
+
+def test_autograde_of_the_untouched_release_gives_zero_without_errors(course):
+    submit(course, WHOLE, "bob", fill=False)
+    nbgrader(course, "autograde", WHOLE, "--force")
+    scores = cell_scores(course, WHOLE, "bob")
+    total, out_of = scores["total"]
+    assert total == 0 and out_of == sum(e.points for e in rubric_module.load().select(include_hidden=True)
+                                        if e.part in notebooks.PARTS)
+    folder = course / "autograded" / "bob" / WHOLE
+    for part in notebooks.PARTS:
+        notebook = nbformat.read(folder / notebooks.notebook_name(part), as_version=4)
+        for cell in notebook.cells:
+            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                assert all(e.ename == "AssertionError" for e in errors), (part, cell.source, errors)
+            else:
+                assert not errors, (part, cell.source[:200], [(e.ename, e.evalue) for e in errors])
+        assert (folder / f"{part}.py").read_text() == (ASSIGNMENTS / f"{part}.py").read_text()
+
+
+def test_course_config_and_cli(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "grader.nbgrader_course", "--out", str(tmp_path / "c"),
+                             "--part", "conv"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    config = (tmp_path / "c" / "nbgrader_config.py").read_text()
+    assert "configure(c)" in config and "course_id" in config
+    assert sorted(p.name for p in (tmp_path / "c" / "source" / "cnn").iterdir()) == ["01_conv.ipynb"]
+    shutil.rmtree(tmp_path / "c")
