@@ -75,7 +75,7 @@ def _check(args) -> int:
         print(f"grader: {error}", file=sys.stderr)
         return 2
     print(report_module.render_text(result))
-    folder = Path(args.json).parent if args.json else Path(".")
+    folder = Path(args.json).parent if args.json else submission
     for name, blob in result.artifacts().items():
         (folder / name).write_bytes(blob)
         print(f"{name} written to {folder / name}")
