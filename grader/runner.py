@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from grader import rubric as rubric_module
 from grader.checks.base import CHECKS, Context, Failed, Partial, as_failed
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
@@ -116,6 +118,7 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
         raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}; "
                          f"choose from {', '.join(rubric.parts)}")
     load_checks(chosen, include_hidden)
+    torch.set_num_threads(1)  # the references are tiny: thread start-up would cost more than it saves
     entries = rubric.select(chosen, include_hidden)
     entry_of = {entry.id: entry for entry in entries}
     start = time.perf_counter()

@@ -9,40 +9,7 @@ points off a check whose rubric ``name`` is ``function``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
-
-
-@dataclass(frozen=True)
-class Bug:
-    id: str
-    file: str       # file name in solutions/, e.g. "networks.py"
-    old: str        # text that occurs exactly once in that file
-    new: str        # its replacement
-    function: str   # the contract name whose check must lose points
-    why: str        # one line
-
-    @property
-    def part(self) -> str:
-        return self.file[:-3] if self.file.endswith(".py") else self.file
-
-
-def apply_bug(bug: Bug, text: str) -> str:
-    """``text`` with the bug planted; ``ValueError`` unless ``old`` occurs exactly once."""
-    count = text.count(bug.old)
-    if count != 1:
-        raise ValueError(f"bug {bug.id}: the old text occurs {count} times in {bug.file}, not once")
-    return text.replace(bug.old, bug.new)
-
-
-def plant(bug: Bug, directory) -> Path:
-    """Applies ``bug`` to ``directory/<bug.file>`` (a copy of the reference) in place."""
-    path = Path(directory) / bug.file
-    path.write_text(apply_bug(bug, path.read_text()))
-    return path
-
+from tests.planted_bugs import Bug, apply_bug, plant  # noqa: F401 - one format for every part
 
 BUGS: list[Bug] = [
     # ------------------------------------------------------------- networks.py
