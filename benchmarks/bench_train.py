@@ -14,14 +14,20 @@ Runs, on the training split of the kit's digits:
 
 It prints each run's wall time, its held-out accuracy, and the ratio of the
 NumPy time to each torch time. Both libraries get the same number of threads.
+Each run is a fresh Python process, so that one library's idle thread pool (NumPy's
+OpenBLAS threads spin for a while after each call) cannot slow the next run
+down; even so, torch's many small multi-threaded kernels suffer badly when the
+machine is busy with anything else, so benchmark on an idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,7 +41,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="threads for torch and for NumPy's BLAS (default: all cores)")
     parser.add_argument("--no-float32", action="store_true", help="skip the torch float32 run")
+    parser.add_argument("--run", choices=["numpy", "float64", "float32"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.run is None:
+        return compare(args)
 
     # BLAS reads its thread count when NumPy is first imported.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -92,21 +101,30 @@ def main() -> None:
         with torch.no_grad():
             return (model(torch.from_numpy(Xh).to(dtype)).argmax(1).numpy() == yh).mean()
 
-    runs = [("numpy float64 (solutions/train.py)", numpy_run),
-            ("torch float64, same loop", lambda: torch_run(torch.float64))]
+    start = time.perf_counter()
+    accuracy = numpy_run() if args.run == "numpy" else torch_run(getattr(torch, args.run))
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "accuracy": float(accuracy)}))
+
+
+def compare(args) -> None:
+    """Runs each variant in its own process and prints the table."""
+    runs = [("numpy", "numpy float64 (solutions/train.py)"), ("float64", "torch float64, same loop")]
     if not args.no_float32:
-        runs.append(("torch float32, same loop", lambda: torch_run(torch.float32)))
-
+        runs.append(("float32", "torch float32, same loop"))
     times = []
-    for name, run in runs:
-        start = time.perf_counter()
-        accuracy = run()
-        times.append(time.perf_counter() - start)
-        print(f"{name:38s} {times[-1]:7.1f} s   held-out accuracy {accuracy:.1%}", flush=True)
+    for i, (run, name) in enumerate(runs):
+        command = [sys.executable, __file__, "--seed", str(args.seed), "--threads", str(args.threads),
+                   "--run", run]
+        lines = subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()
+        if i == 0:
+            print("\n".join(lines[:-1]))  # the header that the first run printed
+        result = json.loads(lines[-1])
+        times.append(result["seconds"])
+        print(f"{name:38s} {result['seconds']:7.1f} s   held-out accuracy {result['accuracy']:.1%}", flush=True)
     print()
-    for (name, _), t in zip(runs[1:], times[1:]):
+    for (_, name), t in zip(runs[1:], times[1:]):
         print(f"numpy / {name.split(',')[0]}: {times[0] / t:.1f}x")
-
 
 if __name__ == "__main__":
     main()

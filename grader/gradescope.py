@@ -29,12 +29,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import sys
 import tempfile
 import time
-import tomllib
 import traceback
 import zipfile
 from pathlib import Path
@@ -42,7 +40,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "grader"
 DEFAULT_ROOT = "/autograder"
-INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "nbformat", "nbclient", "nbconvert"}
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
@@ -130,34 +127,11 @@ def run(args) -> int:
 
 # -- the zip --------------------------------------------------------------------------------
 def autograder_pyproject() -> str:
-    with open(ROOT / "pyproject.toml", "rb") as handle:
-        project = tomllib.load(handle)["project"]
-    dependencies = [d for d in project.get("dependencies", [])
-                    if re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].strip().lower() not in INSTRUCTOR_ONLY_PACKAGES]
-    lines = "\n".join(f'    "{d}",' for d in dependencies)
-    return f'''\
-[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
+    from grader import release
 
-[project]
-name = "cnn-exercise-kit-autograder"
-version = "{project.get("version", "0.1.0")}"
-description = "The CNN exercise kit's grader, hidden checks included, for Gradescope"
-requires-python = ">=3.11"
-dependencies = [
-{lines}
-]
-
-[project.scripts]
-grader = "grader.cli:main"
-
-[tool.setuptools.packages.find]
-include = ["grader*"]
-
-[tool.setuptools.package-data]
-grader = ["*.toml"]
-'''
+    return release.derived_pyproject(
+        "cnn-exercise-kit-autograder",
+        "The CNN exercise kit's grader, hidden checks included, for Gradescope")
 
 
 def zip_members() -> dict:

@@ -23,7 +23,10 @@ nbgrader course folder::
 one assignment holding the seven notebooks in order, since a part imports the files
 of the parts before it (``modules.py`` imports ``conv.py``, ...). Then, in that folder,
 ``nbgrader generate_assignment cnn``, ``nbgrader autograde cnn``, as usual. Command
-line: ``python -m grader.nbgrader_course --out DIR [--part conv ...]``.
+line: ``python -m grader.nbgrader_course --out DIR [--part conv ...]``. The instructors'
+machine (which autogrades) needs this kit, hidden checks included; the students'
+Jupyter needs the student bundle of ``grader release`` installed, for the check cells
+and the figures, never the instructors' kit.
 
 The course's ``nbgrader_config.py`` does two things that nbgrader needs here: a long
 cell timeout (a part's first test cell grades the whole part; training LeNet-5 takes

@@ -154,24 +154,26 @@ def public_rubric_text(text: str) -> str:
     return result
 
 
-def student_pyproject() -> str:
+def derived_pyproject(name: str, description: str, extra_dependencies=(), readme: bool = False) -> str:
+    """A pyproject.toml for a bundle made from this kit: the kit's dependencies minus the
+    instructors' tools, plus ``extra_dependencies``; the same ``grader`` command."""
     with open(ROOT / "pyproject.toml", "rb") as handle:
         project = tomllib.load(handle)["project"]
     dependencies = [d for d in project.get("dependencies", [])
                     if re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].strip().lower() not in INSTRUCTOR_ONLY_PACKAGES]
-    dependencies += [d for d in NOTEBOOK_PACKAGES if d.split(">")[0] not in " ".join(dependencies)]
+    dependencies += [d for d in extra_dependencies if d.split(">")[0] not in " ".join(dependencies)]
     lines = "\n".join(f"    {_toml_string(d)}," for d in dependencies)
+    readme_line = 'readme = "README.md"\n' if readme else ""
     return f'''\
 [build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
 
 [project]
-name = "cnn-exercise-kit-student"
+name = {_toml_string(name)}
 version = {_toml_string(project.get("version", "0.1.0"))}
-description = "CNNs from scratch in NumPy: the exercises, the lessons and the grader's public checks"
-readme = "README.md"
-requires-python = ">=3.11"
+description = {_toml_string(description)}
+{readme_line}requires-python = {_toml_string(project.get("requires-python", ">=3.11"))}
 dependencies = [
 {lines}
 ]
@@ -187,6 +189,13 @@ grader = ["*.toml"]
 '''
 
 
+def student_pyproject() -> str:
+    return derived_pyproject(
+        "cnn-exercise-kit-student",
+        "CNNs from scratch in NumPy: the exercises, the lessons and the grader's public checks",
+        NOTEBOOK_PACKAGES, readme=True)
+
+
 def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -196,11 +205,11 @@ def student_readme(with_contract: bool) -> str:
     public = rubric.select(include_hidden=False)
     hidden = [e for e in rubric.entries if e.hidden]
     parts = ", ".join(f"`{name}`" for name in rubric.parts.values())
-    contract = ("`EXERCISES.md` is the contract: the files, the names and what each must compute; "
+    contract = ("`EXERCISES.md` is the contract: the files, the names and what each must compute;\n"
                 "every docstring in `assignments/` repeats what its function must do."
                 if with_contract else "Every docstring in `assignments/` says what its function must do.")
-    hidden_note = (f" When your work is graded, {len(hidden)} more checks run on top of these (larger "
-                   "inputs, more examples): passing every check here is necessary, and very likely "
+    hidden_note = (f"\n\nWhen your work is graded, {len(hidden)} more checks run on top of these (larger\n"
+                   "inputs, more examples): passing every check here is necessary, and very likely\n"
                    "but not certainly enough." if hidden else "")
     return f"""\
 # CNNs from scratch: the exercises
@@ -228,13 +237,16 @@ JupyterLab.
 
 ## Work
 
-The parts, in order: {parts}. Each builds on the ones before it. Work in one of two ways:
+The parts, in order: {parts}.
+Each builds on the ones before it. Work in one of two ways, and keep to it:
 
 - **files**: fill in `assignments/<part>.py` in your editor;
 - **notebooks**: `jupyter lab notebooks/`. Each notebook teaches its part (what it is, why,
   worked examples, figures), holds the part's file in one cell that you fill in and run
   (it writes `<part>.py` next to the notebook, in `notebooks/`), and runs the checks.
-  Do not mix the two for one part: the notebook's file cell overwrites its `.py` file.
+
+The later parts import the files of the earlier ones from the same folder, and the grader
+grades one folder at a time: `assignments/` or `notebooks/`.
 
 Your files may import `numpy`, `math` and the standard library only. A file that imports
 `torch`, `scipy` or another library that computes the answer scores zero.
@@ -246,9 +258,9 @@ Your files may import `numpy`, `math` and the standard library only. A file that
     grader check notebooks --part conv    # the files the notebooks wrote
     grader check --json results.json      # also a machine-readable report
 
-The report lists every check with its points ({sum(e.points for e in public):g} in all), and
-for a failing one the smallest failing example, your values against the expected ones,
-and a hint.{hidden_note}
+The report lists every check with its points ({sum(e.points for e in public):g} in all),
+and for a failing one the smallest failing example, your values against the expected
+ones, and a hint.{hidden_note}
 
 ## Hand in
 

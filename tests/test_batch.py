@@ -1,7 +1,6 @@
 """`grader batch` against a class of hostile submissions: every row present, no point unearned."""
 
 import csv
-import io
 import json
 import os
 import signal

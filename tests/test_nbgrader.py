@@ -1,11 +1,15 @@
-"""The notebooks as an nbgrader course, with real nbgrader, headless, in a temporary course:
+"""The notebooks as an nbgrader course, with real nbgrader, headless, in a temporary course
+holding all seven notebooks as one assignment:
 
 - ``generate_assignment`` gives exactly the student notebooks of notebooks/ (no solution,
   no hidden test, the file cell writing the stub of assignments/);
-- ``autograde`` of a filled-in copy (conv and layers: the two parts keep it fast, and conv
-  has a hidden test) gives the score that the grader gives the same files, check by check;
-- ``autograde`` of the untouched release (all seven notebooks) gives zero, and no cell but
-  the graded test cells raises.
+- ``autograde`` of a filled-in copy gives the score that the grader gives the same files,
+  check by check. One student hands in conv and layers only (two parts keep it fast, and
+  conv has a hidden test; the five notebooks not handed in score zero);
+- ``autograde`` of the untouched release (all seven notebooks, another student) gives zero,
+  and no cell but the graded test cells raises.
+
+Both students are autograded in one nbgrader run.
 """
 
 from __future__ import annotations
@@ -16,20 +20,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-pytest.importorskip("nbgrader")
+from grader import notebooks
+from grader import rubric as rubric_module
+from grader.nbgrader_course import write_course
+from grader.runner import grade
+from tests.conftest import ASSIGNMENTS
 
-from grader import notebooks  # noqa: E402
-from grader import rubric as rubric_module  # noqa: E402
-from grader.nbgrader_course import write_course  # noqa: E402
-from grader.runner import grade  # noqa: E402
-from tests.conftest import ASSIGNMENTS  # noqa: E402
-
-FILLED = "pair"      # the assignment that a student fills in: conv and layers
-FILLED_PARTS = ("conv", "layers")
-WHOLE = "cnn"        # all seven notebooks, handed in untouched
+ASSIGNMENT = "cnn"
+FILLED_PARTS = ("conv", "layers")  # what alice hands in, filled in; bob hands in everything untouched
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -42,10 +43,16 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
-    write_course(course, FILLED_PARTS, assignment=FILLED)
-    write_course(course, None, assignment=WHOLE)
-    nbgrader(course, "generate_assignment", FILLED, "--force")
-    nbgrader(course, "generate_assignment", WHOLE, "--force")
+    write_course(course, assignment=ASSIGNMENT)
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    return course
+
+
+@pytest.fixture(scope="module")
+def autograded(course):
+    submit(course, "alice", FILLED_PARTS, fill=True)
+    submit(course, "bob", notebooks.PARTS, fill=False)
+    nbgrader(course, "autograde", ASSIGNMENT, "--force")
     return course
 
 
@@ -55,7 +62,7 @@ def grade_cells(notebook):
 
 def test_generate_assignment_gives_the_student_notebooks(course):
     for part in notebooks.PARTS:
-        released = nbformat.read(course / "release" / WHOLE / notebooks.notebook_name(part), as_version=4)
+        released = nbformat.read(course / "release" / ASSIGNMENT / notebooks.notebook_name(part), as_version=4)
         ours = notebooks.student_notebook(part)  # what notebooks/ holds (tests/test_release.py)
         assert [(c.cell_type, c.source) for c in released.cells] == \
                [(c.cell_type, c.source) for c in ours.cells], f"{part}: nbgrader's student version differs"
@@ -67,48 +74,48 @@ def test_generate_assignment_gives_the_student_notebooks(course):
         assert not any(check_id in text for check_id in hidden)
 
 
-def submit(course: Path, assignment: str, student: str, fill: bool) -> None:
-    """The released notebooks as a student hands them in, the file cells filled with the
-    solution (``fill``) or untouched."""
-    target = course / "submitted" / student / assignment
+def submit(course: Path, student: str, parts, fill: bool) -> None:
+    """The released notebooks of ``parts`` as a student hands them in, the file cells filled
+    with the solution (``fill``) or untouched."""
+    target = course / "submitted" / student / ASSIGNMENT
     target.mkdir(parents=True)
-    for released in sorted((course / "release" / assignment).glob("*.ipynb")):
-        notebook = nbformat.read(released, as_version=4)
+    for part in parts:
+        name = notebooks.notebook_name(part)
+        notebook = nbformat.read(course / "release" / ASSIGNMENT / name, as_version=4)
         if fill:
-            source = nbformat.read(course / "source" / assignment / released.name, as_version=4)
+            source = nbformat.read(course / "source" / ASSIGNMENT / name, as_version=4)
             solution = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
                         if c.metadata.get("nbgrader", {}).get("solution")}
             for cell in notebook.cells:
                 if cell.metadata.get("nbgrader", {}).get("solution"):
                     cell.source = solution[cell.metadata["nbgrader"]["grade_id"]]
-        nbformat.write(notebook, target / released.name)
+        nbformat.write(notebook, target / name)
 
 
-def cell_scores(course: Path, assignment: str, student: str) -> dict:
+def cell_scores(course: Path, student: str) -> dict:
     from nbgrader.api import Gradebook
 
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        submission = gradebook.find_submission(assignment, student)
+        submission = gradebook.find_submission(ASSIGNMENT, student)
         for notebook in submission.notebooks:
             for grade_ in notebook.grades:
                 scores[(notebook.name, grade_.name)] = (grade_.score, grade_.max_score)
         return {"total": (submission.score, submission.max_score), "cells": scores}
 
 
-def test_autograde_of_a_filled_in_copy_matches_the_grader(course, tmp_path):
-    submit(course, FILLED, "alice", fill=True)
-    nbgrader(course, "autograde", FILLED, "--force")
-    scores = cell_scores(course, FILLED, "alice")
-    folder = course / "autograded" / "alice" / FILLED
+def test_autograde_of_a_filled_in_copy_matches_the_grader(autograded, tmp_path):
+    course = autograded
+    scores = cell_scores(course, "alice")
+    folder = course / "autograded" / "alice" / ASSIGNMENT
     assert sorted(p.name for p in folder.glob("*.py")) == sorted(f"{p}.py" for p in FILLED_PARTS)
 
     report = grade(folder, parts=list(FILLED_PARTS), include_hidden=True)
-    assert scores["total"] == (report.score, report.max_score)
     assert report.score == report.max_score
+    assert scores["total"][0] == report.score
     by_cell = {}
     for part in FILLED_PARTS:
-        source = nbformat.read(course / "source" / FILLED / notebooks.notebook_name(part), as_version=4)
+        source = nbformat.read(course / "source" / ASSIGNMENT / notebooks.notebook_name(part), as_version=4)
         for cell in grade_cells(source):
             check_id = cell.source.split('assert_check("')[1].split('")')[0]
             by_cell[(notebooks.notebook_name(part)[:-6], cell.metadata["nbgrader"]["grade_id"])] = check_id
@@ -131,14 +138,13 @@ def test_autograde_of_a_filled_in_copy_matches_the_grader(course, tmp_path):
     assert images >= 3, "the lesson's figure, the feature maps and the receptive fields"
 
 
-def test_autograde_of_the_untouched_release_gives_zero_without_errors(course):
-    submit(course, WHOLE, "bob", fill=False)
-    nbgrader(course, "autograde", WHOLE, "--force")
-    scores = cell_scores(course, WHOLE, "bob")
+def test_autograde_of_the_untouched_release_gives_zero_without_errors(autograded):
+    course = autograded
+    scores = cell_scores(course, "bob")
     total, out_of = scores["total"]
     assert total == 0 and out_of == sum(e.points for e in rubric_module.load().select(include_hidden=True)
                                         if e.part in notebooks.PARTS)
-    folder = course / "autograded" / "bob" / WHOLE
+    folder = course / "autograded" / "bob" / ASSIGNMENT
     for part in notebooks.PARTS:
         notebook = nbformat.read(folder / notebooks.notebook_name(part), as_version=4)
         for cell in notebook.cells:
