@@ -1,7 +1,10 @@
-"""Verdicts of the modules and networks parts: the reference solution gets full marks, the
-stubs get zero, and every planted bug loses points on the check of its contract name."""
+"""Verdicts of the modules and networks parts: the reference solution and a correct alternative
+written another way (tests/submissions/other_modules/) get full marks, the stubs get zero, and
+every planted bug loses points on the check of its contract name."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,10 @@ PARTS = ("modules", "networks")
 MODULE_CLASSES = {"Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d",
                   "BatchNorm2d", "ReLU", "Sigmoid", "Dropout", "Flatten", "Sequential"}
 NETWORKS = {"LeNet5", "AlexNet", "VGG16", "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet50"}
+# modules.py and networks.py written another way than the reference, on the einsum layer files.
+OTHER_MODULES = Path(__file__).resolve().parent / "submissions" / "other_modules"
+SUBMISSION_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py", "modules.py", "networks.py", "train.py")
+GIVEN_UNTIL = "# Graded layers: write forward and backward"
 
 
 def _rubric_for(names: set, ids: set | None = None) -> rubric_module.Rubric:
@@ -25,6 +32,15 @@ def _rubric_for(names: set, ids: set | None = None) -> rubric_module.Rubric:
                     if (e.name in names if ids is None else e.id in ids) and e.part in PARTS)
     parts = {p: f for p, f in full.parts.items() if p in {e.part for e in entries}}
     return rubric_module.Rubric(parts, entries)
+
+
+def _failures(report) -> str:
+    lines = []
+    for check in report.checks:
+        if not check.passed:
+            lines.append(f"--- {check.id} ({check.name}): {check.score:g}/{check.max_score:g}")
+            lines.extend("    " + line for line in check.output.splitlines())
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +57,35 @@ def test_reference_solution_gets_full_marks(solution_report):
 def test_every_class_and_network_is_checked(solution_report):
     names = {c.name for c in solution_report.checks}
     assert MODULE_CLASSES | NETWORKS <= names, (MODULE_CLASSES | NETWORKS) - names
+
+
+@pytest.fixture(scope="module")
+def other_modules_report():
+    """The alternative, graded once (with the hidden checks, as ``grader batch`` grades)."""
+    missing = [name for name in SUBMISSION_FILES if not (OTHER_MODULES / name).is_file()]
+    assert not missing, f"{OTHER_MODULES} lacks {missing}"
+    return grade(OTHER_MODULES, parts=list(PARTS), include_hidden=True)
+
+
+def test_alternative_modules_and_networks_get_full_marks(other_modules_report):
+    """A correct modules.py and networks.py written another way (caches in their own attributes,
+    BatchNorm2d through batchnorm_forward on (N*H*W, C), ReLU's boolean mask, the shortcut's
+    gradient first, explicit loops over lists of stages, ...) loses no points."""
+    report = other_modules_report
+    assert {check.part for check in report.checks} == set(PARTS)
+    assert MODULE_CLASSES | NETWORKS <= {check.name for check in report.checks}
+    assert report.score == report.max_score > 0, (
+        f"a correct submission ({report.submission}) lost points: "
+        f"{report.score:g}/{report.max_score:g}\n{_failures(report)}")
+    assert all(check.passed and check.score == check.max_score for check in report.checks)
+
+
+def test_alternative_keeps_the_given_base_class():
+    """Only the graded bodies differ from the stub: the given code (Module, initialisation) is the stub's."""
+    stub = (ASSIGNMENTS / "modules.py").read_text()
+    ours = (OTHER_MODULES / "modules.py").read_text()
+    assert GIVEN_UNTIL in stub
+    assert ours.split(GIVEN_UNTIL)[0] == stub.split(GIVEN_UNTIL)[0]
 
 
 def test_stubs_get_zero_with_a_clear_message():
