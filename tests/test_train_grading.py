@@ -1,11 +1,33 @@
-"""The training part: full marks for the reference, a low score for a subtly wrong backward,
-and a "too slow" diagnosis for a loop-per-pixel convolution."""
+"""The training part: full marks for the reference and for a correct submission written
+another way, a low score for a subtly wrong backward, a "too slow" diagnosis for a
+loop-per-pixel convolution, and every planted optimiser bug losing points on sgd_step."""
+
+from pathlib import Path
 
 import pytest
 
+from grader import rubric as rubric_module
 from grader.checks import train as train_checks
 from grader.runner import grade
 from tests.conftest import ASSIGNMENTS, SOLUTIONS
+from tests.planted_bugs_train import BUGS, apply_bug, plant
+
+OTHER_TRAIN = Path(__file__).resolve().parent / "submissions" / "other_train"
+SUBMISSION_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py", "modules.py", "networks.py",
+                    "train.py")
+
+# What the student reads for each planted bug: a phrase of the sgd_step check's message.
+BUG_MESSAGES = {
+    "sgd_weight_decay_after_momentum": "differs from the reference",
+    "sgd_weight_decay_ignored": "differs from the reference",
+    "sgd_dampened_velocity": "differs from the reference",
+    "sgd_params_rebound": "was rebound to a new array",
+    "sgd_velocity_never_stored": "velocities has no entry",
+    "sgd_zero_buffer_not_updated": "velocities['w'] after step 1 differs",
+    "sgd_nesterov": "differs from the reference",
+    "sgd_velocity_aliases_gradient": "the velocity IS the gradient array",
+    "sgd_weight_decay_into_grads": "sgd_step changed grads",
+}
 
 LOOP_CONV = '''
 
@@ -84,3 +106,70 @@ def test_loop_convolution_is_reported_too_slow(solution_copy, monkeypatch):
     assert trained.score == 0
     assert "did not finish within 20 s" in trained.output
     assert "conv2d_forward + conv2d_backward" in trained.output and "x torch's" in trained.output
+
+
+# ------------------------------------------------------------ a correct submission written another way
+
+@pytest.fixture(scope="module")
+def other_train_report():
+    """tests/submissions/other_train: the reference layers, its own train.py (sgd_step with other
+    NumPy idioms and zero-started velocities; train_lenet with He init, batches of 64, a step
+    learning-rate schedule, per-epoch reshuffled copies, its own shift augmentation)."""
+    assert all((OTHER_TRAIN / name).is_file() for name in SUBMISSION_FILES)
+    return grade(OTHER_TRAIN, parts=["train"], include_hidden=True)
+
+
+def test_other_train_gets_full_marks(other_train_report):
+    report = other_train_report
+    assert {c.id for c in report.checks} >= {"train.sgd_step", "train.overfit", "train.train_lenet"}
+    assert report.score == report.max_score > 0, [f"{c.id}: {c.output}" for c in report.checks if not c.passed]
+    trained = next(c for c in report.checks if c.id == "train.train_lenet")
+    assert "held-out accuracy" in trained.output
+
+
+# ------------------------------------------------------------------ planted bugs of sgd_step
+
+def _sgd_step_only() -> rubric_module.Rubric:
+    """The rubric restricted to the check train.sgd_step (grade's ``rubric`` parameter): the
+    bugs are in sgd_step, and the other train checks would train a network for each."""
+    full = rubric_module.load()
+    return rubric_module.Rubric({"train": full.parts["train"]},
+                                tuple(e for e in full.entries if e.id == "train.sgd_step"))
+
+
+def test_for_all_runs_the_explicit_examples_first():
+    """sgd_step relies on them: no drawn example has momentum, no weight decay, two steps and
+    a missing velocity at once, the only case where a velocity aliasing the gradient shows."""
+    from hypothesis import strategies as st
+
+    from grader.checks.base import Context
+
+    seen = []
+    Context(None, "test.explicit_examples").for_all(st.integers(0, 9), seen.append, max_examples=5,
+                                                     examples=(100, 101))
+    assert seen[:2] == [100, 101] and len(seen) > 2
+
+
+def test_every_planted_bug_has_its_expected_message():
+    assert set(BUG_MESSAGES) == {bug.id for bug in BUGS}
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[bug.id for bug in BUGS])
+def test_planted_sgd_bug_applies_cleanly(bug):
+    assert bug.file == "train.py" and bug.function == "sgd_step"
+    text = (SOLUTIONS / bug.file).read_text()
+    mutated = apply_bug(bug, text)          # raises unless old occurs exactly once
+    assert mutated != text
+    compile(mutated, bug.file, "exec")
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[bug.id for bug in BUGS])
+def test_planted_sgd_bug_loses_points_on_sgd_step(bug, solution_copy):
+    plant(bug, solution_copy)
+    report = grade(solution_copy, rubric=_sgd_step_only(), include_hidden=True)
+    (check,) = report.checks
+    assert check.id == "train.sgd_step" and check.name == bug.function
+    assert check.score < check.max_score, f"{bug.id} ({bug.why}) lost no points on train.sgd_step"
+    assert "internal grader error" not in check.output and "Traceback" not in check.output, check.output
+    assert BUG_MESSAGES[bug.id] in check.output, check.output
+    assert "Smallest failing example: params" in check.output, check.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import time
+import zlib
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ from grader.checks.base import Context, Failed, Partial, check, unpack
 from grader.checks.metric import Mismatch, compare, require_array
 from grader.references import networks as ref_networks
 from grader.references.train import sgd_reference
-from grader.worker.client import CallTimeout, Rng, WorkerProblem
+from grader.worker.client import CallTimeout, Ref, Rng, WorkerProblem
 
 TRAIN_SEED = 2024
 TRAIN_TIMEOUT = 600.0  # about ten times what the reference solution needs here
@@ -30,6 +31,7 @@ FULL_MARKS_ACCURACY = 0.96
 ZERO_MARKS_ACCURACY = 0.60
 OVERFIT_DIGITS, OVERFIT_STEPS, OVERFIT_LR = 50, 200, 0.01
 OVERFIT_BUDGET = 300.0  # seconds; the reference needs about 10
+OVERFIT_SEED = 0  # the network's initial weights (drawn by the grader: see _initialise)
 
 
 # -- sgd_step --------------------------------------------------------------------------------
@@ -66,34 +68,100 @@ class SgdExample:
                 f"(seed {self.seed})")
 
 
+# Run before the drawn examples: momentum without weight decay over two steps with no
+# velocity yet (a velocity that aliases the gradient array shows only there), then momentum
+# with weight decay and a mix of given and missing velocities. Few drawn examples combine these.
+SGD_EXPLICIT_EXAMPLES = (
+    SgdExample({"w": (2,)}, 0.1, 0.9, 0.0, 2, (), 0),
+    SgdExample({"w": (2,), "b": (2,)}, 0.1, 0.5, 0.1, 2, ("b",), 1),
+)
+
+
 @check("train.sgd_step")
 def sgd_step(ctx: Context) -> None:
+    """Steps the student's ``sgd_step`` as a training loop does, the state kept in the worker:
+    the caller holds its own references to the parameter arrays (as a model does), and each
+    new gradient is written INTO the previous step's gradient arrays (as the model's
+    ``backward`` does), so that a rebound parameter, a velocity that is the gradient array
+    itself, and a modified gradient are all seen."""
     def body(ex: SgdExample):
         params, grads, velocities = ex.arrays()
         expected = sgd_reference(params, grads, lr=ex.lr, momentum=ex.momentum,
                                  weight_decay=ex.weight_decay, velocities=velocities)
-        for step, step_grads in enumerate(grads, start=1):
-            returned = ctx.call("train.sgd_step", params, step_grads, velocities, ex.lr,
-                                momentum=ex.momentum, weight_decay=ex.weight_decay, echo_args=True)
-            ctx.worker.release(returned.handle)
-            params_after, _, velocities_after = returned.args_after[:3]
-            wanted_params, wanted_velocities = expected[step - 1]
-            for name, wanted in wanted_params.items():
-                got = params_after.get(name) if isinstance(params_after, dict) else None
-                if got is not None and np.array_equal(got, params[name]) and not np.array_equal(wanted, params[name]):
-                    raise Mismatch(f"step {step}: params[{name!r}] was not updated in place (the caller's "
-                                   "array still holds the old values: use -= or [...] =)")
-                compare(f"params[{name!r}] after step {step}", got, wanted)
-            if ex.momentum:
-                for name, wanted in wanted_velocities.items():
-                    got = velocities_after.get(name) if isinstance(velocities_after, dict) else None
-                    if got is None:
-                        raise Mismatch(f"step {step}: velocities has no entry {name!r}: create the momentum "
-                                       "buffer on the first step (a copy of the gradient, weight decay included)")
-                    compare(f"velocities[{name!r}] after step {step}", got, wanted)
-            params, velocities = dict(params_after), dict(velocities_after)
+        state = ctx.worker.keep({"params": params, "grads": grads[0], "velocities": velocities})
+        own = ctx.worker.keep({name: Ref(state.handle, ("params", name)) for name in params})
+        try:
+            _sgd_steps(ctx, ex, state, own, params, grads, expected)
+        finally:
+            ctx.worker.release(state.handle, own.handle)
 
-    ctx.for_all(sgd_examples(), body)
+    ctx.for_all(sgd_examples(), body, examples=SGD_EXPLICIT_EXAMPLES)
+
+
+def _sgd_steps(ctx: Context, ex: SgdExample, state: Ref, own: Ref, params, grads, expected) -> None:
+    before = params
+    for step, step_grads in enumerate(grads, start=1):
+        if step > 1:
+            for name, g in step_grads.items():   # the next backward writes into the same arrays
+                written = ctx.call((Ref(state.handle, ("grads", name)), "__setitem__"), (), g)
+                ctx.worker.release(written.handle)
+            if ex.momentum:
+                held = _read(ctx, Ref(state.handle, ("velocities",)))
+                for name, wanted in expected[step - 2][1].items():
+                    got = held.get(name) if isinstance(held, dict) else None
+                    if isinstance(got, np.ndarray) and got.shape == wanted.shape and not _close(got, wanted):
+                        raise Mismatch(
+                            f"velocities[{name!r}] changed between step {step - 1} and step {step}, when only "
+                            f"the gradient array grads[{name!r}] was overwritten in place (as the next backward "
+                            "does): the velocity IS the gradient array. Store a copy as the first velocity "
+                            "(np.array(d, copy=True) or d.copy())")
+        returned = ctx.call("train.sgd_step", Ref(state.handle, ("params",)), Ref(state.handle, ("grads",)),
+                            Ref(state.handle, ("velocities",)), ex.lr, momentum=ex.momentum,
+                            weight_decay=ex.weight_decay, echo_args=True)
+        ctx.worker.release(returned.handle)
+        params_after, grads_after, velocities_after = returned.args_after[:3]
+        for name, g in step_grads.items():
+            got = grads_after.get(name) if isinstance(grads_after, dict) else None
+            if not (isinstance(got, np.ndarray) and got.shape == g.shape and np.array_equal(got, g)):
+                raise Mismatch(f"step {step}: sgd_step changed grads[{name!r}], the caller's gradient: do not "
+                               "modify grads (torch leaves .grad alone); compute d = g + weight_decay * p as a "
+                               "new array, and store a copy of it as the first velocity")
+        callers = _read(ctx, own)
+        wanted_params, wanted_velocities = expected[step - 1]
+        for name, wanted in wanted_params.items():
+            got = callers.get(name) if isinstance(callers, dict) else None
+            in_dict = params_after.get(name) if isinstance(params_after, dict) else None
+            if isinstance(got, np.ndarray) and not _close(got, wanted) and _close(in_dict, wanted):
+                raise Mismatch(f"step {step}: params[{name!r}] was rebound to a new array: the dict holds the "
+                               "right values, but the caller's own array (a model's weight) still holds the old "
+                               "ones. Update the array in place: p -= lr * d, or params[name][...] = ...")
+            if isinstance(got, np.ndarray) and np.array_equal(got, before[name]) \
+                    and not np.array_equal(wanted, before[name]):
+                raise Mismatch(f"step {step}: params[{name!r}] was not updated in place (the caller's "
+                               "array still holds the old values: use -= or [...] =)")
+            compare(f"params[{name!r}] after step {step}", got, wanted)
+        if ex.momentum:
+            for name, wanted in wanted_velocities.items():
+                got = velocities_after.get(name) if isinstance(velocities_after, dict) else None
+                if got is None:
+                    raise Mismatch(f"step {step}: velocities has no entry {name!r}: create the momentum "
+                                   "buffer on the first step (a copy of the gradient, weight decay included)")
+                compare(f"velocities[{name!r}] after step {step}", got, wanted)
+        before = wanted_params
+
+
+def _read(ctx: Context, ref: Ref):
+    returned = ctx.worker.get(ref, depth=2)
+    ctx.worker.release(returned.handle)
+    return returned.value
+
+
+def _close(actual, expected: np.ndarray) -> bool:
+    try:
+        compare("", actual, expected)
+    except Mismatch:
+        return False
+    return True
 
 
 # -- sanity checks -----------------------------------------------------------------------------
@@ -116,10 +184,38 @@ def initial_loss(ctx: Context) -> None:
                      "initial scale (uniform in ±1/sqrt(fan_in)) and the forward pass")
 
 
+def _initialise(ctx: Context, params: Ref, seed: int) -> None:
+    """Draws the network's initial weights from the grader's own generators, with torch's
+    bounds U(+-1/sqrt(fan_in)) (a bias uses its weight's), INTO the model's live arrays: every
+    submission starts from the same point, so the verdict depends on its gradients and not on
+    the luck of its initialisation (from the layers' own unseeded draws, about one run in thirty
+    left even the reference LeNet-5 short of learning the 50 digits in 200 steps, and a transposed
+    conv weight gradient passed about one run in six). Names or shapes that do not fit LeNet-5
+    are left as the submission drew them."""
+    with torch.random.fork_rng(devices=[]):   # only the shapes: torch's own draws stay untouched
+        reference = {name: tuple(t.shape) for name, t in ref_networks.build("LeNet5", activation="relu")
+                     .state_dict().items()}
+    theirs = ctx.worker.get(params, shapes=True, depth=2)
+    ctx.worker.release(theirs.handle)
+    if not isinstance(theirs.value, dict):
+        return
+    for name, info in theirs.value.items():
+        if not (isinstance(info, dict) and reference.get(name) == tuple(info.get("shape", ()))):
+            continue
+        weight = reference[name.rsplit(".", 1)[0] + ".weight"] if name.endswith(".bias") else reference[name]
+        bound = 1.0 / math.sqrt(math.prod(weight[1:]))
+        values = np.random.default_rng([seed, zlib.crc32(name.encode())]).uniform(-bound, bound, reference[name])
+        written = ctx.call((Ref(params.handle, (*params.path, name)), "__setitem__"), (), values)
+        ctx.worker.release(written.handle)
+
+
 @check("train.overfit")
 def overfit(ctx: Context) -> None:
     X, y = _digits(OVERFIT_DIGITS)
     model = ctx.worker.ref(ctx.call("networks.LeNet5", activation="relu", depth=0))
+    initial = ctx.worker.get(model, "parameters", depth=0)
+    _initialise(ctx, ctx.worker.ref(initial), OVERFIT_SEED)
+    ctx.worker.release(initial.handle)
     velocities = ctx.worker.keep({})
     losses = []
     started = time.perf_counter()
