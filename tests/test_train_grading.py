@@ -129,12 +129,39 @@ def test_other_train_gets_full_marks(other_train_report):
 
 # ------------------------------------------------------------------ planted bugs of sgd_step
 
-def _sgd_step_only() -> rubric_module.Rubric:
-    """The rubric restricted to the check train.sgd_step (grade's ``rubric`` parameter): the
-    bugs are in sgd_step, and the other train checks would train a network for each."""
+def _only(check_id: str) -> rubric_module.Rubric:
+    """The rubric restricted to one check of the train part (grade's ``rubric`` parameter)."""
     full = rubric_module.load()
     return rubric_module.Rubric({"train": full.parts["train"]},
-                                tuple(e for e in full.entries if e.id == "train.sgd_step"))
+                                tuple(e for e in full.entries if e.id == check_id))
+
+
+def _sgd_step_only() -> rubric_module.Rubric:
+    """The bugs are in sgd_step, and the other train checks would train a network for each."""
+    return _only("train.sgd_step")
+
+
+SHORT_TRAINING_ON_OWN_INITIAL_WEIGHTS = """
+
+def train_lenet(X, y, rng):
+    model = LeNet5(activation="relu")   # the layers' own initial weights, not drawn from rng
+    velocities = {}
+    for start in range(0, 1280, 32):
+        logits = model.forward(X[start:start + 32])
+        _, dlogits = softmax_cross_entropy(logits, y[start:start + 32])
+        model.backward(dlogits)
+        sgd_step(model.parameters, model.gradients, velocities, 0.05, momentum=0.9)
+    return model.eval()
+"""
+
+
+def test_training_on_the_layers_own_initial_weights_scores_the_same_every_time(solution_copy):
+    (solution_copy / "train.py").write_text((solution_copy / "train.py").read_text()
+                                            + SHORT_TRAINING_ON_OWN_INITIAL_WEIGHTS)
+    outputs = [next(c for c in grade(solution_copy, rubric=_only("train.train_lenet")).checks).output
+               for _ in range(2)]
+    assert "held-out accuracy" in outputs[0]
+    assert outputs[0].splitlines()[0] == outputs[1].splitlines()[0]
 
 
 def test_for_all_runs_the_explicit_examples_first():

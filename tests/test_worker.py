@@ -147,3 +147,12 @@ def test_arrays_round_trip_read_only():
     assert value[0].tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
     assert not value[0].flags.writeable
     assert value[1:] == (1.5, None, {"a": 2})
+
+
+def test_a_file_imported_by_another_file_is_the_same_module_for_the_grader(tmp_path):
+    (tmp_path / "modules.py").write_text("SEEN = []\n\ndef remember(value):\n    SEEN.append(value)\n")
+    (tmp_path / "networks.py").write_text("import modules\n\ndef seen():\n    return len(modules.SEEN)\n")
+    with Worker(str(tmp_path)) as worker:
+        worker.import_module("networks")
+        worker.call("modules.remember", 1.0)
+        assert worker.call("networks.seen").value == 1

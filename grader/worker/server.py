@@ -52,6 +52,11 @@ class Worker:
             path = os.path.join(self.submission_dir, stem + ".py")
             if not os.path.isfile(path):
                 raise _Failure("import", "FileNotFoundError", f"{stem}.py is missing from the submission")
+            imported = sys.modules.get(stem)  # by another file of the submission: one module object
+            if imported is not None and os.path.abspath(getattr(imported, "__file__", None) or "") == \
+                    os.path.abspath(path):
+                self.modules[stem] = imported
+                return imported
             try:
                 spec = importlib.util.spec_from_file_location(stem, path)
                 module = importlib.util.module_from_spec(spec)
