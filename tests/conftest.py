@@ -11,6 +11,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = ROOT / "assignments"
 LAYER_PARTS = ("conv", "pooling", "batchnorm", "layers")
+SUBMISSIONS = ROOT / "tests" / "submissions"
+
+
+def assemble(target: Path, *folders: Path) -> Path:
+    """A submission in ``target`` made of the .py files of ``folders``, a later folder's file
+    replacing an earlier one's: an alternative keeps only the files it writes its own way."""
+    target.mkdir(parents=True, exist_ok=True)
+    for folder in folders:
+        for path in sorted(folder.glob("*.py")):
+            shutil.copyfile(path, target / path.name)
+    return target
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ every planted bug loses points on the check of its contract name."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from grader import rubric as rubric_module
 from grader.references import networks as refnets
 from grader.runner import grade
 from grader.worker.client import Ref, Worker
-from tests.conftest import ASSIGNMENTS, SOLUTIONS
+from tests.conftest import ASSIGNMENTS, SOLUTIONS, SUBMISSIONS, assemble
 from tests.planted_bugs_networks import BUGS, plant
 
 PARTS = ("modules", "networks")
@@ -20,7 +19,7 @@ MODULE_CLASSES = {"Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool
                   "BatchNorm2d", "ReLU", "Sigmoid", "Dropout", "Flatten", "Sequential"}
 NETWORKS = {"LeNet5", "AlexNet", "VGG16", "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet50"}
 # modules.py and networks.py written another way than the reference, on the einsum layer files.
-OTHER_MODULES = Path(__file__).resolve().parent / "submissions" / "other_modules"
+OTHER_MODULES = SUBMISSIONS / "other_modules"
 SUBMISSION_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py", "modules.py", "networks.py", "train.py")
 GIVEN_UNTIL = "# Graded layers: write forward and backward"
 
@@ -60,11 +59,14 @@ def test_every_class_and_network_is_checked(solution_report):
 
 
 @pytest.fixture(scope="module")
-def other_modules_report():
-    """The alternative, graded once (with the hidden checks, as ``grader batch`` grades)."""
-    missing = [name for name in SUBMISSION_FILES if not (OTHER_MODULES / name).is_file()]
-    assert not missing, f"{OTHER_MODULES} lacks {missing}"
-    return grade(OTHER_MODULES, parts=list(PARTS), include_hidden=True)
+def other_modules_report(tmp_path_factory):
+    """The alternative (its modules.py and networks.py over the einsum layers and the reference
+    train.py), graded once (with the hidden checks, as ``grader batch`` grades)."""
+    folder = assemble(tmp_path_factory.mktemp("other_modules") / "submission",
+                      SOLUTIONS, SUBMISSIONS / "einsum", OTHER_MODULES)
+    missing = [name for name in SUBMISSION_FILES if not (folder / name).is_file()]
+    assert not missing, f"{folder} lacks {missing}"
+    return grade(folder, parts=list(PARTS), include_hidden=True)
 
 
 def test_alternative_modules_and_networks_get_full_marks(other_modules_report):

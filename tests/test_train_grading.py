@@ -9,7 +9,7 @@ import pytest
 from grader import rubric as rubric_module
 from grader.checks import train as train_checks
 from grader.runner import grade
-from tests.conftest import ASSIGNMENTS, SOLUTIONS
+from tests.conftest import ASSIGNMENTS, SOLUTIONS, assemble
 from tests.planted_bugs_train import BUGS, apply_bug, plant
 
 OTHER_TRAIN = Path(__file__).resolve().parent / "submissions" / "other_train"
@@ -111,12 +111,13 @@ def test_loop_convolution_is_reported_too_slow(solution_copy, monkeypatch):
 # ------------------------------------------------------------ a correct submission written another way
 
 @pytest.fixture(scope="module")
-def other_train_report():
-    """tests/submissions/other_train: the reference layers, its own train.py (sgd_step with other
-    NumPy idioms and zero-started velocities; train_lenet with He init, batches of 64, a step
-    learning-rate schedule, per-epoch reshuffled copies, its own shift augmentation)."""
-    assert all((OTHER_TRAIN / name).is_file() for name in SUBMISSION_FILES)
-    return grade(OTHER_TRAIN, parts=["train"], include_hidden=True)
+def other_train_report(tmp_path_factory):
+    """tests/submissions/other_train: its own train.py (sgd_step with other NumPy idioms and
+    zero-started velocities; train_lenet with He init, batches of 64, a step learning-rate
+    schedule, per-epoch reshuffled copies, its own shift augmentation) over the reference layers."""
+    folder = assemble(tmp_path_factory.mktemp("other_train") / "submission", SOLUTIONS, OTHER_TRAIN)
+    assert all((folder / name).is_file() for name in SUBMISSION_FILES)
+    return grade(folder, parts=["train"], include_hidden=True)
 
 
 def test_other_train_gets_full_marks(other_train_report):
