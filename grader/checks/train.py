@@ -174,6 +174,7 @@ def _digits(count: int):
 @check("train.initial_loss")
 def initial_loss(ctx: Context) -> None:
     X, y = _digits(100)
+    _seed_layers(ctx, TRAIN_SEED)
     model = ctx.call("networks.LeNet5", depth=0)
     logits = ctx.call((ctx.worker.ref(model), "forward"), X).value
     require_array("LeNet5().forward(x)", logits, np.zeros((len(X), 10)))
