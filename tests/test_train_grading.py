@@ -137,11 +137,6 @@ def _only(check_id: str) -> rubric_module.Rubric:
                                 tuple(e for e in full.entries if e.id == check_id))
 
 
-def _sgd_step_only() -> rubric_module.Rubric:
-    """The bugs are in sgd_step, and the other train checks would train a network for each."""
-    return _only("train.sgd_step")
-
-
 SHORT_TRAINING_ON_OWN_INITIAL_WEIGHTS = """
 
 def train_lenet(X, y, rng):
@@ -194,7 +189,7 @@ def test_planted_sgd_bug_applies_cleanly(bug):
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.id for bug in BUGS])
 def test_planted_sgd_bug_loses_points_on_sgd_step(bug, solution_copy):
     plant(bug, solution_copy)
-    report = grade(solution_copy, rubric=_sgd_step_only(), include_hidden=True)
+    report = grade(solution_copy, rubric=_only("train.sgd_step"), include_hidden=True)
     (check,) = report.checks
     assert check.id == "train.sgd_step" and check.name == bug.function
     assert check.score < check.max_score, f"{bug.id} ({bug.why}) lost no points on train.sgd_step"

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import example as hypothesis_example
 
 from grader.checks.metric import Mismatch, describe_type
-from grader.worker.client import (CallTimeout, StudentException, StudentViolation, Worker,
-                                  WorkerCrashed, WorkerProblem)
+from grader.worker.client import (CallTimeout, StudentException, StudentMissingName, StudentViolation,
+                                  Worker, WorkerCrashed, WorkerProblem)
 
 CHECKS: dict = {}
 
@@ -106,6 +106,16 @@ class Context:
             return
         example, problem = fatal[0] if fatal else failures[-1]
         raise as_failed(problem, _describe(example))
+
+
+def seed_layers(ctx: Context, seed: int) -> None:
+    """Seeds the layers' own initialisation through ``modules.manual_seed`` (given code, not
+    graded), so that what a check builds starts the same on every run; where the submission
+    removed or broke it, the check goes on unseeded."""
+    try:
+        ctx.worker.release(ctx.call("modules.manual_seed", seed, depth=0).handle)
+    except (StudentMissingName, StudentException):
+        pass
 
 
 def as_failed(problem: Exception, example: str | None = None) -> Failed:

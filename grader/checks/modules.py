@@ -32,11 +32,11 @@ import torch
 from torch import nn
 
 from grader.checks import strategies as S
-from grader.checks.base import Context, check, require_unchanged
+from grader.checks.base import Context, check, require_unchanged, seed_layers
 from grader.checks.metric import DEFAULT_FLOOR, DEFAULT_TOL, Mismatch, compare, describe_type
 from grader.references import modules as ref
 from grader.references.networks import comparable_state_dict
-from grader.worker.client import StudentException, StudentMissingName
+from grader.worker.client import StudentException
 from grader.worker.protocol import Opaque, Ref, Rng
 
 # With two values per channel, BatchNorm's backward is ill-conditioned (torch itself is off by ~3e-6).
@@ -498,14 +498,6 @@ module_check("modules.sequential", S.sequential_module_examples(), max_examples=
 # Initialisation (given code; counted once the layer's forward runs)
 # ---------------------------------------------------------------------------------------
 
-def _seed(session: Session, seed: int) -> None:
-    """Makes the statistics reproducible where ``manual_seed`` exists (it is given code)."""
-    try:
-        session.call("modules.manual_seed", seed)
-    except (StudentMissingName, StudentException):
-        pass
-
-
 def _requires_forward(session: Session, layer: Ref, x: np.ndarray) -> None:
     """A layer whose forward is not written yet scores nothing here either."""
     try:
@@ -554,7 +546,7 @@ def _state(session: Session, layer: Ref, owner: str, keys: list, shapes: dict) -
 @torch_check("modules.linear_init")
 def linear_init(ctx: Context) -> None:
     with Session(ctx) as session:
-        _seed(session, 20240)
+        seed_layers(ctx, 20240)
         layer = session.construct("Linear", 400, 2000)
         _requires_forward(session, layer, np.zeros((1, 400)))
         state = _state(session, layer, "Linear(400, 2000)", ["weight", "bias"],
@@ -569,7 +561,7 @@ def linear_init(ctx: Context) -> None:
 @torch_check("modules.conv2d_init")
 def conv2d_init(ctx: Context) -> None:
     with Session(ctx) as session:
-        _seed(session, 20241)
+        seed_layers(ctx, 20241)
         layer = session.construct("Conv2d", 24, 256, (3, 5))
         _requires_forward(session, layer, np.zeros((1, 24, 3, 5)))
         state = _state(session, layer, "Conv2d(24, 256, (3, 5))", ["weight", "bias"],

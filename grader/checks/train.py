@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from grader import data
 from grader.checks import strategies as S
-from grader.checks.base import Context, Failed, Partial, check, unpack
+from grader.checks.base import Context, Failed, Partial, check, seed_layers, unpack
 from grader.checks.metric import Mismatch, compare, require_array
 from grader.references import networks as ref_networks
 from grader.references.train import sgd_reference
@@ -174,7 +174,7 @@ def _digits(count: int):
 @check("train.initial_loss")
 def initial_loss(ctx: Context) -> None:
     X, y = _digits(100)
-    _seed_layers(ctx, TRAIN_SEED)
+    seed_layers(ctx, TRAIN_SEED)
     model = ctx.call("networks.LeNet5", depth=0)
     logits = ctx.call((ctx.worker.ref(model), "forward"), X).value
     require_array("LeNet5().forward(x)", logits, np.zeros((len(X), 10)))
@@ -250,7 +250,7 @@ def overfit(ctx: Context) -> None:
 @check("train.train_lenet")
 def train_lenet(ctx: Context) -> None:
     X_train, y_train = data.load_mnist("train")
-    _seed_layers(ctx, TRAIN_SEED)
+    seed_layers(ctx, TRAIN_SEED)
     started = time.perf_counter()
     try:
         returned = ctx.call("train.train_lenet", X_train, y_train, Rng(TRAIN_SEED), depth=0,
@@ -282,16 +282,6 @@ def train_lenet(ctx: Context) -> None:
                      "a backward pass is usually wrong. Fix the failing gradient checks (conv2d_backward, "
                      "max_pool2d_backward, linear_backward, ...) first.")
     raise Partial(fraction, summary, lines)
-
-
-def _seed_layers(ctx: Context, seed: int) -> None:
-    """Seeds the generator that the given ``modules.manual_seed`` controls, so that a
-    ``train_lenet`` which keeps the layers' own initial weights instead of drawing them from
-    ``rng`` still trains the same way, and scores the same, on every run."""
-    try:
-        ctx.worker.release(ctx.call("modules.manual_seed", seed, depth=0).handle)
-    except WorkerProblem:
-        pass  # the given helper was removed or broken: train_lenet itself reports what is wrong
 
 
 def _matching_reference(state: dict, probe: np.ndarray, student_logits):
