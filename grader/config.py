@@ -1,0 +1,67 @@
+"""Where the kit's folders are, and the settings a grading run uses: one place for both.
+
+Paths: the kit's root is the folder above the ``grader`` package. In the instructors' kit it
+holds ``solutions/``, ``assignments/``, ``notebooks/`` and ``grader/hidden/``; a student
+release has only some of them (:func:`is_instructor_kit` tells which).
+
+Settings: :class:`Settings` holds every timeout, limit and thread count. The defaults below
+are the kit's; the rubric's ``[settings]`` table may override any of them, and a command-line
+flag (``--timeout``) overrides the rubric.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+SOLUTIONS = ROOT / "solutions"
+ASSIGNMENTS = ROOT / "assignments"
+NOTEBOOKS = ROOT / "notebooks"
+HIDDEN = PACKAGE / "hidden"
+RUBRIC_FILE = PACKAGE / "rubric.toml"
+
+#: Environment for every process that runs numerical code: one thread each. The grader's
+#: references are small, and batch grading runs one process per core.
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def is_instructor_kit() -> bool:
+    """True where the reference solutions and the hidden checks are at hand."""
+    return SOLUTIONS.is_dir() and HIDDEN.is_dir()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every timeout, limit and thread count of a grading run."""
+
+    call_timeout: float = 30.0          # seconds one call of student code may take
+    network_timeout: float = 600.0      # seconds one call on a whole network may take
+    train_timeout: float = 600.0        # seconds train_lenet may take
+    student_time_limit: float = 3600.0  # seconds one student's whole grading may take (batch)
+    threads: int = 1                    # torch threads in the grading process
+    memory_bytes: int = 6 << 30         # the worker's address space
+    cpu_seconds: int = 1800             # the worker's CPU time
+    file_bytes: int = 16 << 20          # the largest file the worker may write
+    processes: int = 16                 # processes the unprivileged worker may own
+
+    def replace(self, **changes) -> "Settings":
+        unknown = set(changes) - {field.name for field in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULTS = Settings()
+
+
+def apply_threads(settings: Settings = DEFAULTS) -> None:
+    """Pins this process's numerical libraries to ``settings.threads`` threads."""
+    import torch
+
+    torch.set_num_threads(settings.threads)
+    for name, value in THREAD_ENV.items():
+        os.environ.setdefault(name, value)
