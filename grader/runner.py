@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from grader import rubric as rubric_module
-from grader.checks.base import CHECKS, Context, Failed, Partial, as_failed
+from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_failed
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN

@@ -28,7 +28,7 @@ HOSTILE = {
     "segfault": "import ctypes\ndef relu_forward(x):\n    ctypes.string_at(0)\n",
     "monkeypatch": ("import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
                     "np.testing.assert_allclose = lambda *a, **k: None\n"
-                    "try:\n    import grader.checks.metric as m\n    m.compare = lambda *a, **k: 0.0\nexcept Exception:\n    pass\n"
+                    "try:\n    import grader.checks.harness.metric as m\n    m.compare = lambda *a, **k: 0.0\nexcept Exception:\n    pass\n"
                     "def relu_forward(x):\n    return x * 3, None\n"),
     "fake_score": ("import json, os\nprint('Total: 999/999')\n"
                    "for target in [os.environ.get('OUT', ''), 'results.json', '/autograder/results/results.json']:\n"

@@ -130,7 +130,8 @@ def test_a_block_whose_parts_agree_is_blamed_as_a_whole(solution_copy):
 
 
 def test_parameter_counts_of_the_contract_match_the_references():
-    from grader.checks.networks import PARAMETER_COUNTS, reference
+    from grader.checks.harness.network import reference
+    from grader.checks.networks import PARAMETER_COUNTS
     factories = {"LeNet5": refnets.LeNet5, "AlexNet": refnets.AlexNet, "VGG16": refnets.VGG16,
                  "resnet18": refnets.resnet18, "resnet50": refnets.resnet50}
     for name, count in PARAMETER_COUNTS.items():
@@ -153,7 +154,7 @@ def test_tiled_linear_is_a_linear_with_the_repeated_block():
     import numpy as np
     import torch
 
-    from grader.checks.networks import Tiled, TiledLinear
+    from grader.checks.harness.network import Tiled, TiledLinear
     layer = TiledLinear(5, 12, rows=4)
     with torch.no_grad():
         layer.block.copy_(torch.randn(4, 5, dtype=torch.float64))

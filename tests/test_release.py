@@ -155,7 +155,7 @@ def bundle(tmp_path_factory):
 def test_bundle_layout(bundle):
     for name in ("README.md", "pyproject.toml", "datasets/mnist5000.npz", "datasets/README.md",
                  "grader/cli.py", "grader/runner.py", "grader/data.py", "grader/rubric.toml",
-                 "grader/checks/base.py", "grader/worker/server.py", "grader/nbgrader_course.py"):
+                 "grader/checks/harness/base.py", "grader/worker/server.py", "grader/nbgrader_course.py"):
         assert (bundle / name).is_file(), f"{name} missing from the bundle"
     assert (bundle / "datasets/mnist5000.npz").read_bytes() == (ROOT / "datasets/mnist5000.npz").read_bytes()
     stubs = stub_sources(SOLUTIONS)

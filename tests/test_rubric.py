@@ -3,7 +3,7 @@
 import pytest
 
 from grader import rubric
-from grader.checks.base import CHECKS
+from grader.checks.harness.base import CHECKS
 from grader.runner import load_checks
 
 

@@ -165,7 +165,7 @@ def test_for_all_runs_the_explicit_examples_first():
     a missing velocity at once, the only case where a velocity aliasing the gradient shows."""
     from hypothesis import strategies as st
 
-    from grader.checks.base import Context
+    from grader.checks.harness.base import Context
 
     seen = []
     Context(None, "test.explicit_examples").for_all(st.integers(0, 9), seen.append, max_examples=5,

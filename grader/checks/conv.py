@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.checks import strategies as S
-from grader.checks.base import (Context, Failed, check, expect_value_error, require_unchanged,
+from grader.checks.harness import examples as S
+from grader.checks.harness.base import (Context, Failed, check, expect_value_error, require_unchanged,
                                 unpack)
-from grader.checks.metric import Mismatch, compare
+from grader.checks.harness.metric import Mismatch, compare
 from grader.references import conv as ref
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.checks import strategies as S
-from grader.checks.base import Context, check, require_unchanged, unpack
-from grader.checks.metric import Mismatch, compare, compare_scalar
+from grader.checks.harness import examples as S
+from grader.checks.harness.base import Context, check, require_unchanged, unpack
+from grader.checks.harness.metric import SIGMOID_SLOPE, Mismatch, compare, compare_scalar
 from grader.references import layers as ref
 from grader.worker.protocol import Rng
 
@@ -30,47 +28,20 @@ def _forward_backward(ctx: Context, name: str, args: tuple, arg_names: list, dou
     return out, grads, forward
 
 
-@st.composite
-def linear_examples(draw):
-    n, d_in, d_out = draw(st.integers(1, 5)), draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    return S.Dense((n, d_in), draw(S.scales), draw(S.seeds), extra=(d_out, draw(st.booleans())))
-
-
-def _linear_arrays(ex: S.Dense):
-    d_out, bias = ex.extra
-    rng = np.random.default_rng(ex.seed)
-    x = S.values(rng, ex.shape, ex.scale)
-    w = S.values(rng, (d_out, ex.shape[1]))
-    b = S.values(rng, (d_out,)) if bias else None
-    return x, w, b, S.values(rng, (ex.shape[0], d_out))
-
-
-class _LinearExample(S.Dense):
-    def describe(self) -> str:
-        d_out, bias = self.extra
-        b = f"b {(d_out,)}" if bias else "b None"
-        return (f"x {self.shape}, w {(d_out, self.shape[1])}, {b}; x values "
-                f"{'standard normal' if self.scale == 1 else f'standard normal × {self.scale:g}'} (seed {self.seed})")
-
-
-def _labelled_linear(ex: S.Dense) -> _LinearExample:
-    return _LinearExample(ex.shape, ex.scale, ex.seed, ex.extra)
-
-
 @check("layers.linear")
 def linear(ctx: Context) -> None:
     def body(ex):
-        x, w, b, _ = _linear_arrays(ex)
+        x, w, b, _ = ex.arrays()
         out, _, _ = _forward_backward(ctx, "linear", (x, w, b), ["x", "w", "b"])
         compare("out", out, ref.linear(x, w, b)[0])
 
-    ctx.for_all(linear_examples().map(_labelled_linear), body)
+    ctx.for_all(S.linear_examples(), body)
 
 
 @check("layers.linear_backward")
 def linear_backward(ctx: Context) -> None:
     def body(ex):
-        x, w, b, dout = _linear_arrays(ex)
+        x, w, b, dout = ex.arrays()
         _, grads, _ = _forward_backward(ctx, "linear", (x, w, b), ["x", "w", "b"], dout)
         dx, dw, db = unpack(grads, 3, "linear_backward")
         expected = ref.linear(x, w, b, dout)[1]
@@ -82,85 +53,58 @@ def linear_backward(ctx: Context) -> None:
         else:
             compare("db", db, expected["b"])
 
-    ctx.for_all(linear_examples().map(_labelled_linear), body)
-
-
-def _with_zeros(ex: S.Dense) -> np.ndarray:
-    """Values with exact zeros mixed in: the place where ReLU's gradient is decided."""
-    x, _ = ex.arrays()
-    rng = np.random.default_rng(ex.seed + 1)
-    return np.where(rng.random(x.shape) < 0.3, 0.0, x)
+    ctx.for_all(S.linear_examples(), body)
 
 
 @check("layers.relu")
 def relu(ctx: Context) -> None:
     def body(ex):
-        x = _with_zeros(ex)
+        x, _ = ex.arrays()
         out, _, _ = _forward_backward(ctx, "relu", (x,), ["x"])
         compare("out", out, ref.relu(x)[0])
 
-    ctx.for_all(S.dense_examples(), body)
+    ctx.for_all(S.dense_examples(zeros=ZEROS_SHARE), body)
 
 
 @check("layers.relu_backward")
 def relu_backward(ctx: Context) -> None:
     def body(ex):
-        x, dout = _with_zeros(ex), ex.arrays()[1]
+        x, dout = ex.arrays()
         _, dx, _ = _forward_backward(ctx, "relu", (x,), ["x"], dout)
         compare("dx", dx, ref.relu(x, dout)[1]["x"])
 
-    ctx.for_all(S.dense_examples(), body)
+    ctx.for_all(S.dense_examples(zeros=ZEROS_SHARE), body)
 
 
-def _with_extremes(ex: S.Dense) -> np.ndarray:
-    x, _ = ex.arrays()
-    flat = x.reshape(-1)
-    flat[: min(2, flat.size)] = (1000.0, -1000.0)[: min(2, flat.size)]
-    return x
+# Values set to exactly 0: the place where ReLU's gradient is decided.
+ZEROS_SHARE = 0.3
 
 
 @check("layers.sigmoid")
 def sigmoid(ctx: Context) -> None:
     def body(ex):
-        x = _with_extremes(ex)
+        x, _ = ex.arrays()
         out, _, _ = _forward_backward(ctx, "sigmoid", (x,), ["x"])
         compare("out", out, ref.sigmoid(x)[0])
 
-    ctx.for_all(S.dense_examples(), body)
+    ctx.for_all(S.dense_examples(extremes=True), body)
 
 
 @check("layers.sigmoid_backward")
 def sigmoid_backward(ctx: Context) -> None:
     def body(ex):
-        x, dout = _with_extremes(ex), ex.arrays()[1]
+        x, dout = ex.arrays()
         _, dx, _ = _forward_backward(ctx, "sigmoid", (x,), ["x"], dout)
         # Saturated inputs make every expected value ~0: measure against the upstream gradient instead.
-        compare("dx", dx, ref.sigmoid(x, dout)[1]["x"], floor=0.25 * float(np.abs(dout).max()))
+        compare("dx", dx, ref.sigmoid(x, dout)[1]["x"], floor=SIGMOID_SLOPE * float(np.abs(dout).max()))
 
-    ctx.for_all(S.dense_examples(), body)
-
-
-@dataclass(frozen=True)
-class _DropoutExample(S.Dense):
-    p: float = 0.5
-    training: bool = True
-
-    def describe(self) -> str:
-        return (f"x {self.shape}, p={self.p}, training={self.training}, rng=default_rng({self.seed + 7}); "
-                f"x values standard normal × {self.scale:g} (seed {self.seed})")
+    ctx.for_all(S.dense_examples(extremes=True), body)
 
 
-def dropout_examples(training: bool | None):
-    probabilities = st.sampled_from((0.5, 0.0, 1.0, 0.1, 0.9, 0.25))
-    modes = st.booleans() if training is None else st.just(training)
-    return st.builds(lambda ex, p, mode: _DropoutExample(ex.shape, ex.scale, ex.seed, None, p, mode),
-                     S.dense_examples(), probabilities, modes)
-
-
-def _dropout(ctx: Context, ex: _DropoutExample, with_backward: bool) -> None:
+def _dropout(ctx: Context, ex: S.DropoutExample, with_backward: bool) -> None:
     p, training = ex.p, ex.training
     x, dout = ex.arrays()
-    rng_seed = ex.seed + 7
+    rng_seed = ex.rng_seed
     forward = ctx.call("layers.dropout_forward", x, p, training, Rng(rng_seed), echo_args=True)
     out, _ = unpack(forward.value, 2, "dropout_forward")
     expected, grads = ref.dropout(x, p, training, rng_seed, dout)
@@ -184,17 +128,17 @@ def _dropout(ctx: Context, ex: _DropoutExample, with_backward: bool) -> None:
 
 @check("layers.dropout_training")
 def dropout_training(ctx: Context) -> None:
-    ctx.for_all(dropout_examples(training=True), lambda ex: _dropout(ctx, ex, False))
+    ctx.for_all(S.dropout_examples(training=True), lambda ex: _dropout(ctx, ex, False))
 
 
 @check("layers.dropout_eval")
 def dropout_eval(ctx: Context) -> None:
-    ctx.for_all(dropout_examples(training=False), lambda ex: _dropout(ctx, ex, False), max_examples=15)
+    ctx.for_all(S.dropout_examples(training=False), lambda ex: _dropout(ctx, ex, False), max_examples=15)
 
 
 @check("layers.dropout_backward")
 def dropout_backward(ctx: Context) -> None:
-    ctx.for_all(dropout_examples(training=None), lambda ex: _dropout(ctx, ex, True))
+    ctx.for_all(S.dropout_examples(training=None), lambda ex: _dropout(ctx, ex, True))
 
 
 def _cross_entropy(ctx: Context, logits: np.ndarray, y: np.ndarray) -> None:
@@ -207,23 +151,13 @@ def _cross_entropy(ctx: Context, logits: np.ndarray, y: np.ndarray) -> None:
     compare("dlogits", dlogits, expected_grad)
 
 
-@st.composite
-def classification_examples(draw, scale=S.scales):
-    n, classes = draw(st.integers(1, 6)), draw(st.integers(2, 6))
-    return S.Dense((n, classes), draw(scale), draw(S.seeds))
-
-
-def _labels(ex: S.Dense) -> np.ndarray:
-    return np.random.default_rng(ex.seed + 3).integers(0, ex.shape[1], ex.shape[0])
-
-
 @check("layers.softmax_cross_entropy")
 def softmax_cross_entropy(ctx: Context) -> None:
-    ctx.for_all(classification_examples(st.sampled_from((1.0, 0.1, 5.0))),
-                lambda ex: _cross_entropy(ctx, ex.arrays()[0], _labels(ex)))
+    ctx.for_all(S.classification_examples(st.sampled_from((1.0, 0.1, 5.0))),
+                lambda ex: _cross_entropy(ctx, *ex.arrays()))
 
 
 @check("layers.softmax_stability")
 def softmax_stability(ctx: Context) -> None:
-    ctx.for_all(classification_examples(st.sampled_from((1e4, -1e4, 3e3))),
-                lambda ex: _cross_entropy(ctx, ex.arrays()[0], _labels(ex)), max_examples=15)
+    ctx.for_all(S.classification_examples(st.sampled_from((1e4, -1e4, 3e3))),
+                lambda ex: _cross_entropy(ctx, *ex.arrays()), max_examples=15)

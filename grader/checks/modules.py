@@ -16,211 +16,33 @@ running statistics, and checks that
 - the parameters do not change (only an optimiser changes them).
 
 The initialisation (given code) is checked on its own, statistically; those checks
-count once the layer's forward runs. The helpers here (a session that releases the
-worker's handles, key comparison, reading large state without shipping it) are
-shared with ``networks.py``.
+count once the layer's forward runs.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import math
 
 import numpy as np
 import torch
 from torch import nn
 
-from grader.checks import strategies as S
-from grader.checks.base import Context, check, require_unchanged, seed_layers
-from grader.checks.metric import DEFAULT_FLOOR, DEFAULT_TOL, Mismatch, compare, describe_type
-from grader.references import modules as ref
+from grader.checks.harness import examples as S
+from grader.checks.harness.base import Context, require_unchanged, seed_layers
+from grader.checks.harness.metric import (BOUND_FILL, DEFAULT_FLOOR, DEFAULT_TOL, RECOGNISE_TOL, ROUND_OFF_TOL,
+                                          SIGMOID_SLOPE,
+                                          SIGMA_BAND, STD_SLACK, Mismatch, batchnorm_tolerance, compare,
+                                          describe_type, gradient_floors)
+from grader.checks.harness.session import (Session, build_student, build_torch, compare_keys, numpy_state,
+                                           randomise, read_shapes, some, student_state_shapes, torch_check)
 from grader.references.networks import comparable_state_dict
 from grader.worker.client import StudentException
-from grader.worker.protocol import Opaque, Ref, Rng
+from grader.worker.protocol import Opaque, Ref
 
-# With two values per channel, BatchNorm's backward is ill-conditioned (torch itself is off by ~3e-6).
-ILL_CONDITIONED_TOL = 1e-4
-# A parameter gradient that cancels to almost nothing is compared on this share of the size of
-# the terms it sums (see gradient_floors).
-TERMS_SHARE = 1e-3
 MODES = ("eval", "train")
 MODE_NAMES = {"eval": "evaluation mode", "train": "training mode"}
 PASS_NAMES = ("1st pass", "2nd pass", "3rd pass (forward only)")
-
-
-# ---------------------------------------------------------------------------------------
-# Talking to the worker
-# ---------------------------------------------------------------------------------------
-
-def torch_check(check_id: str):
-    """Registers a check whose torch work runs on one thread: the reference's tensors are
-    small, and torch's thread pool makes each tiny call ~20x slower (more on a busy machine)."""
-    def register(function):
-        @functools.wraps(function)
-        def run(ctx: Context) -> None:
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                function(ctx)
-            finally:
-                torch.set_num_threads(threads)
-        return check(check_id)(run)
-    return register
-
-
-class Session:
-    """The check's calls into the worker; every handle it creates is released by :meth:`close`
-    (a state dict or a gradient kept under a handle would keep a whole network alive)."""
-
-    def __init__(self, ctx: Context, stem: str = "modules"):
-        self.ctx = ctx
-        self.stem = stem
-        self.handles: list[int] = []
-
-    def _keep(self, returned):
-        if isinstance(returned.handle, int):
-            self.handles.append(returned.handle)
-        return returned
-
-    def call(self, target, *args, **kwargs):
-        return self._keep(self.ctx.call(target, *args, **kwargs))
-
-    def method(self, ref: Ref, name: str, *args, **kwargs):
-        return self._keep(self.ctx.call((ref, name), *args, **kwargs))
-
-    def get(self, ref: Ref, attr: str | None = None, depth: int = 1, shapes: bool = False):
-        return self._keep(self.ctx.worker.get(ref, attr, depth=depth, shapes=shapes))
-
-    def construct(self, cls: str, *args, timeout: float | None = None, **kwargs) -> Ref:
-        returned = self.call(f"{self.stem}.{cls}", *args, timeout=timeout, **kwargs)
-        return Ref(returned.handle)
-
-    def close(self) -> None:
-        handles, self.handles = self.handles, []
-        self.ctx.worker.release(*handles)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def student_arg(session: Session, value):
-    """A spec's argument as the worker needs it: nested layers built first, seeds as generators."""
-    if isinstance(value, S.Spec):
-        return build_student(session, value)
-    if isinstance(value, S.SeededRng):
-        return Rng(value.seed)
-    return value
-
-
-def build_student(session: Session, spec: S.Spec) -> Ref:
-    args = [student_arg(session, a) for a in spec.args]
-    kwargs = {k: student_arg(session, v) for k, v in spec.kwargs}
-    return session.construct(spec.cls, *args, **kwargs)
-
-
-def build_torch(spec: S.Spec) -> nn.Module:
-    args = [build_torch(a) if isinstance(a, S.Spec) else a for a in spec.args]
-    kwargs = {k: (None if isinstance(v, S.SeededRng) else v) for k, v in spec.kwargs}
-    return ref.build(spec.cls, *args, **kwargs)
-
-
-def randomise(model: nn.Module, rng: np.random.Generator) -> None:
-    """Random parameters and buffers (BatchNorm: positive scales and variances), so that
-    loading them matters and evaluation mode uses non-trivial running statistics. Drawn
-    straight into the tensors' memory (a network's worth of numbers)."""
-
-    def normal(tensor, std):
-        array = tensor.detach().numpy()
-        rng.standard_normal(out=array)
-        array *= std
-
-    def uniform(tensor, low, high):
-        array = tensor.detach().numpy()
-        rng.random(out=array)
-        array *= high - low
-        array += low
-
-    with torch.no_grad():
-        for module in model.modules():
-            norm = isinstance(module, nn.modules.batchnorm._BatchNorm)
-            for local, param in module.named_parameters(recurse=False):
-                if norm:
-                    uniform(param, 0.5, 1.5) if local == "weight" else normal(param, 0.5)
-                elif param.dim() >= 2:
-                    normal(param, math.sqrt(2.0 / math.prod(param.shape[1:])))
-                else:
-                    uniform(param, -0.5, 0.5)
-            for local, buffer in module.named_buffers(recurse=False):
-                if local == "running_mean":
-                    normal(buffer, 0.5)
-                elif local == "running_var":
-                    uniform(buffer, 0.5, 2.0)
-                elif local == "num_batches_tracked":
-                    buffer.zero_()
-
-
-def numpy_state(model: nn.Module) -> dict:
-    return {k: v.detach().numpy().copy() for k, v in comparable_state_dict(model).items()}
-
-
-# ---------------------------------------------------------------------------------------
-# Keys, shapes, parameter counts
-# ---------------------------------------------------------------------------------------
-
-def read_shapes(value, what: str) -> dict:
-    """``{key: shape}`` from a state dict (or gradients) read with ``shapes=True``; a
-    missing value (None) stays None."""
-    if not isinstance(value, dict):
-        raise Mismatch(f"{what} should be a dict of arrays, but it is a {describe_type(value)}")
-    shapes = {}
-    for key, item in value.items():
-        if item is None:
-            shapes[key] = None
-        elif (isinstance(item, dict) and set(item) == {"shape", "dtype"} and isinstance(item["shape"], tuple)
-              and all(isinstance(n, int) for n in item["shape"]) and isinstance(item["dtype"], str)):
-            if np.dtype(item["dtype"]) != np.float64:
-                raise Mismatch(f"{what}[{key!r}] has dtype {np.dtype(item['dtype'])}, expected float64")
-            shapes[key] = item["shape"]
-        else:
-            raise Mismatch(f"{what}[{key!r}] should be a numpy array, but it is a {describe_type(item)}")
-    return shapes
-
-
-def student_state_shapes(session: Session, model: Ref, what: str = "state_dict()") -> dict:
-    return read_shapes(session.method(model, "state_dict", depth=1, shapes=True).value, what)
-
-
-def compare_keys(got: dict, expected: dict, owner: str) -> None:
-    """Same keys, same order, same shapes as torch's state dict (minus num_batches_tracked)."""
-    got_keys, want_keys = list(got), list(expected)
-    if got_keys != want_keys:
-        missing = [k for k in want_keys if k not in got]
-        unexpected = [k for k in got_keys if k not in expected]
-        lines = []
-        if missing:
-            lines.append(f"    missing ({len(missing)}): {_some(missing)}")
-        if unexpected:
-            lines.append(f"    unexpected ({len(unexpected)}): {_some(unexpected)}")
-        if not missing and not unexpected:
-            index = next(i for i, (a, b) in enumerate(zip(got_keys, want_keys)) if a != b)
-            lines.append(f"    the same keys in another order: at position {index} torch has {want_keys[index]!r}, "
-                         f"yours {got_keys[index]!r} (the state dict follows the order in which __init__ "
-                         "assigns the sub-modules)")
-        raise Mismatch(f"the state_dict() keys of {owner} differ from torch's "
-                       f"({len(got_keys)} keys, torch has {len(want_keys)})", lines)
-    for key in want_keys:
-        if got[key] != tuple(expected[key]):
-            raise Mismatch(f"state_dict()[{key!r}] of {owner} has shape {got[key]}, torch's has "
-                           f"{tuple(expected[key])}")
-
-
-def _some(keys: list, count: int = 6) -> str:
-    shown = ", ".join(repr(k) for k in keys[:count])
-    return shown + (f", ... ({len(keys) - count} more)" if len(keys) > count else "")
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,7 +104,7 @@ def steepest_sigmoid_scales(twin: nn.Module, x: np.ndarray, dout: np.ndarray) ->
     Everything the gradient reaches through a Sigmoid is therefore measured on the scale it
     would have if the Sigmoid were not saturated, as ``layers.sigmoid_backward`` measures
     the Sigmoid's own gradient on 0.25 times the upstream gradient."""
-    hooks = [m.register_full_backward_hook(lambda module, grad_in, grad_out: (0.25 * grad_out[0],))
+    hooks = [m.register_full_backward_hook(lambda module, grad_in, grad_out: (SIGMOID_SLOPE * grad_out[0],))
              for m in twin.modules() if isinstance(m, nn.Sigmoid)]
     try:
         twin.zero_grad(set_to_none=True)
@@ -329,27 +151,6 @@ def torch_pass(model: nn.Module, x: np.ndarray, dout_rng, backward: bool, mirror
     return result
 
 
-def gradient_floors(grads: dict, terms: dict | None = None) -> dict:
-    """The scale each parameter's gradient is compared against: the largest gradient of its
-    own module. A conv bias feeding a training-mode BatchNorm has an exactly-zero gradient
-    (only round-off is left), which must be compared absolutely, on its layer's scale.
-
-    ``terms`` (from :func:`term_scales`) bounds the |terms| each gradient sums. A layer whose
-    every output unit has one weight (fan_in 1: ``Linear(1, k)``) feeding a training-mode
-    BatchNorm has a weight gradient that is zero but for eps's share: on inputs of scale 1e3
-    the terms (~1) cancel to ~1e-9, and float64 round-off (~1e-16 of the terms, in whatever
-    order they are summed; torch and the reference disagree as much) is 1e-7 of the result.
-    So the scale is never below ``TERMS_SHARE`` of the terms: an error must stay under
-    ``tol * TERMS_SHARE`` (1e-10) of the terms' size, still a million times round-off."""
-    owner = {name: name.rpartition(".")[0] for name in grads}
-    scale: dict = {}
-    for name, value in grads.items():
-        size = float(np.max(np.abs(value))) if value.size else 0.0
-        scale[owner[name]] = max(scale.get(owner[name], 0.0), size)
-    terms = terms or {}
-    return {name: max(scale[owner[name]], TERMS_SHARE * terms.get(name, 0.0), DEFAULT_FLOOR) for name in grads}
-
-
 def compare_gradient(label: str, got, expected: np.ndarray, floor: float, tol: float,
                      previous: np.ndarray | None = None) -> None:
     try:
@@ -357,11 +158,11 @@ def compare_gradient(label: str, got, expected: np.ndarray, floor: float, tol: f
     except Mismatch as mismatch:
         if previous is not None and isinstance(got, np.ndarray) and got.shape == expected.shape:
             scale = max(float(np.max(np.abs(expected))), floor)
-            if np.allclose(got, expected + previous, rtol=0, atol=1e-6 * scale):
+            if np.allclose(got, expected + previous, rtol=0, atol=RECOGNISE_TOL * scale):
                 mismatch.summary += (": it is the sum of this pass's and the previous pass's gradients. "
                                      "backward must overwrite the gradients of the previous pass, not add "
                                      "to them (this kit does not accumulate as torch's .grad does)")
-            elif np.allclose(got, previous, rtol=0, atol=1e-6 * scale):
+            elif np.allclose(got, previous, rtol=0, atol=RECOGNISE_TOL * scale):
                 mismatch.summary += ": it is still the previous pass's gradient (not stored again?)"
         raise
 
@@ -372,7 +173,7 @@ def read_gradients(session: Session, model: Ref, names: list) -> dict:
         raise Mismatch(f"gradients should be a dict from parameter names to arrays, got a {describe_type(value)}")
     missing = [name for name in names if name not in value]
     if missing:
-        raise Mismatch(f"gradients has no entry for {_some(missing)} (its keys: {_some(list(value))})")
+        raise Mismatch(f"gradients has no entry for {some(missing)} (its keys: {some(list(value))})")
     for name in names:
         if value[name] is None:
             raise Mismatch(f"gradients[{name!r}] is None after backward: backward must store the gradient "
@@ -383,12 +184,9 @@ def read_gradients(session: Session, model: Ref, names: list) -> dict:
 
 
 def _tolerance(example: S.ModuleExample) -> float:
-    """Looser only where a training-mode BatchNorm sees two values per channel."""
-    for spec in example.spec.walk():
-        if spec.cls in ("BatchNorm1d", "BatchNorm2d"):
-            for shape in example.shapes:
-                if len(shape) >= 2 and math.prod(shape) // shape[1] <= 2:
-                    return ILL_CONDITIONED_TOL
+    """Looser only where a BatchNorm sees few values per channel (in training mode)."""
+    if any(spec.cls in ("BatchNorm1d", "BatchNorm2d") for spec in example.spec.walk()):
+        return batchnorm_tolerance(example.shapes)
     return DEFAULT_TOL
 
 
@@ -515,21 +313,22 @@ def _uniform_statistics(label: str, values, bound: float, rule: str) -> None:
     n = flat.size
     largest = float(np.max(np.abs(flat)))
     std, wanted = float(flat.std()), bound / math.sqrt(3.0)
-    # 6-sigma bands: the sample std of n uniform draws has relative sd sqrt(0.8 / (4 n)).
-    std_tol = 6.0 * math.sqrt(0.8 / (4.0 * n)) + 1e-3
+    # the sample std of n uniform draws has relative sd sqrt(0.8 / (4 n)).
+    std_tol = SIGMA_BAND * math.sqrt(0.8 / (4.0 * n)) + STD_SLACK
     inner = float(np.mean(np.abs(flat) < bound / 2))
     lines = [f"    {n} values: largest |value| {largest:.4g}, std {std:.4g}, mean {float(flat.mean()):.3g}; "
              f"U(-{bound:.4g}, {bound:.4g}) has std {wanted:.4g}"]
     if not np.all(np.isfinite(flat)):
         raise Mismatch(f"{label} holds NaN or inf", lines)
-    if largest > bound * (1 + 1e-9):
+    if largest > bound * (1 + ROUND_OFF_TOL):
         raise Mismatch(f"{label} has values outside ±{bound:.4g} = ±{rule}: not drawn as torch does "
                        "(Kaiming-uniform: U(-1/sqrt(fan_in), 1/sqrt(fan_in)))", lines)
-    if abs(std / wanted - 1) > std_tol or largest < 0.9 * bound:
+    if abs(std / wanted - 1) > std_tol or largest < BOUND_FILL * bound:
         raise Mismatch(f"{label} is not spread as U(-{rule}, {rule}): its std is {std:.4g}, "
                        f"expected {wanted:.4g} (is fan_in = in_channels * kernel height * kernel width, "
                        "or in_features?)", lines)
-    if abs(float(flat.mean())) > 6 * wanted / math.sqrt(n) or abs(inner - 0.5) > 6 * math.sqrt(0.25 / n):
+    if abs(float(flat.mean())) > SIGMA_BAND * wanted / math.sqrt(n) \
+            or abs(inner - 0.5) > SIGMA_BAND * math.sqrt(0.25 / n):
         raise Mismatch(f"{label} is not uniform on ±{rule} (mean or share of small values off)", lines)
 
 

@@ -13,43 +13,29 @@ the worker (one block crosses, then NumPy copies it), the reference computes the
 function without storing them, and their gradients are compared through random
 projections (``dW @ v`` and ``u @ dW``) computed in the worker.
 
-When something differs, the report names the first layer that departs, by its
-state_dict prefix: every module of the reference that owns parameters (and every
-module above one: blocks, stages, Sequentials, the network) records its input, output
-and gradients; the student's module of the same name is then run on the reference's own
-input (and upstream gradient). For a forward mismatch, the first module in forward
-order whose output is wrong given a right input is where the error starts; for a
-backward mismatch, the first one in backward order (the LAST in forward order) whose
-gradients are wrong given the right upstream gradient is. A block or network whose
-parts all agree but which does not is itself the culprit: the mistake is in how its
-forward (or backward) connects them.
+When something differs, the report names the first layer that departs
+(``grader.checks.harness.network``).
 """
 
 from __future__ import annotations
 
 import math
-import weakref
-import zlib
-from dataclasses import dataclass, field
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from hypothesis import strategies as st
 from torch import nn
 
-from grader.checks import strategies as S
-from grader.checks.base import Context, Failed, as_failed
-from grader.checks.metric import DEFAULT_FLOOR, DEFAULT_TOL, Mismatch, compare
-from grader.checks.modules import (Session, compare_keys, gradient_floors, randomise, read_shapes,
-                                   student_state_shapes, torch_check)
+from grader.checks.harness import examples as S
+from grader.checks.harness.base import Context, Failed, as_failed
+from grader.checks.harness.examples import NetCase
+from grader.checks.harness.metric import Mismatch
+from grader.checks.harness.network import (TIMEOUT, compare_network, for_all_diagnosed, load_weights,
+                                           reference)
+from grader.checks.harness.session import (Session, compare_keys, read_shapes, student_state_shapes,
+                                           torch_check)
 from grader.references import networks as refnets
-from grader.worker.client import StudentException, StudentMissingName, WorkerProblem
+from grader.worker.client import StudentMissingName, WorkerProblem
 from grader.worker.protocol import Ref
 
-GIANT = 8_000_000     # numbers: a Linear weight this large is tiled, written and compared in the worker
-TILE_ROWS = 64
-TIMEOUT = 600.0       # seconds per call on a whole network (slow but correct code is not failed)
 BATCH = 2
 
 # The contract's parameter counts (EXERCISES.md), at the default arguments.
@@ -58,461 +44,8 @@ PARAMETER_COUNTS = {"LeNet5": 59_086, "AlexNet": 61_100_840, "VGG16": 138_357_54
 
 
 # ---------------------------------------------------------------------------------------
-# The reference: torch models with random weights, huge Linear weights tiled
-# ---------------------------------------------------------------------------------------
-
-class TiledLinear(nn.Module):
-    """``nn.Linear`` whose weight is ``reps`` copies of a ``(rows, in)`` block stacked
-    vertically: row ``k * rows + r`` of the weight is row ``r`` of the block. The same
-    function as ``nn.Linear`` with that weight, without storing it."""
-
-    def __init__(self, in_features: int, out_features: int, rows: int, device=None):
-        super().__init__()
-        self.in_features, self.out_features = in_features, out_features
-        self.rows, self.reps = rows, out_features // rows
-        self.block = nn.Parameter(torch.empty(rows, in_features, dtype=torch.float64, device=device))
-        self.bias = nn.Parameter(torch.empty(out_features, dtype=torch.float64, device=device))
-
-    def forward(self, x):
-        return F.linear(x, self.block).repeat(1, self.reps) + self.bias
-
-
-@dataclass
-class Tiled:
-    block: np.ndarray
-    reps: int
-
-    @property
-    def shape(self) -> tuple:
-        return (self.block.shape[0] * self.reps, self.block.shape[1])
-
-    def sum(self) -> float:
-        return float(self.block.sum()) * self.reps
-
-    def dense(self) -> np.ndarray:
-        return np.tile(self.block, (self.reps, 1))
-
-
-@dataclass
-class Reference:
-    title: str
-    keys: dict                      # torch's comparable state dict: key -> shape, in order
-    params: list                    # parameter keys, in order
-    count: int                      # number of parameters
-    model: nn.Module | None = None
-    values: dict = field(default_factory=dict)    # key -> ndarray or Tiled (what is loaded)
-    tiled: dict = field(default_factory=dict)     # module name -> TiledLinear
-
-
-def _no_init(tensor, *args, **kwargs):
-    return tensor
-
-
-def _meta_model(factory) -> nn.Module:
-    """The model's structure without its numbers. torch's init functions are skipped (the
-    weights are drawn later; kaiming_normal_ on a meta tensor imports sympy, ~2 s)."""
-    names = ("kaiming_normal_", "kaiming_uniform_", "normal_", "uniform_", "constant_", "zeros_", "ones_")
-    saved = {name: getattr(nn.init, name) for name in names}
-    try:
-        for name in names:
-            setattr(nn.init, name, _no_init)
-        with torch.device("meta"), refnets.default_dtype(torch.float64):
-            return factory()
-    finally:
-        for name, function in saved.items():
-            setattr(nn.init, name, function)
-
-
-def _materialise(model: nn.Module) -> None:
-    """Meta tensors become uninitialised CPU tensors (``to_empty`` goes through torch's Python
-    references on meta tensors, which import sympy: ~2 s)."""
-    for module in model.modules():
-        for name, param in list(module.named_parameters(recurse=False)):
-            setattr(module, name, nn.Parameter(torch.empty(tuple(param.shape), dtype=param.dtype),
-                                               requires_grad=param.requires_grad))
-        for name, buffer in list(module.named_buffers(recurse=False)):
-            module.register_buffer(name, torch.empty(tuple(buffer.shape), dtype=buffer.dtype))
-
-
-def _tile_rows(out_features: int) -> int:
-    return max(d for d in range(1, TILE_ROWS + 1) if out_features % d == 0)
-
-
-def reference(title: str, factory, seed: int | None = None) -> Reference:
-    """The model ``factory()`` builds; with a ``seed``, materialised with random weights."""
-    model = _meta_model(factory)
-    state = refnets.comparable_state_dict(model)
-    keys = {k: tuple(v.shape) for k, v in state.items()}
-    params = [name for name, _ in model.named_parameters()]
-    count = sum(p.numel() for p in model.parameters())
-    result = Reference(title, keys, params, count)
-    if seed is None:
-        return result
-    for name, module in list(model.named_modules()):
-        if isinstance(module, nn.Linear) and module.weight.numel() > GIANT:
-            parent, _, child = name.rpartition(".")
-            tiled = TiledLinear(module.in_features, module.out_features, _tile_rows(module.out_features),
-                                device="meta")
-            setattr(model.get_submodule(parent), child, tiled)
-    _materialise(model)
-    for module in model.modules():
-        if isinstance(module, nn.ReLU):
-            module.inplace = False      # the recording hooks need the activations intact
-    randomise(model, np.random.default_rng(seed))
-    result.model = model
-    result.tiled = {name: m for name, m in model.named_modules() if isinstance(m, TiledLinear)}
-    own = model.state_dict()
-    for key in keys:
-        owner, _, local = key.rpartition(".")
-        if owner in result.tiled and local == "weight":
-            result.values[key] = Tiled(result.tiled[owner].block.detach().numpy().copy(),
-                                       result.tiled[owner].reps)
-        else:
-            result.values[key] = own[key].detach().numpy().copy()
-    return result
-
-
-def _module_names(keys) -> list:
-    """Every module that owns an entry of the state dict, and every module above one."""
-    names = {""}
-    for key in keys:
-        parts = key.split(".")[:-1]
-        for i in range(1, len(parts) + 1):
-            names.add(".".join(parts[:i]))
-    return sorted(names)
-
-
-class Recorder:
-    """Forward and full backward hooks on the named modules of the reference: inputs,
-    outputs, gradients, and the order in which modules finish, forward and backward."""
-
-    def __init__(self, model: nn.Module, names: list):
-        self.modules = dict(model.named_modules())
-        self.inputs, self.outputs, self.grad_in, self.grad_out = {}, {}, {}, {}
-        self.forward_order: list = []
-        self.backward_order: list = []
-        self.hooks = []
-        for name in names:
-            module = self.modules[name]
-            self.hooks.append(module.register_forward_hook(self._forward_hook(name)))
-            self.hooks.append(module.register_full_backward_hook(self._backward_hook(name)))
-
-    @staticmethod
-    def _array(tensor):
-        return None if tensor is None else tensor.detach().numpy().copy()
-
-    def _forward_hook(self, name):
-        def hook(module, args, output):
-            self.inputs[name] = self._array(args[0])
-            self.outputs[name] = self._array(output)
-            self.forward_order.append(name)
-        return hook
-
-    def _backward_hook(self, name):
-        def hook(module, grad_input, grad_output):
-            self.grad_in[name] = self._array(grad_input[0])
-            self.grad_out[name] = self._array(grad_output[0])
-            self.backward_order.append(name)
-        return hook
-
-    def remove(self) -> None:
-        for hook in self.hooks:
-            hook.remove()
-
-
-@dataclass
-class Expected:
-    out: np.ndarray
-    dout: np.ndarray
-    dx: np.ndarray
-    grads: dict         # key -> ndarray, or ("tiled", module name)
-    state: dict         # buffers after the forward
-    floors: dict
-    recorder: Recorder
-
-
-def run_reference(ref: Reference, mode: str, x: np.ndarray, seed: int) -> Expected:
-    model = ref.model
-    getattr(model, mode)()
-    model.zero_grad(set_to_none=True)
-    recorder = Recorder(model, _module_names(ref.keys))
-    try:
-        xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-        out = model(xt)
-        dout = np.random.default_rng(seed).standard_normal(tuple(out.shape))
-        out.backward(torch.from_numpy(dout))
-    finally:
-        recorder.remove()
-    named = dict(model.named_parameters())
-    grads = {}
-    for key in ref.params:
-        owner, _, local = key.rpartition(".")
-        if owner in ref.tiled and local == "weight":
-            grads[key] = ("tiled", owner)
-        else:
-            grad = named[key].grad
-            grads[key] = grad.numpy().copy() if grad is not None else np.zeros(ref.keys[key])
-    dense = {k: v for k, v in grads.items() if isinstance(v, np.ndarray)}
-    floors = gradient_floors(dense)
-    for key, value in grads.items():
-        if not isinstance(value, np.ndarray):
-            floors[key] = max([floors[k] for k in dense if k.rpartition(".")[0] == value[1]] + [DEFAULT_FLOOR])
-    own = model.state_dict()
-    state = {k: own[k].detach().numpy().copy() for k in ref.keys if k not in ref.params}
-    return Expected(out.detach().numpy().copy(), dout, xt.grad.numpy().copy(), grads, state, floors, recorder)
-
-
-# ---------------------------------------------------------------------------------------
-# The student's side
-# ---------------------------------------------------------------------------------------
-
-def load_weights(session: Session, student: Ref, ref: Reference) -> None:
-    """torch's values into the student's network: ``load_state_dict`` when everything fits in
-    a message; otherwise written into the live arrays of ``state_dict()`` in the worker."""
-    if not any(isinstance(v, Tiled) for v in ref.values.values()):
-        session.method(student, "load_state_dict", ref.values, timeout=TIMEOUT)
-        return
-    state = session.method(student, "state_dict", depth=0, timeout=TIMEOUT)
-    for key, value in ref.values.items():
-        target = Ref(state.handle, (key,))
-        if isinstance(value, Tiled):
-            rows, columns = value.block.shape
-            view = session.method(target, "reshape", value.reps, rows, columns, shapes=True)
-            block = value.block
-        else:
-            view = session.method(target, "reshape", -1, shapes=True)
-            block = value.reshape(-1)
-        session.method(Ref(view.handle), "fill", 0.0)
-        session.method(Ref(view.handle), "__iadd__", block, shapes=True)
-    fresh = session.method(student, "state_dict", depth=0, timeout=TIMEOUT)
-    for key, value in ref.values.items():
-        total = session.method(Ref(fresh.handle, (key,)), "sum").value
-        wanted = value.sum() if isinstance(value, Tiled) else float(value.sum())
-        size = value.reps * float(np.abs(value.block).sum()) if isinstance(value, Tiled) else float(np.abs(value).sum())
-        if not isinstance(total, float) or abs(total - wanted) > 1e-9 * max(size, 1.0):
-            raise Failed(f"{ref.title}: torch's weights were written into the arrays that state_dict() returns, "
-                         f"but state_dict()[{key!r}] does not hold them afterwards: state_dict() must return the "
-                         "network's live parameter arrays, not copies")
-
-
-def submodule(session: Session, root: Ref, name: str) -> Ref:
-    """The student's module at a state_dict prefix, through ``children``; a WorkerProblem if
-    there is none."""
-    ref = root
-    for part in name.split(".") if name else []:
-        children = session.get(ref, "children", depth=0)
-        ref = Ref(session.get(Ref(children.handle, (part,)), depth=0).handle)
-    return ref
-
-
-def _projections(key: str, size: tuple):
-    rng = np.random.default_rng(zlib.crc32(key.encode()))
-    return rng.standard_normal(size[1]), rng.standard_normal(size[0])
-
-
-def compare_parameter_gradient(session: Session, grads: Ref, local: str, label: str, expected, floor: float,
-                               recorder: Recorder, shape: tuple, tol: float = DEFAULT_TOL) -> None:
-    """``grads`` holds the student's gradients (a dict kept in the worker); ``local`` its key."""
-    target = Ref(grads.handle, grads.path + (local,))
-    if isinstance(expected, np.ndarray):
-        compare_floor(label, session.get(target).value, expected, floor, tol)
-        return
-    owner = expected[1]
-    x, dy = recorder.inputs[owner], recorder.grad_out[owner]
-    v, u = _projections(label, shape)
-    compare_floor(f"{label} @ v (v random; the array is too large to ship, so it is compared through "
-                  "projections)", session.method(target, "dot", v).value, dy.T @ (x @ v), 0.0, tol)
-    compare_floor(f"u @ {label} (u random)", session.method(target, "__rmatmul__", u).value, (dy @ u) @ x, 0.0, tol)
-
-
-def compare_floor(label, actual, expected, floor, tol):
-    compare(label, actual, expected, tol=tol, floor=max(floor, DEFAULT_FLOOR))
-
-
-def gradient_shapes(session: Session, module: Ref, ref_shapes: dict, what: str) -> Ref:
-    """The student's gradients dict, kept in the worker, after checking each is an array."""
-    grads = session.get(module, "gradients", depth=0)
-    shapes = read_shapes(session.get(Ref(grads.handle), depth=1, shapes=True).value, what)
-    for key, shape in ref_shapes.items():
-        if key not in shapes:
-            raise Mismatch(f"{what} has no entry {key!r}")
-        if shapes[key] is None:
-            raise Mismatch(f"{what}[{key!r}] is None after backward: every parameter needs its gradient")
-        if shapes[key] != shape:
-            raise Mismatch(f"{what}[{key!r}] has shape {shapes[key]}, the parameter has {shape}")
-    return Ref(grads.handle)
-
-
-# ---------------------------------------------------------------------------------------
-# Comparing a whole run, and finding where it departs
-# ---------------------------------------------------------------------------------------
-
-class Departure(Exception):
-    """A network's run differs from the reference; ``diagnose`` finds where."""
-
-    def __init__(self, kind: str, mismatch: Mismatch):
-        super().__init__(mismatch.summary)
-        self.kind = kind            # "forward", "backward" or "state"
-        self.mismatch = mismatch
-
-
-def run_student(session: Session, student: Ref, ref: Reference, expected: Expected, mode: str,
-                x: np.ndarray, backward: bool = True) -> None:
-    session.method(student, mode)
-    forward = session.method(student, "forward", x, timeout=TIMEOUT)
-    try:
-        compare("output", forward.value, expected.out, floor=signal_scale(x))
-    except Mismatch as mismatch:
-        raise Departure("forward", mismatch) from None
-    if not backward:
-        return
-    back = session.method(student, "backward", expected.dout, timeout=TIMEOUT)
-    try:
-        compare("dx (the gradient of the input)", back.value, expected.dx, floor=signal_scale(expected.dout))
-        grads = gradient_shapes(session, student, {k: ref.keys[k] for k in ref.params}, "gradients")
-        for key in ref.params:
-            compare_parameter_gradient(session, grads, key, f"gradients[{key!r}]", expected.grads[key],
-                                       expected.floors[key], expected.recorder, ref.keys[key])
-    except Mismatch as mismatch:
-        raise Departure("backward", mismatch) from None
-    if expected.state:
-        state = session.method(student, "state_dict", depth=0)
-        for key, value in expected.state.items():
-            try:
-                compare(f"state_dict()[{key!r}] after the forward ({mode_name(mode)})",
-                        session.get(Ref(state.handle, (key,))).value, value)
-            except Mismatch as mismatch:
-                raise Departure("state", mismatch) from None
-
-
-def signal_scale(array) -> float:
-    """The floor of an output's (a gradient's) comparison: the scale of what came in. A ReLU
-    can make an expected output exactly zero; its errors are then measured on the input's scale."""
-    return max(float(np.max(np.abs(array))) if array is not None and array.size else 0.0, DEFAULT_FLOOR)
-
-
-def mode_name(mode: str) -> str:
-    return "training mode" if mode == "train" else "evaluation mode"
-
-
-def diagnose(session: Session, student: Ref, ref: Reference, expected: Expected, departure: Departure) -> list:
-    """Lines naming the first module that departs, fed the reference's own inputs."""
-    recorder = expected.recorder
-    if departure.kind == "state":
-        return ["    (the output and every gradient agree: only the running statistics differ; the key "
-                "names the BatchNorm layer)"]
-    order = recorder.forward_order if departure.kind == "forward" else recorder.backward_order
-    hooked = set(order)
-    params_of = {}
-    for key in ref.params:
-        params_of.setdefault(key.rpartition(".")[0], []).append(key)
-    for name in order:
-        if recorder.inputs.get(name) is None:
-            continue
-        try:
-            module = submodule(session, student, name)
-        except WorkerProblem:
-            continue
-        label = f"`{name}`" if name else f"{ref.title} as a whole"
-        try:
-            out = session.method(module, "forward", recorder.inputs[name], timeout=TIMEOUT)
-            compare(f"output of {label}", out.value, recorder.outputs[name],
-                    floor=signal_scale(recorder.inputs[name]))
-            if departure.kind == "backward":
-                dx = session.method(module, "backward", recorder.grad_out[name], timeout=TIMEOUT)
-                if recorder.grad_in.get(name) is not None:
-                    compare(f"input gradient of {label}", dx.value, recorder.grad_in[name],
-                            floor=signal_scale(recorder.grad_out[name]))
-                if params_of.get(name):
-                    grads = gradient_shapes(session, module, {k.rpartition(".")[2]: ref.keys[k]
-                                                              for k in params_of[name]}, f"{label}.gradients")
-                    for key in params_of[name]:
-                        local = key.rpartition(".")[2]
-                        compare_parameter_gradient(session, grads, local, f"gradients[{local!r}] of {label}",
-                                                   expected.grads[key], expected.floors[key], recorder,
-                                                   ref.keys[key])
-        except (Mismatch, StudentException) as problem:
-            return _culprit_lines(ref, recorder, name, departure.kind, problem,
-                                  any(other.startswith(name + ".") or (not name and other)
-                                      for other in hooked if other != name))
-    return ["    (fed the reference's own inputs, every layer agrees on its own: the difference builds up "
-            "from round-off or from state kept between calls)"]
-
-
-def _culprit_lines(ref: Reference, recorder: Recorder, name: str, kind: str, problem, composite: bool) -> list:
-    kind_name = type(recorder.modules[name]).__name__.replace("TiledLinear", "Linear")
-    where = f"`{name}` ({kind_name})" if name else f"{ref.title} as a whole"
-    if kind == "forward":
-        lines = [f"    The first layer that departs, in forward order, is {where}: fed the reference's own "
-                 "input, its output is wrong, while every layer before it agrees."]
-        if composite:
-            lines.append("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
-                         "forward connects them: the layers without parameters (activation, pooling, dropout, "
-                         "flatten), the shortcut, or the order.")
-    else:
-        lines = [f"    Walking back from the output (gradients flow backwards), the first layer whose backward "
-                 f"departs is {where}: given the reference's input and upstream gradient, its gradients are "
-                 "wrong, while every layer after it agrees."]
-        if composite:
-            lines.append("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
-                         "backward combines them: e.g. a shortcut's gradient must be ADDED to the main path's, "
-                         "layers without parameters need their own backward, in reverse order.")
-    if isinstance(problem, Mismatch):
-        lines.append("    " + problem.summary)
-        lines.extend(problem.lines)
-    else:
-        lines.append(f"    there, your code raised {problem}")
-    return lines
-
-
-def compare_network(session: Session, student: Ref, ref: Reference, mode: str, x: np.ndarray, seed: int,
-                    diagnosed: bool = True, backward: bool = True) -> None:
-    """One forward and backward of the student's network against the reference."""
-    expected = run_reference(ref, mode, x, seed)
-    try:
-        run_student(session, student, ref, expected, mode, x, backward)
-    except Departure as departure:
-        what = {"forward": "the output differs from torch's",
-                "backward": "the output agrees but the gradients differ from torch's",
-                "state": "the running statistics differ from torch's"}[departure.kind]
-        lines = [departure.mismatch.summary] + departure.mismatch.lines
-        if diagnosed:
-            try:
-                lines += diagnose(session, student, ref, expected, departure)
-            except WorkerProblem as problem:
-                lines.append(f"    (looking for the layer that departs stopped: {problem})")
-        raise Failed(f"{ref.title} in {mode_name(mode)}: {what}", lines) from None
-
-
-# ---------------------------------------------------------------------------------------
 # Structure: keys, order, shapes, parameter count
 # ---------------------------------------------------------------------------------------
-
-# A network of default arguments that a structure check built and found right, kept in the worker
-# for the function check that follows it (building VGG-16 writes 1.1 GB: once is enough).
-_KEPT: dict = {}
-
-
-def _keep_instance(ctx: Context, session: Session, title: str, model: Ref) -> None:
-    _take_instance(ctx, None)
-    session.handles.remove(model.handle)
-    _KEPT.update(worker=weakref.ref(ctx.worker), generation=ctx.worker.generation, title=title,
-                 handle=model.handle)
-
-
-def _take_instance(ctx: Context, title: str | None) -> int | None:
-    """The kept network's handle if it is ``title`` in this very worker; anything else kept is released."""
-    kept = dict(_KEPT)
-    _KEPT.clear()
-    if not kept:
-        return None
-    same = kept["worker"]() is ctx.worker and kept["generation"] == ctx.worker.generation
-    if same and kept["title"] == title:
-        return kept["handle"]
-    if same:
-        ctx.worker.release(kept["handle"])
-    return None
-
 
 def check_structure(ctx: Context, title: str, name: str, factory, args: tuple = (), kwargs: dict | None = None,
                     count: int | None = None, keep: bool = False) -> None:
@@ -537,8 +70,9 @@ def check_structure(ctx: Context, title: str, name: str, factory, args: tuple = 
             compare_keys(shapes, ref.keys, title)
         except Mismatch as mismatch:
             raise Failed(mismatch.summary, mismatch.lines) from None
-        if keep:
-            _keep_instance(ctx, session, title, student)
+        if keep:   # left for the function check (see Built): building it again would cost seconds
+            session.handles.remove(student.handle)
+            ctx.built.leave(title, student.handle)
 
 
 def _lenet(num_classes=10, activation="sigmoid"):
@@ -576,28 +110,6 @@ def resnet50_structure(ctx: Context) -> None:
 # Function
 # ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class NetCase:
-    """One network, built with ``kwargs``, run in ``modes`` on a batch of ``shape``."""
-
-    name: str
-    kwargs: tuple
-    shape: tuple
-    modes: tuple
-    seed: int
-    label: str = ""     # the constructor call as shown, when it is not name(**kwargs)
-    backward: bool = True
-
-    @property
-    def title(self) -> str:
-        return self.label or f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.kwargs)})"
-
-    def describe(self) -> str:
-        modes = ", then ".join(mode_name(m) for m in self.modes)
-        only = "" if self.backward else ", forward only"
-        return f"{self.title}; x {self.shape} standard normal (seed {self.seed}); {modes}{only}"
-
-
 def run_case(ctx: Context, case: NetCase, factory, diagnosed: bool = True, student_args: tuple = (),
              student_kwargs: dict | None = None, session: Session | None = None) -> None:
     """Builds the student's network (``student_args`` may hold worker refs), loads the
@@ -606,7 +118,7 @@ def run_case(ctx: Context, case: NetCase, factory, diagnosed: bool = True, stude
     own = session is None
     session = session or Session(ctx, "networks")
     try:
-        kept = _take_instance(ctx, case.title) if not student_args and not student_kwargs else None
+        kept = ctx.built.take(case.title) if not student_args and not student_kwargs else None
         if kept is not None:
             session.handles.append(kept)
             student = Ref(kept)
@@ -634,46 +146,13 @@ def run_fixed(ctx: Context, cases: list) -> None:
             raise as_failed(problem, case.describe()) from None
 
 
-def for_all_diagnosed(ctx: Context, strategy, run, max_examples: int) -> None:
-    """``ctx.for_all`` without the (slow) diagnosis while hypothesis searches and shrinks;
-    the smallest failing example is then run once more with it."""
-    failing: list = []
-
-    def body(example):
-        try:
-            run(example, False)
-        except Exception:
-            failing[:] = [example]
-            raise
-
-    try:
-        ctx.for_all(strategy, body, max_examples=max_examples)
-    except Failed as failed:
-        if failing:
-            try:
-                run(failing[0], True)
-            except Failed as detailed:
-                detailed.example = failed.example
-                raise detailed from None
-            except Exception:  # noqa: BLE001 - the first verdict stands
-                pass
-        raise
-
-
-@st.composite
-def lenet_cases(draw):
-    activation = draw(st.sampled_from(("sigmoid", "relu")))
-    kwargs = (("num_classes", draw(st.integers(1, 12))), ("activation", activation))
-    return NetCase("LeNet5", kwargs, (draw(st.integers(1, 3)), 1, 32, 32), ("eval", "train"), draw(S.seeds))
-
-
 @torch_check("networks.lenet5")
 def lenet5(ctx: Context) -> None:
     def run(case: NetCase, diagnosed: bool):
         kwargs = dict(case.kwargs)
         run_case(ctx, case, _lenet(kwargs["num_classes"], kwargs["activation"]), diagnosed)
 
-    for_all_diagnosed(ctx, lenet_cases(), run, max_examples=6)
+    for_all_diagnosed(ctx, S.lenet_cases(), run, max_examples=6)
 
 
 @torch_check("networks.alexnet")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import strategies as S
-from grader.checks.base import Context, check, expect_value_error, require_unchanged, unpack
-from grader.checks.metric import Mismatch, compare, require_array
+from grader.checks.harness import examples as S
+from grader.checks.harness.base import Context, check, expect_value_error, require_unchanged, unpack
+from grader.checks.harness.metric import NO_GRADIENT_SHARE, ROUND_OFF_TOL, Mismatch, compare, require_array
 from grader.references import pooling as ref
 
 
@@ -47,7 +47,7 @@ def max_pool2d_backward_example(ctx: Context, ex: S.Pool) -> None:
     _, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
     require_array("dx", dx, x)
     lost = np.abs(dx.sum(axis=(2, 3)) - dout.sum(axis=(2, 3))).max()
-    if lost > 1e-9 * max(1.0, np.abs(dout).sum()):
+    if lost > ROUND_OFF_TOL * max(1.0, np.abs(dout).sum()):
         raise Mismatch(f"the gradient is not conserved: each window's gradient must reach the input "
                        f"whole, but sum(dx) and sum(dout) differ by {lost:.3g} in some channel "
                        "(overwritten instead of accumulated where windows overlap?)")
@@ -83,14 +83,14 @@ def _check_whole_gradient_to_one_maximum(x, dout, dx, ex: S.Pool) -> None:
         cols = slice(max(j * sw - pw, 0), min(j * sw - pw + kw, x.shape[3]))
         covered[n, c, rows, cols] = True
         window, grad = x[n, c, rows, cols], dx[n, c, rows, cols]
-        receivers = np.argwhere(np.abs(grad) > 1e-12 * max(1.0, abs(dout[n, c, i, j])))
+        receivers = np.argwhere(np.abs(grad) > NO_GRADIENT_SHARE * max(1.0, abs(dout[n, c, i, j])))
         where = f"window {[n, c, i, j]} (rows {rows.start}..{rows.stop - 1}, cols {cols.start}..{cols.stop - 1})"
         if len(receivers) != 1:
             raise Mismatch(f"{where}: its gradient should go to exactly one element, "
                            f"but {len(receivers)} elements received some",
                            [f"    window values:\n{_indent(window)}", f"    your dx there:\n{_indent(grad)}"])
         r, s = receivers[0]
-        if window[r, s] != window.max() or abs(grad[r, s] - dout[n, c, i, j]) > 1e-9 * max(1.0, abs(dout[n, c, i, j])):
+        if window[r, s] != window.max() or abs(grad[r, s] - dout[n, c, i, j]) > ROUND_OFF_TOL * max(1.0, abs(dout[n, c, i, j])):
             raise Mismatch(f"{where}: the whole gradient {dout[n, c, i, j]:.6g} should go to a maximal "
                            f"element, got {grad[r, s]:.6g} at a value {window[r, s]:g} "
                            f"(the window's maximum is {window.max():g})",

@@ -15,12 +15,12 @@ import zlib
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hypothesis import strategies as st
 
 from grader import data
-from grader.checks import strategies as S
-from grader.checks.base import Context, Failed, Partial, check, seed_layers, unpack
-from grader.checks.metric import Mismatch, compare, require_array
+from grader.checks.harness import examples as S
+from grader.checks.harness.base import Context, Failed, Partial, check, seed_layers, unpack
+from grader.checks.harness.metric import (DEFAULT_FLOOR, INITIAL_LOSS_BAND, OVERFIT_ACCURACY, REPRODUCE_TOL,
+                                          Mismatch, compare, require_array)
 from grader.references import networks as ref_networks
 from grader.references.train import sgd_reference
 from grader.worker.client import CallTimeout, Ref, Rng, WorkerProblem
@@ -36,44 +36,12 @@ OVERFIT_SEED = 0  # the network's initial weights (drawn by the grader: see _ini
 
 # -- sgd_step --------------------------------------------------------------------------------
 
-@st.composite
-def sgd_examples(draw):
-    names = draw(st.lists(st.sampled_from(["w", "b", "conv1.weight", "fc.bias"]), min_size=1, max_size=3,
-                          unique=True))
-    shapes = {name: tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))) for name in names}
-    momentum = draw(st.sampled_from((0.0, 0.9, 0.5)))
-    with_velocity = draw(st.sets(st.sampled_from(names))) if momentum else set()
-    return SgdExample(shapes, draw(st.sampled_from((0.1, 0.01, 1.0))), momentum,
-                      draw(st.sampled_from((0.0, 5e-4, 0.1))), draw(st.integers(1, 3)),
-                      tuple(sorted(with_velocity)), draw(S.seeds))
-
-
-class SgdExample:
-    def __init__(self, shapes, lr, momentum, weight_decay, steps, with_velocity, seed):
-        self.shapes, self.lr, self.momentum, self.weight_decay = shapes, lr, momentum, weight_decay
-        self.steps, self.with_velocity, self.seed = steps, with_velocity, seed
-
-    def arrays(self):
-        rng = np.random.default_rng(self.seed)
-        params = {name: rng.standard_normal(shape) for name, shape in self.shapes.items()}
-        grads = [{name: rng.standard_normal(shape) for name, shape in self.shapes.items()}
-                 for _ in range(self.steps)]
-        velocities = {name: rng.standard_normal(self.shapes[name]) for name in self.with_velocity}
-        return params, grads, velocities
-
-    def describe(self) -> str:
-        missing = sorted(set(self.shapes) - set(self.with_velocity))
-        return (f"params {self.shapes}, lr={self.lr}, momentum={self.momentum}, "
-                f"weight_decay={self.weight_decay}, {self.steps} step(s); no velocity yet for {missing} "
-                f"(seed {self.seed})")
-
-
 # Run before the drawn examples: momentum without weight decay over two steps with no
 # velocity yet (a velocity that aliases the gradient array shows only there), then momentum
 # with weight decay and a mix of given and missing velocities. Few drawn examples combine these.
 SGD_EXPLICIT_EXAMPLES = (
-    SgdExample({"w": (2,)}, 0.1, 0.9, 0.0, 2, (), 0),
-    SgdExample({"w": (2,), "b": (2,)}, 0.1, 0.5, 0.1, 2, ("b",), 1),
+    S.SgdExample({"w": (2,)}, 0.1, 0.9, 0.0, 2, (), 0),
+    S.SgdExample({"w": (2,), "b": (2,)}, 0.1, 0.5, 0.1, 2, ("b",), 1),
 )
 
 
@@ -84,7 +52,7 @@ def sgd_step(ctx: Context) -> None:
     new gradient is written INTO the previous step's gradient arrays (as the model's
     ``backward`` does), so that a rebound parameter, a velocity that is the gradient array
     itself, and a modified gradient are all seen."""
-    def body(ex: SgdExample):
+    def body(ex: S.SgdExample):
         params, grads, velocities = ex.arrays()
         expected = sgd_reference(params, grads, lr=ex.lr, momentum=ex.momentum,
                                  weight_decay=ex.weight_decay, velocities=velocities)
@@ -95,10 +63,10 @@ def sgd_step(ctx: Context) -> None:
         finally:
             ctx.worker.release(state.handle, own.handle)
 
-    ctx.for_all(sgd_examples(), body, examples=SGD_EXPLICIT_EXAMPLES)
+    ctx.for_all(S.sgd_examples(), body, examples=SGD_EXPLICIT_EXAMPLES)
 
 
-def _sgd_steps(ctx: Context, ex: SgdExample, state: Ref, own: Ref, params, grads, expected) -> None:
+def _sgd_steps(ctx: Context, ex: S.SgdExample, state: Ref, own: Ref, params, grads, expected) -> None:
     before = params
     for step, step_grads in enumerate(grads, start=1):
         if step > 1:
@@ -179,7 +147,7 @@ def initial_loss(ctx: Context) -> None:
     logits = ctx.call((ctx.worker.ref(model), "forward"), X).value
     require_array("LeNet5().forward(x)", logits, np.zeros((len(X), 10)))
     loss = float(F.cross_entropy(torch.tensor(logits), torch.tensor(y)))
-    if not abs(loss - math.log(10)) < 0.3:
+    if not abs(loss - math.log(10)) < INITIAL_LOSS_BAND:
         raise Failed(f"the untrained LeNet5's cross-entropy on 100 digits is {loss:.3f}, expected close to "
                      f"ln 10 = {math.log(10):.3f} (ten classes, no preference yet): check the weights' "
                      "initial scale (uniform in ±1/sqrt(fan_in)) and the forward pass")
@@ -237,7 +205,7 @@ def overfit(ctx: Context) -> None:
         ctx.worker.release(logits.handle, ce.handle, backward.handle, params.handle, grads.handle, step.handle)
     final = ctx.call((model, "forward"), X).value
     accuracy = float((np.asarray(final).argmax(axis=1) == y).mean()) if isinstance(final, np.ndarray) else 0.0
-    if accuracy < 0.9:
+    if accuracy < OVERFIT_ACCURACY:
         raise Failed(
             f"after {OVERFIT_STEPS} steps of SGD (lr {OVERFIT_LR}, momentum 0.9) on the same {OVERFIT_DIGITS} digits, "
             f"your LeNet5 (relu) classifies only {accuracy:.0%} of them (a correct network reaches 100%); "
@@ -297,8 +265,8 @@ def _matching_reference(state: dict, probe: np.ndarray, student_logits):
         with torch.no_grad():
             logits = model(torch.tensor(probe)).numpy()
         if isinstance(student_logits, np.ndarray) and student_logits.shape == logits.shape:
-            errors[activation] = float(np.abs(student_logits - logits).max() / max(np.abs(logits).max(), 1e-12))
-            if errors[activation] < 1e-6:
+            errors[activation] = float(np.abs(student_logits - logits).max() / max(np.abs(logits).max(), DEFAULT_FLOOR))
+            if errors[activation] < REPRODUCE_TOL:
                 return model
     raise Failed("the returned model's forward pass does not match LeNet5 (relu or sigmoid) with its own "
                  f"weights (relative errors {errors}); make the networks checks pass first")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from grader.checks import pooling as public
-from grader.checks import strategies as S
-from grader.checks.base import Context, check
+from grader.checks.harness import examples as S
+from grader.checks.harness.base import Context, check
 
 
 @check("pooling.max_pool2d_large")

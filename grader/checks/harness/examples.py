@@ -1,4 +1,4 @@
-"""Hypothesis strategies for the examples the checks draw.
+"""The examples the checks draw, every part's, and their hypothesis strategies.
 
 An example is a small frozen dataclass of sizes, hyper-parameters, a value scale
 and a seed; its arrays are made from the seed with NumPy, so hypothesis shrinks
@@ -8,6 +8,7 @@ floats. ``describe()`` is the line shown for a failing example.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,25 +216,129 @@ def norm_examples(spatial: bool, training: bool | None = None):
 
 @dataclass(frozen=True)
 class Dense:
+    """Arrays of ``shape`` (the first one scaled by ``scale``); into the first, ``zeros`` is the
+    share of values set to exactly 0 and ``extremes`` sets its first two values to +-1000."""
+
     shape: tuple
     scale: float
     seed: int
     extra: object = None
+    zeros: float = 0.0
+    extremes: bool = False
 
     def arrays(self, count: int = 2):
         rng = np.random.default_rng(self.seed)
-        return tuple(values(rng, self.shape, self.scale if i == 0 else 1.0) for i in range(count))
+        arrays = [values(rng, self.shape, self.scale if i == 0 else 1.0) for i in range(count)]
+        if self.zeros:
+            arrays[0] = np.where(np.random.default_rng(self.seed + 1).random(self.shape) < self.zeros,
+                                 0.0, arrays[0])
+        if self.extremes:
+            flat = arrays[0].reshape(-1)
+            flat[: min(2, flat.size)] = EXTREMES[: min(2, flat.size)]
+        return tuple(arrays)
+
+    def injected(self) -> str:
+        """What was put into x on top of its random values, as it is."""
+        if self.zeros:
+            x = self.arrays(1)[0]
+            return f", then {int((x == 0).sum())} of {x.size} set to exactly 0"
+        if self.extremes:
+            shown = EXTREMES[: min(2, math.prod(self.shape))]
+            return f", then the first {'two values set to' if len(shown) == 2 else 'value set to'} " \
+                   f"{', '.join(f'{v:g}' for v in shown)}"
+        return ""
 
     def describe(self) -> str:
         extra = f", {self.extra}" if self.extra is not None else ""
-        return f"x {self.shape}{extra}; x values {_fmt_scale(self.scale)} (seed {self.seed})"
+        return f"x {self.shape}{extra}; x values {_fmt_scale(self.scale)} (seed {self.seed}){self.injected()}"
+
+
+EXTREMES = (1000.0, -1000.0)
 
 
 @st.composite
-def dense_examples(draw, ndim: int | None = None, extra=st.none()):
+def dense_examples(draw, ndim: int | None = None, extra=st.none(), zeros: float = 0.0, extremes: bool = False):
     rank = draw(st.integers(1, 4)) if ndim is None else ndim
     shape = tuple(draw(st.integers(1, 6)) for _ in range(rank))
-    return Dense(shape, draw(scales), draw(seeds), draw(extra))
+    return Dense(shape, draw(scales), draw(seeds), draw(extra), zeros=zeros, extremes=extremes)
+
+
+# ---------------------------------------------------------------------------------------
+# layers.py
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinearExample(Dense):
+    """``extra`` is ``(d_out, bias)``."""
+
+    def arrays(self):
+        d_out, bias = self.extra
+        rng = np.random.default_rng(self.seed)
+        x = values(rng, self.shape, self.scale)
+        w = values(rng, (d_out, self.shape[1]))
+        b = values(rng, (d_out,)) if bias else None
+        return x, w, b, values(rng, (self.shape[0], d_out))
+
+    def describe(self) -> str:
+        d_out, bias = self.extra
+        b = f"b {(d_out,)}" if bias else "b None"
+        return f"x {self.shape}, w {(d_out, self.shape[1])}, {b}; x values {_fmt_scale(self.scale)} (seed {self.seed})"
+
+
+@st.composite
+def linear_examples(draw):
+    n, d_in, d_out = draw(st.integers(1, 5)), draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    return LinearExample((n, d_in), draw(scales), draw(seeds), extra=(d_out, draw(st.booleans())))
+
+
+@dataclass(frozen=True)
+class DropoutExample(Dense):
+    p: float = 0.5
+    training: bool = True
+
+    @property
+    def rng_seed(self) -> int:
+        return self.seed + 7
+
+    def describe(self) -> str:
+        return (f"x {self.shape}, p={self.p}, training={self.training}, rng=default_rng({self.rng_seed}); "
+                f"x values standard normal × {self.scale:g} (seed {self.seed})")
+
+
+def dropout_examples(training: bool | None):
+    probabilities = st.sampled_from((0.5, 0.0, 1.0, 0.1, 0.9, 0.25))
+    modes = st.booleans() if training is None else st.just(training)
+    return st.builds(lambda ex, p, mode: DropoutExample(ex.shape, ex.scale, ex.seed, p=p, training=mode),
+                     dense_examples(), probabilities, modes)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Logits of ``shape`` (standard normal × ``scale``) and labels drawn from ``seed``; or the
+    ``logits`` and ``labels`` given (an explicit example)."""
+
+    shape: tuple
+    scale: float
+    seed: int
+    logits: tuple | None = None     # nested tuples, when given
+    labels: tuple | None = None
+
+    def arrays(self):
+        if self.logits is not None:
+            return np.array(self.logits, dtype=np.float64), np.array(self.labels, dtype=np.int64)
+        logits = values(np.random.default_rng(self.seed), self.shape, self.scale)
+        return logits, np.random.default_rng(self.seed + 3).integers(0, self.shape[1], self.shape[0])
+
+    def describe(self) -> str:
+        if self.logits is not None:
+            return f"logits {[list(row) for row in self.logits]}, y {list(self.labels)}"
+        return f"logits {self.shape}, values {_fmt_scale(self.scale)} (seed {self.seed}); labels y (seed {self.seed + 3})"
+
+
+@st.composite
+def classification_examples(draw, scale=scales):
+    n, classes = draw(st.integers(1, 6)), draw(st.integers(2, 6))
+    return Classification((n, classes), draw(scale), draw(seeds))
 
 
 # ---------------------------------------------------------------------------------------
@@ -468,3 +573,72 @@ def block_examples(draw, block: str):
     shape = (draw(st.integers(2, 3)), inplanes, draw(st.integers(3, 6)), draw(st.integers(3, 6)))
     return BlockExample(block, inplanes, planes, stride, downsample, shape, draw(seeds),
                         pass_stride=stride != 1 or draw(st.booleans()))
+
+
+def mode_name(mode: str) -> str:
+    return "training mode" if mode == "train" else "evaluation mode"
+
+
+@dataclass(frozen=True)
+class NetCase:
+    """One network, built with ``kwargs``, run in ``modes`` on a batch of ``shape``."""
+
+    name: str
+    kwargs: tuple
+    shape: tuple
+    modes: tuple
+    seed: int
+    label: str = ""     # the constructor call as shown, when it is not name(**kwargs)
+    backward: bool = True
+
+    @property
+    def title(self) -> str:
+        return self.label or f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.kwargs)})"
+
+    def describe(self) -> str:
+        modes = ", then ".join(mode_name(m) for m in self.modes)
+        only = "" if self.backward else ", forward only"
+        return f"{self.title}; x {self.shape} standard normal (seed {self.seed}); {modes}{only}"
+
+
+@st.composite
+def lenet_cases(draw):
+    activation = draw(st.sampled_from(("sigmoid", "relu")))
+    kwargs = (("num_classes", draw(st.integers(1, 12))), ("activation", activation))
+    return NetCase("LeNet5", kwargs, (draw(st.integers(1, 3)), 1, 32, 32), ("eval", "train"), draw(seeds))
+
+
+# ---------------------------------------------------------------------------------------
+# train.py
+# ---------------------------------------------------------------------------------------
+
+@st.composite
+def sgd_examples(draw):
+    names = draw(st.lists(st.sampled_from(["w", "b", "conv1.weight", "fc.bias"]), min_size=1, max_size=3,
+                          unique=True))
+    shapes = {name: tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))) for name in names}
+    momentum = draw(st.sampled_from((0.0, 0.9, 0.5)))
+    with_velocity = draw(st.sets(st.sampled_from(names))) if momentum else set()
+    return SgdExample(shapes, draw(st.sampled_from((0.1, 0.01, 1.0))), momentum,
+                      draw(st.sampled_from((0.0, 5e-4, 0.1))), draw(st.integers(1, 3)),
+                      tuple(sorted(with_velocity)), draw(seeds))
+
+
+class SgdExample:
+    def __init__(self, shapes, lr, momentum, weight_decay, steps, with_velocity, seed):
+        self.shapes, self.lr, self.momentum, self.weight_decay = shapes, lr, momentum, weight_decay
+        self.steps, self.with_velocity, self.seed = steps, with_velocity, seed
+
+    def arrays(self):
+        rng = np.random.default_rng(self.seed)
+        params = {name: rng.standard_normal(shape) for name, shape in self.shapes.items()}
+        grads = [{name: rng.standard_normal(shape) for name, shape in self.shapes.items()}
+                 for _ in range(self.steps)]
+        velocities = {name: rng.standard_normal(self.shapes[name]) for name in self.with_velocity}
+        return params, grads, velocities
+
+    def describe(self) -> str:
+        missing = sorted(set(self.shapes) - set(self.with_velocity))
+        return (f"params {self.shapes}, lr={self.lr}, momentum={self.momentum}, "
+                f"weight_decay={self.weight_decay}, {self.steps} step(s); no velocity yet for {missing} "
+                f"(seed {self.seed})")

@@ -8,6 +8,7 @@ example in the worker, computes the torch reference and compares.
 
 from __future__ import annotations
 
+import weakref
 import zlib
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import example as hypothesis_example
 
-from grader.checks.metric import Mismatch, describe_type
+from grader.checks.harness.metric import Mismatch, describe_type
 from grader.worker.client import (CallTimeout, StudentException, StudentMissingName, StudentViolation,
                                   Worker, WorkerCrashed, WorkerProblem)
 
@@ -74,6 +75,14 @@ class Context:
     def call(self, target, *args, **kwargs):
         return self.worker.call(target, *args, **kwargs)
 
+    @property
+    def built(self) -> "Built":
+        """What an earlier check of this worker built and left for a later one (see :class:`Built`)."""
+        built = _BUILT.get(self.worker)
+        if built is None:
+            built = _BUILT[self.worker] = Built(self.worker)
+        return built
+
     def for_all(self, strategy, body, max_examples: int | None = None, examples=()) -> None:
         """Runs ``body(example)`` on examples of ``strategy``; on failure raises :class:`Failed`
         with the smallest failing example hypothesis found. ``examples`` are run first, in
@@ -106,6 +115,40 @@ class Context:
             return
         example, problem = fatal[0] if fatal else failures[-1]
         raise as_failed(problem, _describe(example))
+
+
+class Built:
+    """One object a check built in the worker and left for a later check, e.g. VGG-16 (building
+    it writes 1.1 GB: the structure check builds it at default arguments and, finding it right,
+    leaves it to the function check, which would otherwise build it again).
+
+    It is kept under ``title`` (the constructor call, e.g. ``"VGG16()"``) and the worker's
+    generation: after a restart of the worker (a crash, a timeout) the handle means nothing and
+    is forgotten. At most one object is kept: leaving another, or taking any, releases the
+    rest. A check that finds nothing under its title builds the object itself, so the verdicts
+    do not depend on which checks ran before."""
+
+    def __init__(self, worker):
+        self.worker = worker
+        self.kept: tuple | None = None       # (title, generation, handle)
+
+    def leave(self, title: str, handle: int) -> None:
+        self.take(None)
+        self.kept = (title, self.worker.generation, handle)
+
+    def take(self, title: str | None) -> int | None:
+        """The handle left under ``title`` (now the caller's to release), or None."""
+        kept, self.kept = self.kept, None
+        if kept is None or kept[1] != self.worker.generation:
+            return None
+        if kept[0] == title:
+            return kept[2]
+        self.worker.release(kept[2])
+        return None
+
+
+# One per worker, gone with it (a Context lives for one check, the worker for a whole grading).
+_BUILT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def seed_layers(ctx: Context, seed: int) -> None:
