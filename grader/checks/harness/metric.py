@@ -165,7 +165,8 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
             f"{label} contains {int(bad.sum())} non-finite value(s) (NaN or inf) where the "
             f"reference is finite, first at index {list(index)}: an overflow or a division by zero?",
             _samples(actual, expected, np.argwhere(bad)[:SAMPLES_SHOWN]))
-    scale = max(float(np.max(np.abs(expected))), floor)
+    largest = float(np.max(np.abs(expected)))
+    scale = max(largest, floor)
     with np.errstate(invalid="ignore"):
         errors = np.abs(actual - expected) / scale
     errors = np.where(np.isnan(errors), 0.0, errors)
@@ -175,10 +176,12 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
     order = np.argsort(errors, axis=None)[::-1][:SAMPLES_SHOWN]
     indices = [np.unravel_index(i, errors.shape) for i in order if errors.flat[i] > tol]
     wrong = int((errors > tol).sum())
+    measured = (f"the array's scale ({scale:.3g})" if largest >= floor else
+                f"the comparison scale ({scale:.3g}; every expected value is below it, the largest "
+                f"is {largest:.3g})")
     raise Mismatch(
         f"{label} differs from the reference: {wrong} of {errors.size} values are off, the "
-        f"largest by {worst:.3g} of the array's scale ({scale:.3g}) at index "
-        f"{list(int(i) for i in indices[0])}",
+        f"largest by {worst:.3g} of {measured} at index {list(int(i) for i in indices[0])}",
         _samples(actual, expected, indices))
 
 
