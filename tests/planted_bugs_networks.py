@@ -196,4 +196,42 @@ BUGS: list[Bug] = [
         function="Sigmoid",
         why="backward wipes its cached array in place, which is also the array forward returned",
     ),
+    Bug(
+        id="lenet5_default_activation_relu",
+        file="networks.py",
+        old='    def __init__(self, num_classes: int = 10, activation: str = "sigmoid"):',
+        new='    def __init__(self, num_classes: int = 10, activation: str = "relu"):',
+        function="LeNet5",
+        why="the contract's default activation is sigmoid (LeNet5() must be the classic network)",
+    ),
+    Bug(
+        id="batchnorm2d_running_statistics_as_parameters",
+        file="modules.py",
+        old=("    gradients of ``weight`` and ``bias``, with ``spatial_batchnorm_backward``.\n"
+             '    """\n\n'
+             '    _ignored_state_keys = ("num_batches_tracked",)\n\n'
+             "    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):\n"
+             "        super().__init__()\n"
+             "        self.num_features = int(num_features)\n"
+             "        self.eps = eps\n"
+             "        self.momentum = momentum\n"
+             '        self.register_parameter("weight", np.ones(self.num_features))\n'
+             '        self.register_parameter("bias", np.zeros(self.num_features))\n'
+             '        self.register_buffer("running_mean", np.zeros(self.num_features))\n'
+             '        self.register_buffer("running_var", np.ones(self.num_features))\n'),
+        new=("    gradients of ``weight`` and ``bias``, with ``spatial_batchnorm_backward``.\n"
+             '    """\n\n'
+             '    _ignored_state_keys = ("num_batches_tracked",)\n\n'
+             "    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):\n"
+             "        super().__init__()\n"
+             "        self.num_features = int(num_features)\n"
+             "        self.eps = eps\n"
+             "        self.momentum = momentum\n"
+             '        self.register_parameter("weight", np.ones(self.num_features))\n'
+             '        self.register_parameter("bias", np.zeros(self.num_features))\n'
+             '        self.register_parameter("running_mean", np.zeros(self.num_features))\n'
+             '        self.register_parameter("running_var", np.ones(self.num_features))\n'),
+        function="BatchNorm2d",
+        why="the running statistics are registered as parameters: an optimiser would train them",
+    ),
 ]

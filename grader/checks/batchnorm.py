@@ -93,7 +93,8 @@ def batchnorm_one_value(ctx: Context) -> None:
         x, gamma, beta, mean, var, _ = ex.arrays()
         single = x[:1]
         expect_value_error(ctx, "batchnorm.batchnorm_forward", (single, gamma, beta, mean, var),
-                           {"training": True}, f"training on a batch of shape {single.shape}")
+                           {"training": True}, f"training on a batch of shape {single.shape}",
+                           names=("x", "gamma", "beta", "running_mean", "running_var"))
 
     ctx.for_all(S.norm_examples(spatial=False, training=True), body, max_examples=5)
 

@@ -20,7 +20,8 @@ def conv_output_size(ctx: Context) -> None:
         args = (size, kernel, stride, padding)
         if expected < 1:
             expect_value_error(ctx, "conv.conv_output_size", args, {},
-                               f"conv_output_size{args} (no complete window fits)")
+                               f"conv_output_size{args} (no complete window fits)",
+                               names=("size", "kernel", "stride", "padding"))
             return
         got = ctx.call("conv.conv_output_size", *args).value
         if type(got) is not int or got != expected:
@@ -96,8 +97,9 @@ def conv2d_arguments(ctx: Context) -> None:
         too_tall = np.ones((ex.f, ex.c, ex.h + 2 * ph + 1, ex.kernel[1]))
         expect_value_error(ctx, "conv.conv2d_forward", (x, too_tall, b),
                            {"stride": ex.stride, "padding": ex.padding},
-                           f"a kernel of height {too_tall.shape[2]} on an input padded to height {ex.h + 2 * ph}")
+                           f"a kernel of height {too_tall.shape[2]} on an input padded to height {ex.h + 2 * ph}",
+                           names=("x", "w", "b"))
         expect_value_error(ctx, "conv.conv2d_forward", (x, w, b), {"stride": 0, "padding": ex.padding},
-                           "stride=0")
+                           "stride=0", names=("x", "w", "b"))
 
     ctx.for_all(S.conv_examples(), body, max_examples=10)

@@ -174,6 +174,10 @@ def read_gradients(session: Session, model: Ref, names: list) -> dict:
     missing = [name for name in names if name not in value]
     if missing:
         raise Mismatch(f"gradients has no entry for {some(missing)} (its keys: {some(list(value))})")
+    unexpected = [name for name in value if name not in names]
+    if unexpected:
+        raise Mismatch(f"gradients has entries for {some(unexpected)}, which are not parameters: its keys "
+                       f"must be torch's named_parameters(), {some(names)}")
     for name in names:
         if value[name] is None:
             raise Mismatch(f"gradients[{name!r}] is None after backward: backward must store the gradient "
@@ -199,6 +203,9 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
         expected_state = comparable_state_dict(model)
         compare_keys(student_state_shapes(session, student), {k: v.shape for k, v in expected_state.items()},
                      spec.text())
+        param_shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
+        compare_keys(read_shapes(session.get(student, "parameters", depth=1, shapes=True).value, "parameters"),
+                     param_shapes, spec.text(), "parameters")
         randomise(model, np.random.default_rng(example.seed + 1))
         loaded = numpy_state(model)
         if loaded:

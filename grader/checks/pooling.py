@@ -37,7 +37,7 @@ def max_pool2d_forward(ctx: Context) -> None:
         kh, kw = S.pair(ex.kernel_size)
         expect_value_error(ctx, "pooling.max_pool2d_forward", (x, ex.kernel_size),
                            {"stride": ex.stride, "padding": (kh // 2 + 1, kw // 2 + 1)},
-                           "padding larger than half the kernel")
+                           "padding larger than half the kernel", names=("x", "kernel_size"))
 
     ctx.for_all(S.pool_examples(), body)
 

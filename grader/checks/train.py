@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from grader import data
 from grader.checks.harness import examples as S
-from grader.checks.harness.base import Context, Failed, Partial, check, seed_layers, unpack
+from grader.checks.harness.base import Context, Failed, Partial, check, require_unchanged, seed_layers, unpack
 from grader.checks.harness.metric import (DEFAULT_FLOOR, INITIAL_LOSS_BAND, OVERFIT_ACCURACY, REPRODUCE_TOL,
                                           Mismatch, compare, require_array)
 from grader.references import networks as ref_networks
@@ -222,12 +222,13 @@ def train_lenet(ctx: Context) -> None:
     started = time.perf_counter()
     try:
         returned = ctx.call("train.train_lenet", X_train, y_train, Rng(TRAIN_SEED), depth=0,
-                            timeout=TRAIN_TIMEOUT)
+                            timeout=TRAIN_TIMEOUT, echo_args=True)
     except CallTimeout:
         raise Failed(f"train_lenet did not finish within {TRAIN_TIMEOUT:g} s, about ten times what the "
                      "reference solution needs on this machine. Where the time goes:",
                      speed_report(ctx)) from None
     seconds = time.perf_counter() - started
+    require_unchanged("train_lenet", ["X", "y"], [X_train, y_train], returned.args_after[:2])
     model = ctx.worker.ref(returned)
     state = ctx.call((model, "state_dict"), depth=1).value
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):

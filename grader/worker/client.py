@@ -39,11 +39,16 @@ class StudentViolation(WorkerProblem):
 class StudentException(WorkerProblem):
     """The student's function raised."""
 
-    def __init__(self, type_name: str, message: str, trace: str):
+    def __init__(self, type_name: str, message: str, trace: str, classes: tuple = ()):
         super().__init__(f"{type_name}: {message}" if message else type_name)
         self.type_name = type_name
         self.message = message
         self.trace = trace
+        self.classes = tuple(classes)   # the class hierarchy, "module.qualname", most derived first
+
+    def is_a(self, builtin: str) -> bool:
+        """Whether the exception is an instance of the built-in exception class ``builtin``."""
+        return f"builtins.{builtin}" in self.classes
 
 
 class CallTimeout(WorkerProblem):
@@ -275,7 +280,9 @@ class Worker:
         if kind == "violation":
             raise StudentViolation(f"{message} (a violation: this file scores zero)")
         if kind == "exception":
-            raise StudentException(type_name, message, trace)
+            classes = error.get("classes")
+            classes = [str(c)[:200] for c in classes[:32]] if isinstance(classes, list) else []
+            raise StudentException(type_name, message, trace, classes)
         self.stop()
         raise WorkerCrashed(f"the worker reported a protocol error: {message}")
 

@@ -19,7 +19,8 @@ Requests:
 - ``{"op": "import", "module": stem}``: imports ``stem.py`` of the submission;
 - ``{"op": "release", "handles": [...]}``.
 
-Answers are ``{"ok": true, ...}`` or ``{"ok": false, "error": {"kind", "type", "message", "traceback"}}``
+Answers are ``{"ok": true, ...}`` or ``{"ok": false, "error": {"kind", "type", "message", "traceback",
+"classes"}}``
 with kind ``import`` (the file is missing or fails to import), ``missing`` (no such
 name), ``exception`` (the student's code raised), or ``protocol``.
 """
@@ -122,7 +123,7 @@ class Worker:
                 result = function(*args, **kwargs)
             except BaseException as error:  # noqa: BLE001 - SystemExit included: it is the student's
                 raise _Failure(_kind(error, "exception"), type(error).__name__, _short(error),
-                               _student_traceback(error)) from None
+                               _student_traceback(error), _classes(error)) from None
             elapsed = time.perf_counter() - start
             handle = self.keep(result)
             answer = {"ok": True, "handle": handle, "seconds": elapsed,
@@ -189,9 +190,19 @@ def _raise_if_forbidden_import() -> None:
 
 
 class _Failure(Exception):
-    def __init__(self, kind, type_name, message, trace=""):
+    def __init__(self, kind, type_name, message, trace="", classes=()):
         super().__init__(message)
-        self.error = {"kind": kind, "type": type_name, "message": message, "traceback": trace}
+        self.error = {"kind": kind, "type": type_name, "message": message, "traceback": trace,
+                      "classes": list(classes)}
+
+
+def _classes(error: BaseException) -> list:
+    """The exception's class hierarchy, most derived first, as ``module.qualname`` (a subclass of
+    ValueError is a ValueError: ``builtins.ValueError`` is among them)."""
+    try:
+        return [f"{cls.__module__}.{cls.__qualname__}"[:200] for cls in type(error).__mro__][:32]
+    except BaseException:  # noqa: BLE001 - a hostile metaclass
+        return []
 
 
 def _short(error: BaseException) -> str:
@@ -250,7 +261,8 @@ def main(argv: list[str]) -> None:
         except BaseException as error:  # noqa: BLE001 - e.g. a student __getitem__ raising while decoding
             answer, out = {"ok": False, "error": {"kind": "exception", "type": type(error).__name__,
                                                   "message": _short(error),
-                                                  "traceback": _student_traceback(error)}}, []
+                                                  "traceback": _student_traceback(error),
+                                                  "classes": _classes(error)}}, []
         try:
             protocol.write_message(answers, answer, out)
         except (TypeError, ValueError) as error:

@@ -205,13 +205,34 @@ def require_unchanged(function_name: str, names: list[str], before: list, after:
                            "change its arguments (use out-of-place operations, or copy first)")
 
 
-def expect_value_error(ctx: Context, target: str, args: tuple, kwargs: dict, situation: str) -> None:
+def expect_value_error(ctx: Context, target: str, args: tuple, kwargs: dict, situation: str,
+                       names: tuple = ()) -> None:
+    """The call must raise a ValueError (or a subclass of it). On failure the example reported is
+    this call, as it was made (``names``: the positional parameters' names), not the drawn
+    example it was derived from."""
     try:
         ctx.call(target, *args, **kwargs)
     except StudentException as error:
-        if error.type_name == "ValueError":
+        if error.is_a("ValueError"):
             return
         if error.type_name == "NotImplementedError":
             raise
-        raise Mismatch(f"{situation}: expected a ValueError, got {error}") from None
-    raise Mismatch(f"{situation}: expected a ValueError, but the call returned normally")
+        raise Failed(f"{situation}: expected a ValueError, got {error}",
+                     example=describe_call(target, args, kwargs, names)) from None
+    raise Failed(f"{situation}: expected a ValueError, but the call returned normally",
+                 example=describe_call(target, args, kwargs, names))
+
+
+def describe_call(target: str, args: tuple, kwargs: dict, names: tuple = ()) -> str:
+    """``conv2d_forward(x (1, 1, 2, 2), w (1, 1, 4, 1), b None, stride=1, padding=0)``: arrays by
+    their shape (and "all ones" where they are), everything else as written."""
+    def text(value) -> str:
+        if isinstance(value, np.ndarray):
+            ones = " all ones" if value.size and np.all(value == 1) else ""
+            return f"{value.shape}{ones}" if value.ndim else repr(value.item())
+        return repr(value)
+
+    shown = [text(a) if i >= len(names) else f"{names[i]} {text(a)}" if isinstance(a, np.ndarray)
+             else f"{names[i]}={text(a)}" for i, a in enumerate(args)]
+    shown += [f"{key}={text(value)}" for key, value in kwargs.items()]
+    return f"{target.rpartition('.')[2]}({', '.join(shown)})"

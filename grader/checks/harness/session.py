@@ -161,7 +161,7 @@ def student_state_shapes(session: Session, model: Ref, what: str = "state_dict()
     return read_shapes(session.method(model, "state_dict", depth=1, shapes=True).value, what)
 
 
-def compare_keys(got: dict, expected: dict, owner: str) -> None:
+def compare_keys(got: dict, expected: dict, owner: str, what: str = "state_dict()") -> None:
     """Same keys, same order, same shapes as torch's state dict (minus num_batches_tracked)."""
     got_keys, want_keys = list(got), list(expected)
     if got_keys != want_keys:
@@ -177,11 +177,11 @@ def compare_keys(got: dict, expected: dict, owner: str) -> None:
             lines.append(f"    the same keys in another order: at position {index} torch has {want_keys[index]!r}, "
                          f"yours {got_keys[index]!r} (the state dict follows the order in which __init__ "
                          "assigns the sub-modules)")
-        raise Mismatch(f"the state_dict() keys of {owner} differ from torch's "
+        raise Mismatch(f"the {what} keys of {owner} differ from torch's "
                        f"({len(got_keys)} keys, torch has {len(want_keys)})", lines)
     for key in want_keys:
         if got[key] != tuple(expected[key]):
-            raise Mismatch(f"state_dict()[{key!r}] of {owner} has shape {got[key]}, torch's has "
+            raise Mismatch(f"{what}[{key!r}] of {owner} has shape {got[key]}, torch's has "
                            f"{tuple(expected[key])}")
 
 
