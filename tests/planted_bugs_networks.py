@@ -234,4 +234,12 @@ BUGS: list[Bug] = [
         function="BatchNorm2d",
         why="the running statistics are registered as parameters: an optimiser would train them",
     ),
+    Bug(
+        id="dropout_default_p",
+        file="modules.py",
+        old="    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None):",
+        new="    def __init__(self, p: float = 0.2, rng: np.random.Generator | None = None):",
+        function="Dropout",
+        why="the contract's default drop probability is 0.5, as torch's",
+    ),
 ]

@@ -278,11 +278,16 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
                         "in-place update of an array kept in the cache, changes what the caller holds)")
 
 
-def module_check(check_id: str, strategy, max_examples: int = 12):
+def module_check(check_id: str, strategy, max_examples: int = 12, examples=()):
     @torch_check(check_id)
     def run(ctx: Context) -> None:
-        ctx.for_all(strategy, lambda example: run_module_example(ctx, example), max_examples=max_examples)
+        ctx.for_all(strategy, lambda example: run_module_example(ctx, example), max_examples=max_examples,
+                    examples=examples)
     return run
+
+
+# The drawn Dropouts pass p; the contract's default (p=0.5) is judged here, run before them.
+DROPOUT_DEFAULTS = (S.ModuleExample(S.Spec("Dropout", (), (("rng", S.SeededRng(3)),)), ((4, 5), (5, 5)), 1.0, 3),)
 
 
 module_check("modules.linear", S.linear_module_examples())
@@ -294,7 +299,7 @@ module_check("modules.batchnorm1d", S.batchnorm_module_examples(spatial=False), 
 module_check("modules.batchnorm2d", S.batchnorm_module_examples(spatial=True), max_examples=15)
 module_check("modules.relu", S.elementwise_module_examples("ReLU"), max_examples=8)
 module_check("modules.sigmoid", S.elementwise_module_examples("Sigmoid"), max_examples=8)
-module_check("modules.dropout", S.dropout_module_examples(), max_examples=12)
+module_check("modules.dropout", S.dropout_module_examples(), max_examples=12, examples=DROPOUT_DEFAULTS)
 module_check("modules.flatten", S.elementwise_module_examples("Flatten", min_rank=2), max_examples=8)
 module_check("modules.sequential", S.sequential_module_examples(), max_examples=10)
 
