@@ -1,4 +1,10 @@
-"""Grades one submission: walks the rubric, runs each check against a worker, collects results."""
+"""Grades one submission: walks the rubric, runs each check against a worker, collects results.
+
+The one path of every verdict: the CLI (or batch, Gradescope, a notebook) calls :func:`grade`;
+for each rubric check, the check draws examples, the worker runs the student's function and the
+trusted process computes the torch reference and compares. The results come back as one
+:class:`grader.results.Report`, and an :class:`Observer` hears of each check as it finishes.
+"""
 
 from __future__ import annotations
 
@@ -6,77 +12,40 @@ import ast
 import importlib
 import importlib.util
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
+from grader import config
 from grader import rubric as rubric_module
 from grader.checks.base import CHECKS, Context, Failed, Partial, as_failed
+from grader.errors import GraderFault
+from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
 
-CALL_TIMEOUT = 30.0
+PRINTED_LINES_SHOWN = 15
+PRINTED_CHARS_SHOWN = 1500
 
 
-@dataclass
-class CheckResult:
-    id: str
-    part: str
-    name: str
-    title: str
-    max_score: float
-    score: float
-    passed: bool
-    summary: str = ""
-    lines: list = field(default_factory=list)
-    example: str | None = None
-    hint: str = ""
-    hidden: bool = False
-    seconds: float = 0.0
-    violation: bool = False
-    artifacts: dict = field(default_factory=dict, repr=False)
+class Observer:
+    """Hears of the grading as it goes (the terminal streams its report from this)."""
 
-    @property
-    def output(self) -> str:
-        """The message a student reads for this check."""
-        if self.passed and not self.summary:
-            return "passed"
-        text = [self.summary]
-        if self.example:
-            text.append(f"Smallest failing example: {self.example}")
-        text.extend(self.lines)
-        if self.hint and self.example:
-            text.append(f"Hint: {self.hint}")
-        return "\n".join(text)
+    def part_started(self, part: str) -> None:
+        pass
+
+    def check_finished(self, result: CheckResult) -> None:
+        pass
+
+    def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
+        """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
 
 
-@dataclass
-class Report:
-    submission: str
-    checks: list
-    parts: list
-    seconds: float = 0.0
+def versions() -> dict:
+    """The libraries the verdicts depend on (shown in every report)."""
+    import numpy
+    import torch
 
-    @property
-    def score(self) -> float:
-        return sum(check.score for check in self.checks)
-
-    @property
-    def max_score(self) -> float:
-        return sum(check.max_score for check in self.checks)
-
-    def artifacts(self) -> dict:
-        """Files the checks produced (a learning curve), by file name."""
-        return {name: data for check in self.checks for name, data in check.artifacts.items()}
-
-    def part_totals(self) -> dict:
-        totals = {part: [0.0, 0.0] for part in self.parts}
-        for check in self.checks:
-            totals[check.part][0] += check.score
-            totals[check.part][1] += check.max_score
-        return {part: tuple(value) for part, value in totals.items()}
+    return {"numpy": numpy.__version__, "torch": torch.__version__.split("+")[0]}
 
 
 def load_checks(parts, include_hidden: bool = False) -> None:
@@ -109,79 +78,135 @@ def forbidden_imports(path: Path) -> list[str]:
 
 
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
-          call_timeout: float = CALL_TIMEOUT, progress=None, limits: Limits | None = None) -> Report:
-    """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric)."""
+          settings: config.Settings | None = None, observer: Observer | None = None,
+          hide: tuple = (), call_timeout: float | None = None) -> Report:
+    """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric).
+
+    ``settings`` default to the rubric's; ``call_timeout`` overrides theirs; ``hide``: folders
+    the worker must not see (the class, the results)."""
     rubric = rubric or rubric_module.load()
-    chosen = [part for part in rubric.parts if parts is None or part in parts]
+    settings = settings or rubric.settings
+    if call_timeout is not None:
+        settings = settings.replace(call_timeout=call_timeout)
     unknown = set(parts or ()) - set(rubric.parts)
     if unknown:
         raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}; "
                          f"choose from {', '.join(rubric.parts)}")
+    chosen = [part for part in rubric.parts if parts is None or part in parts]
     load_checks(chosen, include_hidden)
-    torch.set_num_threads(1)  # the references are tiny: thread start-up would cost more than it saves
+    config.apply_threads(settings)
+    observer = observer or Observer()
     entries = rubric.select(chosen, include_hidden)
-    entry_of = {entry.id: entry for entry in entries}
     start = time.perf_counter()
     results = []
-    with Worker(str(Path(submission_dir)), call_timeout=call_timeout, limits=limits) as worker:
-        broken_parts: dict = {}
-        for part in chosen:
-            found = forbidden_imports(Path(submission_dir) / f"{part}.py")
-            if found:
-                broken_parts[part] = Failed(
-                    f"{part}.py imports {', '.join(found)}: only NumPy, math and the standard library "
-                    "are allowed (a violation: this file scores zero)", violation=True)
-                continue
-            try:
-                worker.import_module(part)
-            except StudentImportError as error:
-                broken_parts[part] = Failed(str(error))
-            except StudentViolation as error:
-                broken_parts[part] = Failed(str(error), violation=True)
-            except WorkerProblem as error:
-                broken_parts[part] = Failed(f"importing {part}.py failed: {error}")
+    limits = Limits.from_settings(settings, hide)
+    with Worker(str(Path(submission_dir)), call_timeout=settings.call_timeout, limits=limits) as worker:
+        broken = _import_parts(worker, Path(submission_dir), chosen)
+        reported = set()
+        current_part = None
         for entry in entries:
-            if entry.part in broken_parts:
-                result = _result(entry, broken_parts[entry.part], 0.0)
+            if entry.part != current_part:
+                current_part = entry.part
+                observer.part_started(entry.part)
+            if entry.part in broken:
+                failure = broken[entry.part]
+                if entry.part in reported and "\n" in failure.summary:  # a traceback: shown once
+                    failure = Failed(f"not graded: {entry.part}.py does not import (the error is "
+                                     "shown under its first check)")
+                reported.add(entry.part)
+                result = _failed(entry, failure, 0.0)
             else:
-                result = run_check(entry, worker)
+                result = run_check(entry, worker, settings, observer)
                 if result.violation:
-                    broken_parts[entry.part] = Failed(result.summary, violation=True)
+                    broken[entry.part] = Failed(result.summary, violation=True)
             results.append(result)
-            if progress is not None:
-                progress(result)
-    results = [_result(entry_of[r.id], broken_parts[r.part], r.seconds)
-               if r.part in broken_parts and (r.passed or r.violation) else r for r in results]
-    return Report(str(submission_dir), results, chosen, time.perf_counter() - start)
+            observer.check_finished(result)
+    # a violation found by a later check zeroes the checks of that file that passed before it
+    results = [_failed(entry, broken[r.part], r.seconds)
+               if r.part in broken and broken[r.part].violation and (r.passed or r.violation) else r
+               for entry, r in zip(entries, results)]
+    return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions())
 
 
-def run_check(entry, worker: Worker) -> CheckResult:
+def _import_parts(worker: Worker, folder: Path, parts) -> dict:
+    """Imports each part's file; returns the verdict of every file that cannot be graded."""
+    broken: dict = {}
+    for part in parts:
+        found = forbidden_imports(folder / f"{part}.py")
+        if found:
+            broken[part] = Failed(
+                f"{part}.py imports {', '.join(found)}: only NumPy, math and the standard library "
+                "are allowed (a violation: this file scores zero)", violation=True)
+            continue
+        try:
+            worker.import_module(part)
+        except StudentImportError as error:
+            broken[part] = Failed(str(error))
+        except StudentViolation as error:
+            broken[part] = Failed(str(error), violation=True)
+        except WorkerProblem as error:
+            broken[part] = Failed(f"importing {part}.py failed: {error}")
+    return broken
+
+
+def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS,
+              observer: Observer | None = None) -> CheckResult:
     function = CHECKS.get(entry.id)
     started = time.perf_counter()
     if function is None:
-        return _result(entry, Failed(f"the grader has no check {entry.id} (a rubric error)"), 0.0)
+        return _grader_error(entry, f"the grader has no check {entry.id} (a rubric error)", 0.0)
     context = Context(worker, entry.id)
+    printed_from = worker.output_size()
+    if observer is not None:
+        worker.heartbeat = lambda elapsed, limit: observer.waiting(
+            entry, elapsed, limit, worker.output_since(printed_from))
     try:
         function(context)
     except Partial as partial:
-        score = round(entry.points * partial.fraction, 2)
-        return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, score,
-                           partial.fraction >= 1.0, partial.summary, partial.lines, None, entry.hint,
-                           entry.hidden, time.perf_counter() - started, artifacts=context.artifacts)
-    except (Failed, WorkerProblem, Exception) as problem:  # noqa: BLE001 - every problem is a verdict
+        result = CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points,
+                             score=round(entry.points * partial.fraction, 2),
+                             status=PASSED if partial.fraction >= 1.0 else FAILED,
+                             summary=partial.summary, lines=partial.lines, hint=entry.hint,
+                             hidden=entry.hidden)
+    except GraderFault as fault:
+        result = _grader_error(entry, str(fault), 0.0)
+    except Exception as problem:  # noqa: BLE001 - every problem is a verdict
         try:
             failed = as_failed(problem)
-        except Exception:  # noqa: BLE001 - a bug in the grader itself must not lose the batch
-            failed = Failed(f"internal grader error in {entry.id}: {type(problem).__name__}: {problem}")
-        result = _result(entry, failed, time.perf_counter() - started)
-        result.artifacts = context.artifacts
-        return result
-    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, entry.points, True,
-                       hidden=entry.hidden, seconds=time.perf_counter() - started,
-                       artifacts=context.artifacts)
+        except Exception:  # noqa: BLE001 - not the student's doing: a fault of the grader
+            result = _grader_error(entry, f"{type(problem).__name__}: {problem}", 0.0)
+        else:
+            result = _failed(entry, failed, 0.0)
+            result.lines = result.lines + _printed(worker.output_since(printed_from))
+    else:
+        result = CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points,
+                             score=entry.points, status=PASSED, hint=entry.hint, hidden=entry.hidden)
+    finally:
+        worker.heartbeat = None
+    result.seconds = time.perf_counter() - started
+    result.artifacts = context.artifacts
+    return result
 
 
-def _result(entry, failed: Failed, seconds: float) -> CheckResult:
-    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, False,
-                       failed.summary, failed.lines, failed.example, entry.hint, entry.hidden, seconds,
-                       failed.violation)
+def _printed(text: str) -> list[str]:
+    """What the student's code printed while the check ran, truncated as pytest does."""
+    lines = [line for line in text.splitlines() if not line.startswith("sandbox steps skipped")]
+    if not any(line.strip() for line in lines):
+        return []
+    shown = lines[-PRINTED_LINES_SHOWN:]
+    cut = len(lines) - len(shown)
+    body = "\n".join(shown)[-PRINTED_CHARS_SHOWN:]
+    title = "Your code printed" + (f" ({cut} earlier line(s) cut):" if cut else ":")
+    return ["", title, *("    " + line for line in body.splitlines())]
+
+
+def _failed(entry, failed: Failed, seconds: float) -> CheckResult:
+    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, FAILED,
+                       failed.summary, list(failed.lines), failed.example, entry.hint, entry.hidden,
+                       seconds, failed.violation)
+
+
+def _grader_error(entry, detail: str, seconds: float) -> CheckResult:
+    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, GRADER_ERROR,
+                       f"internal grader error (not a mistake in your code): {detail}",
+                       hint=entry.hint, hidden=entry.hidden, seconds=seconds)

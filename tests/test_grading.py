@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from grader.report import gradescope_results, render_text
+ 
 from grader.runner import grade
 from tests.conftest import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS
 
@@ -99,7 +99,10 @@ def test_syntax_error_zeroes_only_that_part(solution_copy):
     totals = report.part_totals()
     assert totals["pooling"][0] == 0 and totals["conv"][0] == totals["conv"][1]
     pooling = [c for c in report.checks if c.part == "pooling"]
-    assert all("SyntaxError" in c.output for c in pooling)
+    assert "SyntaxError" in pooling[0].output
+    # the traceback is shown once, under the file's first check, not repeated under each
+    assert all("SyntaxError" not in c.output and "does not import" in c.output for c in pooling[1:])
+    assert report.render_text().count("importing failed with SyntaxError") == 1
 
 
 def test_missing_file_and_missing_function(solution_copy):
@@ -116,12 +119,12 @@ def test_missing_file_and_missing_function(solution_copy):
 
 
 def test_gradescope_json_and_text(solution_report):
-    results = gradescope_results(solution_report)
+    results = solution_report.to_gradescope()
     assert results["score"] == solution_report.max_score
     test = results["tests"][0]
     assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility", "tags"}
     assert test["tags"] == ["conv", "conv_output_size"]
-    assert "Total:" in render_text(solution_report)
+    assert "Total:" in solution_report.render_text()
 
 
 def test_cli_check_writes_json(tmp_path):
