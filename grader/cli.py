@@ -136,7 +136,7 @@ def _check(args) -> int:
     json_path = _json_target(args.json, submission) if args.json else None
 
     observer = TerminalObserver(args.quiet, args.verbose)
-    observer.say(header(str(submission), versions()))
+    observer.say(header(str(submission), versions()) + "\n")
     report = grade(submission, parts=args.parts, rubric=rubric, observer=observer)
     totals = report.part_totals()
     observer.say("")
