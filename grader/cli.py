@@ -13,7 +13,7 @@ from pathlib import Path
 from grader import atomic, config
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
-from grader.results import check_lines, header, part_line, points, total_line
+from grader.results import check_lines, header, note_lines, part_line, points, total_line
 
 
 def _version() -> str:
@@ -105,8 +105,10 @@ class TerminalObserver:
         if not self.quiet:
             print(text, flush=True)
 
-    def part_started(self, part: str) -> None:
+    def part_started(self, part: str, notes=()) -> None:
         self.say(part_line(part))
+        for line in note_lines(notes):
+            self.say(line)
 
     def check_finished(self, result) -> None:
         for line in check_lines(result, show_hidden_inputs=True, verbose=self.verbose):

@@ -87,6 +87,7 @@ class Report:
     parts: list
     seconds: float = 0.0
     versions: dict = field(default_factory=dict)   # numpy / torch the verdicts were made with
+    notes: dict = field(default_factory=dict)      # part -> what its feedback says first
 
     @property
     def score(self) -> float:
@@ -125,12 +126,14 @@ class Report:
     # -- crossing between processes ----------------------------------------------------------
     def to_dict(self) -> dict:
         return {"submission": self.submission, "parts": list(self.parts), "seconds": self.seconds,
-                "versions": dict(self.versions), "checks": [check.to_dict() for check in self.checks]}
+                "versions": dict(self.versions), "notes": dict(self.notes),
+                "checks": [check.to_dict() for check in self.checks]}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Report":
         return cls(data["submission"], [CheckResult.from_dict(c) for c in data["checks"]],
-                   list(data["parts"]), float(data.get("seconds", 0.0)), dict(data.get("versions", {})))
+                   list(data["parts"]), float(data.get("seconds", 0.0)), dict(data.get("versions", {})),
+                   dict(data.get("notes", {})))
 
     # -- the terminal ------------------------------------------------------------------------
     def render_text(self, show_hidden_inputs: bool = True, verbose: bool = False) -> str:
@@ -138,6 +141,7 @@ class Report:
         totals = self.part_totals()
         for part in self.parts:
             lines.append(part_line(part, *totals[part]))
+            lines.extend(note_lines(self.notes.get(part, ())))
             for check in (c for c in self.checks if c.part == part):
                 lines.extend(check_lines(check, show_hidden_inputs, verbose))
             lines.append("")
@@ -155,6 +159,8 @@ class Report:
         totals = self.part_totals()
         for part in self.parts:
             lines += [f"## {part}.py: {points(totals[part][0])} / {points(totals[part][1])}", ""]
+            lines += [f"*{note[0].upper() + note[1:]}.*" for note in self.notes.get(part, ())]
+            lines += [""] if self.notes.get(part) else []
             for check in (c for c in self.checks if c.part == part):
                 hidden = " (hidden check)" if check.hidden else ""
                 lines.append(f"- **{check.name}**: {check.title}{hidden}: "
@@ -179,6 +185,7 @@ class Report:
             "execution_time": round(check.seconds, 3),
         } for check in self.checks]
         output = [f"{points(self.score)}/{points(self.max_score)}", *notes]
+        output += [f"{part}.py: {note}." for part, part_notes in self.notes.items() for note in part_notes]
         if self.grader_errors:
             output.append(f"{len(self.grader_errors)} check(s) could not run because of a fault in "
                           "the grader, not in your code: the course staff will grade them again.")
@@ -201,6 +208,10 @@ def header(submission: str, versions: dict | None = None) -> str:
 def part_line(part: str, got: float | None = None, out_of: float | None = None) -> str:
     score = f"  {points(got)}/{points(out_of)}" if got is not None else ""
     return f"== {part}.py{score}"
+
+
+def note_lines(notes) -> list:
+    return [f"  ({note})" for note in notes]
 
 
 def check_lines(check: CheckResult, show_hidden_inputs: bool = True, verbose: bool = False) -> list:

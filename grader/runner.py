@@ -9,8 +9,11 @@ trusted process computes the torch reference and compares. The results come back
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +33,7 @@ PRINTED_CHARS_SHOWN = 1500
 class Observer:
     """Hears of the grading as it goes (the terminal streams its report from this)."""
 
-    def part_started(self, part: str) -> None:
+    def part_started(self, part: str, notes=()) -> None:
         pass
 
     def check_finished(self, result: CheckResult) -> None:
@@ -77,13 +80,19 @@ def forbidden_imports(path: Path) -> list[str]:
     return found
 
 
+DEFAULT = object()
+
+
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
           settings: config.Settings | None = None, observer: Observer | None = None,
-          hide: tuple = (), call_timeout: float | None = None) -> Report:
+          hide: tuple = (), call_timeout: float | None = None, references=DEFAULT) -> Report:
     """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric).
 
     ``settings`` default to the rubric's; ``call_timeout`` overrides theirs; ``hide``: folders
-    the worker must not see (the class, the results)."""
+    the worker must not see (the class, the results). ``references``: the folder of reference
+    files (default: the kit's ``solutions/`` where it is at hand, i.e. official grading). With
+    it, a part is graded with the reference file in place of each file it uses that fails its
+    own checks, so that a bug costs points only in the part whose file has it."""
     rubric = rubric or rubric_module.load()
     settings = settings or rubric.settings
     if call_timeout is not None:
@@ -92,61 +101,122 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     if unknown:
         raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}; "
                          f"choose from {', '.join(rubric.parts)}")
+    if references is DEFAULT:
+        references = config.SOLUTIONS if config.is_instructor_kit() else None
     chosen = [part for part in rubric.parts if parts is None or part in parts]
-    load_checks(chosen, include_hidden)
+    needed = [part for part in rubric.parts if part in chosen
+              or (references and any(part in rubric.uses[c] for c in chosen))]
+    load_checks(needed, include_hidden)
     config.apply_threads(settings)
     observer = observer or Observer()
-    entries = rubric.select(chosen, include_hidden)
+    folder = Path(submission_dir)
     start = time.perf_counter()
-    results = []
     limits = Limits.from_settings(settings, hide)
-    with Worker(str(Path(submission_dir)), call_timeout=settings.call_timeout, limits=limits) as worker:
-        broken = _import_parts(worker, Path(submission_dir), chosen)
-        reported = set()
-        current_part = None
-        for entry in entries:
-            if entry.part != current_part:
-                current_part = entry.part
-                observer.part_started(entry.part)
-            if entry.part in broken:
-                failure = broken[entry.part]
-                if entry.part in reported and "\n" in failure.summary:  # a traceback: shown once
-                    failure = Failed(f"not graded: {entry.part}.py does not import (the error is "
-                                     "shown under its first check)")
-                reported.add(entry.part)
-                result = _failed(entry, failure, 0.0)
+    own: dict = {}      # part -> its results, as graded for its own checks
+    notes: dict = {}    # part -> what its feedback must say first
+    with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits) as worker:
+        for part in needed:
+            silent = part not in chosen
+            entries = rubric.select([part], include_hidden)
+            failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
+                       for used in rubric.uses[part] if used in own}
+            failing = {used: count for used, count in failing.items() if count}
+            if failing and references:
+                notes[part] = [f"graded with the reference {rubric.parts[used]}, because yours fails "
+                               f"{count} of its own checks" for used, count in failing.items()]
+            if not silent:
+                observer.part_started(part, notes.get(part, ()))
+            if failing and references:
+                with _composed(folder, references, failing, rubric) as composed, \
+                        Worker(str(composed), call_timeout=settings.call_timeout, limits=limits) as other:
+                    results = _grade_part(other, composed, part, entries, settings,
+                                          None if silent else observer, withhold=True)
             else:
-                result = run_check(entry, worker, settings, observer)
-                if result.violation:
-                    broken[entry.part] = Failed(result.summary, violation=True)
-            results.append(result)
+                results = _grade_part(worker, folder, part, entries, settings, None if silent else observer,
+                                      lead=_fix_first(failing, rubric))
+            own[part] = results
+    results = [result for part in chosen for result in own[part]]
+    return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions(),
+                  {part: notes[part] for part in chosen if part in notes})
+
+
+def _fix_first(failing: dict, rubric) -> str:
+    """The lead of a dependent check that fails while a file it runs fails its own checks."""
+    return "; ".join(f"this check runs your {rubric.parts[used]}, which fails {count} of its own "
+                     f"checks: fix those first" for used, count in failing.items())
+
+
+@contextlib.contextmanager
+def _composed(folder: Path, references: Path, replaced, rubric):
+    """The student's files with the reference file in place of each part in ``replaced``."""
+    with tempfile.TemporaryDirectory(prefix="grader-composed-") as composed:
+        composed = Path(composed)
+        for path in folder.glob("*.py"):
+            if path.is_file() and not path.is_symlink():
+                shutil.copyfile(path, composed / path.name)
+        for part in replaced:
+            shutil.copyfile(Path(references) / rubric.parts[part], composed / rubric.parts[part])
+        yield composed
+
+
+def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, observer,
+                withhold: bool = False, lead: str = "") -> list:
+    """Runs ``part``'s checks on ``worker``. ``withhold``: reference files are in the worker, so
+    a failing check says which layer departs and nothing computed there. ``lead``: put first
+    in a failing check's message, in place of the hint."""
+    broken = _import_part(worker, folder, part)
+    results = []
+    for number, entry in enumerate(entries):
+        if broken is not None:
+            failure = broken
+            if number and "\n" in failure.summary:  # a traceback: shown once
+                failure = Failed(f"not graded: {part}.py does not import (the error is shown under "
+                                 "its first check)")
+            result = _failed(entry, failure, 0.0)
+        else:
+            result = run_check(entry, worker, settings, observer)
+            if result.violation:
+                broken = Failed(result.summary, violation=True)
+        if not result.passed and not result.grader_error:
+            if withhold:
+                _withhold(result)
+            elif lead:
+                result.summary, result.hint = f"{lead}. {result.summary}", ""
+        results.append(result)
+        if observer is not None:
             observer.check_finished(result)
-    # a violation found by a later check zeroes the checks of that file that passed before it
-    results = [_failed(entry, broken[r.part], r.seconds)
-               if r.part in broken and broken[r.part].violation and (r.passed or r.violation) else r
-               for entry, r in zip(entries, results)]
-    return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions())
+    if broken is not None and broken.violation:
+        # a violation found by a later check zeroes the checks of that file that passed before it
+        results = [_failed(entry, broken, r.seconds) if r.passed or r.violation else r
+                   for entry, r in zip(entries, results)]
+    return results
 
 
-def _import_parts(worker: Worker, folder: Path, parts) -> dict:
-    """Imports each part's file; returns the verdict of every file that cannot be graded."""
-    broken: dict = {}
-    for part in parts:
-        found = forbidden_imports(folder / f"{part}.py")
-        if found:
-            broken[part] = Failed(
-                f"{part}.py imports {', '.join(found)}: only NumPy, math and the standard library "
-                "are allowed (a violation: this file scores zero)", violation=True)
-            continue
-        try:
-            worker.import_module(part)
-        except StudentImportError as error:
-            broken[part] = Failed(str(error))
-        except StudentViolation as error:
-            broken[part] = Failed(str(error), violation=True)
-        except WorkerProblem as error:
-            broken[part] = Failed(f"importing {part}.py failed: {error}")
-    return broken
+def _withhold(result: CheckResult) -> None:
+    """Nothing the worker computed may reach the student where reference code ran beside theirs
+    (their code could read it and smuggle it out through the numbers): pass or fail, and which
+    layer departs first."""
+    kept = [line.strip() for line in result.lines if "first layer that departs" in line]
+    result.summary = ("failed (graded with the reference files named above, so this check shows "
+                      "no values; run it on your own files to see them)")
+    result.lines, result.example = kept, None
+
+
+def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
+    """Imports the part's file; returns the verdict when it cannot be graded."""
+    found = forbidden_imports(folder / f"{part}.py")
+    if found:
+        return Failed(f"{part}.py imports {', '.join(found)}: only NumPy, math and the standard library "
+                      "are allowed (a violation: this file scores zero)", violation=True)
+    try:
+        worker.import_module(part)
+    except StudentImportError as error:
+        return Failed(str(error))
+    except StudentViolation as error:
+        return Failed(str(error), violation=True)
+    except WorkerProblem as error:
+        return Failed(f"importing {part}.py failed: {error}")
+    return None
 
 
 def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS,
