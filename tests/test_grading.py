@@ -144,3 +144,17 @@ def test_cli_rejects_an_unknown_part_and_a_missing_folder(tmp_path):
     run = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "absent")],
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 2 and "not a folder" in run.stderr
+
+
+def test_what_the_code_printed_is_shown_under_a_failing_check(solution_copy):
+    path = solution_copy / "layers.py"
+    text = path.read_text().replace("def relu_forward(x):\n", "def relu_forward(x):\n"
+                                    "    print('debug: relu got', x.shape)\n    x = x + 1\n", 1)
+    path.write_text(text)
+    report = grade(solution_copy, parts=["layers"])
+    relu = next(c for c in report.checks if c.id == "layers.relu")
+    assert not relu.passed
+    assert "Your code printed" in relu.output and "debug: relu got" in relu.output
+    assert len(relu.output.splitlines()) < 40, "the printed text is truncated"
+    passed = [c for c in report.checks if c.passed]
+    assert passed and all("Your code printed" not in c.output for c in passed)

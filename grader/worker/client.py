@@ -133,7 +133,8 @@ class Worker:
             self.output_file = tempfile.TemporaryFile()
         env = {name: value for name, value in os.environ.items()
                if name in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        env.update(THREAD_ENV, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", HOME=self.scratch)
+        env.update(THREAD_ENV, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
+                   HOME=self.scratch)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.worker.server", self.scratch,
              str(to_worker_r), str(from_worker_w), json.dumps(self.limits.config())],
