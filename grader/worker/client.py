@@ -13,11 +13,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from grader.config import DEFAULTS, ROOT, THREAD_ENV, Settings
 from grader.worker import protocol
 from grader.worker.sandbox import UNPRIVILEGED_ID
 from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported for checks
 
 MAX_ANSWER_BYTES = 1 << 30
+HEARTBEAT_SECONDS = 5.0
 
 
 class WorkerProblem(Exception):
@@ -72,11 +74,16 @@ class Returned:
 class Limits:
     """What one worker may use. ``hide``: folders made invisible to it (as root)."""
 
-    memory_bytes: int = 6 << 30
-    cpu_seconds: int = 1800
-    file_bytes: int = 16 << 20
-    processes: int = 16
+    memory_bytes: int = DEFAULTS.memory_bytes
+    cpu_seconds: int = DEFAULTS.cpu_seconds
+    file_bytes: int = DEFAULTS.file_bytes
+    processes: int = DEFAULTS.processes
     hide: tuple = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, hide: tuple = ()) -> "Limits":
+        return cls(settings.memory_bytes, settings.cpu_seconds, settings.file_bytes,
+                   settings.processes, tuple(hide))
 
     def config(self) -> dict:
         return {"memory_bytes": self.memory_bytes, "cpu_seconds": self.cpu_seconds,
@@ -84,7 +91,7 @@ class Limits:
                 "hide": [os.path.abspath(path) for path in (GRADER_HOME, *self.hide)]}
 
 
-GRADER_HOME = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GRADER_HOME = str(ROOT)
 MAX_COPIED_BYTES = 64 << 20
 
 
@@ -93,7 +100,8 @@ class Worker:
 
     The worker sees a scratch copy of the submission's regular files, never the folder itself."""
 
-    def __init__(self, submission_dir: str, call_timeout: float = 60.0, limits: Limits | None = None):
+    def __init__(self, submission_dir: str, call_timeout: float = DEFAULTS.call_timeout,
+                 limits: Limits | None = None):
         self.submission_dir = os.path.abspath(submission_dir)
         self.call_timeout = call_timeout
         self.limits = limits or Limits()
@@ -102,6 +110,7 @@ class Worker:
         self.output_file = None
         self.scratch: str | None = None
         self.hung: dict = {}
+        self.heartbeat = None  # called as heartbeat(elapsed, limit) while a long call runs
 
     # -- lifetime -------------------------------------------------------------------------
     def _make_scratch(self) -> str:
@@ -129,8 +138,8 @@ class Worker:
             self.output_file = tempfile.TemporaryFile()
         env = {name: value for name, value in os.environ.items()
                if name in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", HOME=self.scratch)
+        env.update(THREAD_ENV, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
+                   HOME=self.scratch)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.worker.server", self.scratch,
              str(to_worker_r), str(from_worker_w), json.dumps(self.limits.config())],
@@ -288,9 +297,14 @@ class Worker:
 
     def _read_exactly(self, n: int, deadline: float, limit: float) -> bytes:
         chunks, remaining = [], n
+        started = deadline - limit
         while remaining:
             left = deadline - time.monotonic()
-            ready = select.select([self._answers_fd], [], [], max(left, 0))[0] if left > 0 else []
+            wait = min(left, HEARTBEAT_SECONDS) if self.heartbeat else left
+            ready = select.select([self._answers_fd], [], [], max(wait, 0))[0] if left > 0 else []
+            if not ready and left > wait:
+                self.heartbeat(time.monotonic() - started, limit)
+                continue
             if not ready:
                 self.stop()
                 raise CallTimeout(f"the call did not finish within {limit:g} s and was stopped "
@@ -319,11 +333,17 @@ class Worker:
             detail = f"it exited with status {code} (os._exit or a crash)"
         raise WorkerCrashed(f"the process running your code died: {detail}")
 
-    def output_tail(self, limit: int = 2000) -> str:
-        """The last of what the student's code printed (for feedback only)."""
+    def output_size(self) -> int:
+        """How much the student's code has printed so far (a mark for :meth:`output_since`)."""
+        if self.output_file is None:
+            return 0
+        return self.output_file.seek(0, os.SEEK_END)
+
+    def output_since(self, mark: int, limit: int = 4000) -> str:
+        """The last ``limit`` bytes of what the student's code printed after ``mark`` (for
+        feedback only: it is the student's text, never a verdict)."""
         if self.output_file is None:
             return ""
-        self.output_file.seek(0, os.SEEK_END)
-        size = self.output_file.tell()
-        self.output_file.seek(max(0, size - limit))
+        size = self.output_file.seek(0, os.SEEK_END)
+        self.output_file.seek(max(mark, size - limit))
         return self.output_file.read().decode("utf-8", "replace")
