@@ -50,3 +50,15 @@ def test_injected_values_are_described_as_they_are():
     assert list(extremes.arrays()[0][:2]) == [1000.0, -1000.0]
     assert extremes.describe().endswith("then the first two values set to 1000, -1000")
     assert Dense((3,), 1.0, 1).describe() == "x (3,); x values standard normal (seed 1)"
+
+
+def test_built_does_not_keep_its_worker_alive():
+    import gc
+    import weakref
+
+    worker = FakeWorker()
+    Context(worker, "a").built.leave("VGG16()", 7)
+    gone = weakref.ref(worker)
+    del worker
+    gc.collect()
+    assert gone() is None

@@ -129,8 +129,12 @@ class Built:
     do not depend on which checks ran before."""
 
     def __init__(self, worker):
-        self.worker = worker
+        self._worker = weakref.ref(worker)   # the cache is keyed by the worker: no strong reference back
         self.kept: tuple | None = None       # (title, generation, handle)
+
+    @property
+    def worker(self):
+        return self._worker()
 
     def leave(self, title: str, handle: int) -> None:
         self.take(None)
