@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from grader import rubric as rubric_module
@@ -16,7 +17,8 @@ LAYER_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py")
 def _only(*ids: str) -> rubric_module.Rubric:
     full = rubric_module.load()
     entries = tuple(e for e in full.entries if e.id in ids)
-    return rubric_module.Rubric({p: f for p, f in full.parts.items() if p in {e.part for e in entries}}, entries)
+    parts = {p: f for p, f in full.parts.items() if p in {e.part for e in entries}}
+    return dataclasses.replace(full, parts=parts, entries=entries)   # keeps [uses] and the settings
 
 
 def _append(path, code: str) -> None:

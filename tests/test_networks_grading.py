@@ -4,6 +4,7 @@ every planted bug loses points on the check of its contract name."""
 
 from __future__ import annotations
 
+import dataclasses
 
 import pytest
 
@@ -30,7 +31,7 @@ def _rubric_for(names: set, ids: set | None = None) -> rubric_module.Rubric:
     entries = tuple(e for e in full.entries
                     if (e.name in names if ids is None else e.id in ids) and e.part in PARTS)
     parts = {p: f for p, f in full.parts.items() if p in {e.part for e in entries}}
-    return rubric_module.Rubric(parts, entries)
+    return dataclasses.replace(full, parts=parts, entries=entries)   # keeps [uses] and the settings
 
 
 def _failures(report) -> str:

@@ -2,6 +2,7 @@
 another way, a low score for a subtly wrong backward, a "too slow" diagnosis for a
 loop-per-pixel convolution, and every planted optimiser bug losing points on sgd_step."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -133,8 +134,8 @@ def test_other_train_gets_full_marks(other_train_report):
 def _only(check_id: str) -> rubric_module.Rubric:
     """The rubric restricted to one check of the train part (grade's ``rubric`` parameter)."""
     full = rubric_module.load()
-    return rubric_module.Rubric({"train": full.parts["train"]},
-                                tuple(e for e in full.entries if e.id == check_id))
+    return dataclasses.replace(full, parts={"train": full.parts["train"]},   # keeps [uses] and the settings
+                               entries=tuple(e for e in full.entries if e.id == check_id))
 
 
 SHORT_TRAINING_ON_OWN_INITIAL_WEIGHTS = """
