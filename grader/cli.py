@@ -31,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("--show-hidden-inputs", action="store_true",
                        help="show hidden checks' failing examples in the feedback")
 
+    similar = commands.add_parser("similar", help="rank every pair of students by how similar their code is")
+    similar.add_argument("submissions", help="folder with one folder or .zip per student, or nbgrader's submitted/")
+    similar.add_argument("--out", required=True, help="the CSV to write: a,b,score, most similar first")
+    similar.add_argument("--html", metavar="DIR",
+                         help="where the side-by-side pages go (default: next to --out, <name>-pairs/)")
+    similar.add_argument("--top", type=int, default=10, help="pairs that get a page (default 10; 0: none)")
+
     release = commands.add_parser("release", help="write the student bundle")
     release.add_argument("--out", required=True)
 
@@ -47,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "batch":
         from grader import batch as batch_module
         return batch_module.run(args)
+    if args.command == "similar":
+        from grader import similar as similar_module
+        return similar_module.run(args)
     if args.command == "release":
         from grader import release as release_module
         return release_module.run(args)
