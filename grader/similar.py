@@ -1,43 +1,50 @@
 """``grader similar``: which students handed in the same code.
 
 Every pair of students is compared file by file (``conv.py`` with ``conv.py``, ...) the way
-MOSS does it. A file is tokenised and normalised by copydetect's filter (pygments' Python
-lexer, which also reads code that does not parse): every identifier becomes ``V``, ``F``
-or ``O``, comments, whitespace and the contents of strings vanish. The normalised text is
-cut into k-grams, hashed, and winnowed (copydetect's winnowing): any run of
-``K + WINDOW - 1`` normalised characters that two files share is found wherever it sits
-in each file, so renaming, reordering, recommenting or reformatting does not hide it.
-Every k-gram of the stub the kit hands out (``assignments/``) is dropped from the
-fingerprints, so the given code never makes two students similar.
+MOSS does it (Schleimer, Wilkerson and Aiken, "Winnowing", SIGMOD 2003):
+
+- a file is read by Python's ``tokenize`` and normalised: every name the student chose
+  becomes ``V`` (keywords and builtins stay), every string ``S``; comments, blank lines
+  and layout are dropped. Renaming, recommenting and reformatting change nothing;
+- every run of ``K`` consecutive tokens is hashed, and winnowing keeps the smallest hash
+  of every ``WINDOW`` consecutive ones: any run of ``K + WINDOW - 1`` tokens that two files
+  share is found wherever it sits in each, so moving functions around changes nothing;
+- every run of ``K`` tokens of the stub the kit hands out (``assignments/``) is dropped:
+  the given code never makes two students similar.
 
 Score of a pair: the share of the two students' own fingerprinted code (all files
 together) that the other student has too::
 
     (matched_a + matched_b) / (covered_a + covered_b)
 
-where ``covered`` counts the normalised characters under a student's kept fingerprints
-and ``matched`` those under fingerprints the other student shares. 1 is a full copy,
-0 nothing in common beyond the stubs.
+``covered`` counts a student's tokens under a kept fingerprint, ``matched`` those under
+a fingerprint the other student shares in the same file. 1 is a full copy, 0 nothing in
+common beyond the stubs.
 
-copydetect's own hashing uses Python's ``hash()``, which changes with every process
-(``PYTHONHASHSEED``): the winnowed fingerprints, and so the scores, would differ from one
-run to the next. The k-grams are therefore hashed here, deterministically.
+copydetect (the maintained MOSS-like library) was tried first and left out: its k-grams
+are hashed with Python's ``hash()``, which is salted differently in every process, so the
+winnowed fingerprints and the scores change from one run to the next; and its pygments
+lexer takes 5 times as long as ``tokenize``, the larger part of the time on a big class.
 """
 
 from __future__ import annotations
 
+import builtins
 import csv
+import hashlib
 import html
 import io
 import itertools
+import keyword
 import sys
 import tempfile
 import time
+import tokenize
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from copydetect.utils import filter_code, get_copied_slices, highlight_overlap, winnow
 
 from grader import config
 from grader import rubric as rubric_module
@@ -45,22 +52,154 @@ from grader import rubric as rubric_module
 from grader.batch import discover, write_text_atomically
 from grader.unpack import HandInError, clear, collect
 
-K = 25       # normalised characters per k-gram: shorter common runs are noise (copydetect's default)
-WINDOW = 6   # winnowing window: every common run of K + WINDOW - 1 = 30 characters is found
-DIGITS = 4   # the score's decimals in the report; pairs that tie at this precision sort by name
-TOP = 10     # pairs that get an HTML page unless --top says otherwise
+K = 15       # tokens per fingerprint: shorter common runs are the language's idioms, not copying
+WINDOW = 6   # winnowing window: every common run of K + WINDOW - 1 = 20 tokens is found
+DIGITS = 4   # decimals of the score in the report; pairs that tie at this precision sort by name
+TOP = 10     # pairs that get a page unless --top says otherwise
 
-_MULTIPLIERS = ((np.arange(1, K + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-                | np.uint64(1))
+_KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+_DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+            tokenize.ENCODING, tokenize.ENDMARKER}
+_STRINGS = {tokenize.STRING} | {getattr(tokenize, name) for name in ("FSTRING_START",)
+                                if hasattr(tokenize, name)}
+_STRING_PARTS = {getattr(tokenize, name) for name in ("FSTRING_MIDDLE", "FSTRING_END")
+                 if hasattr(tokenize, name)}
+_MULTIPLIERS = (np.arange(1, K + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
 
+
+# ---------------------------------------------------------------- one file
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """The normalised tokens of ``text``: (symbol, start, end), start and end offsets in ``text``.
+
+    Code that does not tokenise is read as far as it goes: after an indentation error the
+    tokenizer starts again at the offending line; an unclosed bracket or string ends the file.
+    """
+    lines = io.StringIO(text).readlines()
+    line_starts = np.concatenate([[0], np.cumsum([len(line) for line in lines])]).tolist()
+    found: list = []
+    first = 0
+    while first < len(lines):
+        readline = iter(lines[first:] + [""]).__next__
+        try:
+            for token in tokenize.generate_tokens(readline):
+                symbol = _symbol(token)
+                if symbol is not None:
+                    (row, column), (end_row, end_column) = token.start, token.end
+                    found.append((symbol, line_starts[first + row - 1] + column,
+                                  line_starts[first + end_row - 1] + end_column))
+            break
+        except tokenize.TokenError:
+            break
+        except SyntaxError as error:
+            first = max(first + (error.lineno or 1) - 1, first + 1)
+    return found
+
+
+def _symbol(token) -> str | None:
+    if token.type in _DROPPED or token.type in _STRING_PARTS:
+        return None
+    if token.type == tokenize.NAME:
+        return token.string if token.string in _KEPT_NAMES else "V"
+    if token.type in _STRINGS:
+        return "S"
+    if token.type == tokenize.ERRORTOKEN and not token.string.strip():
+        return None
+    return token.string
+
+
+@lru_cache(maxsize=None)
+def _symbol_id(symbol: str) -> int:
+    return int.from_bytes(hashlib.blake2b(symbol.encode(), digest_size=8).digest(), "little")
+
+
+def kgram_hashes(symbols: list[str], salt: str) -> np.ndarray:
+    """A 64-bit hash of every run of K symbols, the same in every process; ``salt`` (the file's
+    name) keeps a run of conv.py from matching the same run in another file."""
+    if len(symbols) < K:
+        return np.zeros(0, dtype=np.int64)
+    ids = np.array([_symbol_id(symbol) for symbol in symbols], dtype=np.uint64)
+    mixed = (np.lib.stride_tricks.sliding_window_view(ids, K) * _MULTIPLIERS).sum(axis=1, dtype=np.uint64)
+    mixed ^= np.uint64(_symbol_id(salt))
+    # splitmix64's finaliser: a weighted sum alone would spread winnowing's minima badly
+    mixed ^= mixed >> np.uint64(31)
+    mixed *= np.uint64(0xBF58476D1CE4E5B9)
+    mixed ^= mixed >> np.uint64(29)
+    return mixed.view(np.int64)
+
+
+def winnow(hashes: np.ndarray) -> np.ndarray:
+    """Robust winnowing: the position of the rightmost smallest hash of every window, once each."""
+    if len(hashes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = min(WINDOW, len(hashes))
+    windows = np.lib.stride_tricks.sliding_window_view(hashes, width)
+    rightmost = width - 1 - np.argmin(windows[:, ::-1], axis=1)
+    return np.unique(np.arange(len(windows)) + rightmost)
+
+
+def given_hashes(stub_text: str, name: str) -> np.ndarray:
+    """Every k-gram hash of a stub: code the kit gives, which no student is to be blamed for."""
+    return np.unique(kgram_hashes([symbol for symbol, _, _ in tokens(stub_text)], name))
+
+
+# ---------------------------------------------------------------- one student
 
 @dataclass
-class FileFingerprint:
-    text: str                      # the file as the student wrote it
-    offsets: np.ndarray            # copydetect's map from normalised positions back into text
-    positions: dict                # fingerprint -> its start positions in the normalised code
-    covered: int                   # normalised characters under a kept fingerprint
+class Submission:
+    """One student's fingerprints, every file in one numbering of tokens."""
 
+    texts: dict          # file name -> the text as handed in
+    spans: dict          # file name -> (first token, end token, token offsets in the text: n x 2)
+    hashes: np.ndarray   # the kept fingerprints, sorted
+    starts: np.ndarray   # the token where each starts, in the same order
+    unique: np.ndarray   # the kept fingerprints, once each
+    covered: int         # tokens under a kept fingerprint
+
+
+def fingerprint(files: dict, given: dict | None = None) -> Submission:
+    """``files``: file name -> text; ``given``: file name -> :func:`given_hashes` of its stub."""
+    given = given or {}
+    spans, all_hashes, all_starts, base = {}, [], [], 0
+    for name in sorted(files):
+        found = tokens(files[name])
+        hashes = kgram_hashes([symbol for symbol, _, _ in found], name)
+        picked = winnow(hashes)
+        picked = picked[~np.isin(hashes[picked], given.get(name, []))]
+        all_hashes.append(hashes[picked])
+        all_starts.append(picked + base)
+        offsets = np.array([(start, end) for _, start, end in found], dtype=np.int64).reshape(-1, 2)
+        spans[name] = (base, base + len(found), offsets)
+        base += len(found)
+    hashes = np.concatenate(all_hashes) if all_hashes else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(all_starts) if all_starts else np.zeros(0, dtype=np.int64)
+    order = np.argsort(hashes, kind="stable")
+    return Submission(dict(files), spans, hashes[order], starts[order], np.unique(hashes),
+                      _union(np.sort(starts)))
+
+
+def _union(starts: np.ndarray) -> int:
+    """Tokens under the fingerprints that start at ``starts`` (sorted): each covers K tokens."""
+    if len(starts) == 0:
+        return 0
+    return int(np.minimum(np.diff(starts), K).sum()) + K
+
+
+def _shared_starts(a: Submission, b: Submission):
+    """Where the fingerprints the two students share start, in each one's tokens (sorted)."""
+    common = np.intersect1d(a.unique, b.unique, assume_unique=True)
+    return (np.sort(a.starts[np.isin(a.hashes, common)]),
+            np.sort(b.starts[np.isin(b.hashes, common)]))
+
+
+def pair_score(a: Submission, b: Submission) -> float:
+    if not a.covered + b.covered:
+        return 0.0
+    shared_a, shared_b = _shared_starts(a, b)
+    return (_union(shared_a) + _union(shared_b)) / (a.covered + b.covered)
+
+
+# ---------------------------------------------------------------- a class
 
 @dataclass(frozen=True)
 class Pair:
@@ -69,77 +208,11 @@ class Pair:
     score: float
 
 
-def kgram_hashes(normalised: str) -> np.ndarray:
-    """A 64-bit hash of every K-character run, the same in every process."""
-    codes = np.frombuffer(normalised.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) < K:
-        return np.zeros(0, dtype=np.int64)
-    mixed = (np.lib.stride_tricks.sliding_window_view(codes, K) * _MULTIPLIERS).sum(
-        axis=1, dtype=np.uint64)
-    # splitmix64's finaliser: a weighted sum alone would give winnowing badly spread minima
-    mixed ^= mixed >> np.uint64(31)
-    mixed *= np.uint64(0xBF58476D1CE4E5B9)
-    mixed ^= mixed >> np.uint64(29)
-    return mixed.view(np.int64)
-
-
-def _normalise(text: str):
-    return filter_code(text, "file.py", language="python")
-
-
-def boilerplate(stub_text: str) -> frozenset:
-    """Every k-gram of a stub: code the kit gives, which no student is to be blamed for."""
-    return frozenset(kgram_hashes(_normalise(stub_text)[0]).tolist())
-
-
-def fingerprint(text: str, given: frozenset = frozenset()) -> FileFingerprint:
-    normalised, offsets = _normalise(text)
-    hashes = kgram_hashes(normalised)
-    positions: dict = {}
-    if len(hashes):
-        selected, where = winnow(hashes, WINDOW, remove_duplicates=False)
-        for value, start in zip(selected.tolist(), where.tolist()):
-            if value not in given:
-                positions.setdefault(value, []).append(start)
-    covered = np.zeros(len(normalised), dtype=bool)
-    for starts in positions.values():
-        for start in starts:
-            covered[start:start + K] = True
-    return FileFingerprint(text, offsets, positions, int(covered.sum()))
-
-
-def _shared(a: FileFingerprint, b: FileFingerprint):
-    """The stretches of normalised code each file shares with the other, as 2xN start/end arrays."""
-    common = a.positions.keys() & b.positions.keys()
-    if not common:
-        return None
-    starts_a = np.concatenate([a.positions[value] for value in common])
-    starts_b = np.concatenate([b.positions[value] for value in common])
-    return get_copied_slices(starts_a, K), get_copied_slices(starts_b, K)
-
-
-def _length(slices) -> int:
-    return int(np.sum(slices[1] - slices[0]))
-
-
-def pair_score(a: dict, b: dict) -> float:
-    """Score of two students, each a dict file name -> :class:`FileFingerprint`."""
-    matched = covered = 0
-    for name in a.keys() | b.keys():
-        covered += (a[name].covered if name in a else 0) + (b[name].covered if name in b else 0)
-        shared = _shared(a[name], b[name]) if name in a and name in b else None
-        if shared:
-            matched += _length(shared[0]) + _length(shared[1])
-    return matched / covered if covered else 0.0
-
-
 def fingerprint_class(submissions: dict, stubs: dict) -> dict:
-    """Fingerprints of every student's files: ``{student: {file name: text}}`` in,
-    ``{student: {file name: FileFingerprint}}`` out; ``stubs`` maps a file name to its stub text."""
-    given = {name: boilerplate(text) for name, text in stubs.items()}
-    return {student: {name: fingerprint(text, given.get(name, frozenset()))
-                      for name, text in files.items()}
-            for student, files in submissions.items()}
+    """``{student: {file name: text}}`` and ``{file name: stub text}`` in,
+    ``{student: Submission}`` out."""
+    given = {name: given_hashes(text, name) for name, text in stubs.items()}
+    return {student: fingerprint(files, given) for student, files in submissions.items()}
 
 
 def rank(prints: dict) -> list[Pair]:
@@ -178,51 +251,53 @@ def _page(title: str, body: str) -> str:
             f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")
 
 
-def _in_text(slices, offsets: np.ndarray):
-    """Normalised-code stretches mapped back into the student's text (copydetect's mapping)."""
-    if len(offsets):
-        slices = slices + offsets[:, 1][np.clip(np.searchsorted(offsets[:, 0], slices),
-                                               0, offsets.shape[0] - 1)]
-    return slices
+def _regions(starts: np.ndarray, first: int, end: int, offsets: np.ndarray) -> list[tuple[int, int]]:
+    """The stretches of a file's text under the shared fingerprints that start at ``starts``."""
+    inside = starts[(starts >= first) & (starts < end)] - first
+    if len(inside) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(inside) > K)
+    region_starts = np.concatenate([inside[:1], inside[breaks + 1]])
+    region_ends = np.concatenate([inside[breaks], inside[-1:]]) + K - 1  # last token of each
+    return [(int(offsets[s, 0]), int(offsets[e, 1])) for s, e in zip(region_starts, region_ends)]
 
 
-def _marked(fingerprint_: FileFingerprint, slices) -> str:
-    """The file, HTML-escaped, its shared stretches in <mark>."""
-    if slices is None or slices.shape[1] == 0:
-        return html.escape(fingerprint_.text)
-    text, _ = highlight_overlap(fingerprint_.text, _in_text(slices, fingerprint_.offsets),
-                                "<mark>", "</mark>", escape_html=True)
-    return text
+def _marked(text: str, regions) -> str:
+    """``text`` HTML-escaped, the ``regions`` in <mark>."""
+    pieces, done = [], 0
+    for start, end in regions:
+        pieces += [html.escape(text[done:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        done = end
+    pieces.append(html.escape(text[done:]))
+    return "".join(pieces)
 
 
-def render_pair(pair: Pair, a: dict, b: dict) -> str:
+def render_pair(pair: Pair, a: Submission, b: Submission) -> str:
     """One page: every file the two students share code in, side by side, shared code marked."""
+    shared_a, shared_b = _shared_starts(a, b)
     sections = []
-    for name in sorted(a.keys() & b.keys()):
-        shared = _shared(a[name], b[name])
-        if not shared:
+    for name in sorted(a.texts.keys() & b.texts.keys()):
+        regions_a = _regions(shared_a, *a.spans[name])
+        regions_b = _regions(shared_b, *b.spans[name])
+        if not regions_a:
             continue
-        share_a = _length(shared[0]) / max(a[name].covered, 1)
-        share_b = _length(shared[1]) / max(b[name].covered, 1)
         sections.append(
             f"<h2>{html.escape(name)}</h2>\n<div class=\"side\">"
-            f"<div><h3>{html.escape(pair.a)} ({share_a:.0%} of own code shared)</h3>"
-            f"<pre>{_marked(a[name], shared[0])}</pre></div>"
-            f"<div><h3>{html.escape(pair.b)} ({share_b:.0%} of own code shared)</h3>"
-            f"<pre>{_marked(b[name], shared[1])}</pre></div></div>")
+            f"<div><h3>{html.escape(pair.a)}</h3><pre>{_marked(a.texts[name], regions_a)}</pre></div>"
+            f"<div><h3>{html.escape(pair.b)}</h3><pre>{_marked(b.texts[name], regions_b)}</pre></div></div>")
     title = f"{pair.a} and {pair.b}: {pair.score:.{DIGITS}f}"
-    body = (f"<h1>{html.escape(title)}</h1>\n<p><a href=\"index.html\">all pairs</a>. Marked: "
-            "code both students wrote, once names, comments and layout are set aside; "
-            "the code the stubs give is never marked.</p>\n"
+    body = (f"<h1>{html.escape(title)}</h1>\n<p><a href=\"index.html\">all pairs</a>. Marked: the "
+            f"runs of at least {K} tokens that both students wrote, once names, comments and layout "
+            "are set aside; a run the stub gives is never counted.</p>\n"
             + ("\n".join(sections) or "<p>No shared code.</p>"))
     return _page(title, body)
 
 
 def render_index(pages: list[tuple[Pair, str]]) -> str:
     rows = "\n".join(
-        f"<tr><td>{rank}</td><td>{html.escape(pair.a)}</td><td>{html.escape(pair.b)}</td>"
+        f"<tr><td>{rank_}</td><td>{html.escape(pair.a)}</td><td>{html.escape(pair.b)}</td>"
         f"<td>{pair.score:.{DIGITS}f}</td><td><a href=\"{page}\">side by side</a></td></tr>"
-        for rank, (pair, page) in enumerate(pages, start=1))
+        for rank_, (pair, page) in enumerate(pages, start=1))
     return _page("Most similar pairs", "<h1>Most similar pairs</h1>\n<table><tr><th>#</th><th>a</th>"
                  f"<th>b</th><th>score</th><th></th></tr>\n{rows}\n</table>")
 
@@ -230,8 +305,8 @@ def render_index(pages: list[tuple[Pair, str]]) -> str:
 def write_pages(folder: Path, pairs: list[Pair], prints: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     pages = []
-    for rank, pair in enumerate(pairs, start=1):
-        page = f"pair-{rank:03d}.html"
+    for number, pair in enumerate(pairs, start=1):
+        page = f"pair-{number:03d}.html"
         write_text_atomically(folder / page, render_pair(pair, prints[pair.a], prints[pair.b]))
         pages.append((pair, page))
     for stale in folder.glob("pair-*.html"):
@@ -266,8 +341,8 @@ def _bad_paths(root: Path, out: Path, pages: Path | None, top: int) -> str | Non
 
 
 def read_class(root: Path, files) -> dict:
-    """``{student: {file name: text}}`` for every student of the class folder whose hand-in
-    holds at least one exercise file; a hand-in that cannot be read is skipped with a note."""
+    """``{student: {file name: text}}`` for every student of the class folder; a hand-in
+    that cannot be read is left out with a note."""
     submissions: dict = {}
     staging = Path(tempfile.mkdtemp(prefix="grader-similar-"))
     try:
