@@ -160,13 +160,30 @@ def test_the_stubs_alone_never_make_students_similar(tmp_path):
     assert one_conv["conv.py"] != stubs["conv.py"]
     submissions = {"stub1": stubs, "stub2": dict(stubs), "conv_size": one_conv,
                    "conv_size2": dict(one_conv), "full": _read(_class(tmp_path))["ana"]}
-    scores = {(pair.a, pair.b): pair.score for pair in similar.similar_pairs(submissions, stubs)}
+    pairs = similar.similar_pairs(submissions, stubs)
+    keys = [(-pair.score, pair.a, pair.b) for pair in pairs]
+    assert keys == sorted(keys)  # many ties at 0 here: by names
+    scores = {(pair.a, pair.b): pair.score for pair in pairs}
     assert scores[("stub1", "stub2")] == 0
     for stub in ("stub1", "stub2"):
         assert scores[("conv_size", stub)] == 0
         assert scores[("full", stub)] == 0
     # The same filled function is the only thing two students share: that one is theirs.
     assert scores[("conv_size", "conv_size2")] == 1
+
+
+def test_code_that_does_not_parse_is_still_compared():
+    """A copy whose middle line is badly indented and whose end is cut off mid-call: the
+    tokenizer starts again after the bad line, and the copy is still found whole."""
+    lines = (SOLUTIONS / "pooling.py").read_text().splitlines(keepends=True)
+    middle = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].startswith("def "))
+    broken = "".join(lines[:middle] + ["   oops = 1\n"] + lines[middle:]) + "x = f(\n"
+    stubs = _stubs()
+    with pytest.raises(IndentationError):
+        ast.parse(broken)
+    pairs = similar.similar_pairs({"ana": {"pooling.py": "".join(lines)},
+                                   "bad": {"pooling.py": broken}}, stubs)
+    assert pairs[0].score > 0.95
 
 
 def _run(*argv) -> int:
