@@ -60,10 +60,8 @@ TOP = 10     # pairs that get a page unless --top says otherwise
 _KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
             tokenize.ENCODING, tokenize.ENDMARKER}
-_STRINGS = {tokenize.STRING} | {getattr(tokenize, name) for name in ("FSTRING_START",)
-                                if hasattr(tokenize, name)}
-_STRING_PARTS = {getattr(tokenize, name) for name in ("FSTRING_MIDDLE", "FSTRING_END")
-                 if hasattr(tokenize, name)}
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)  # Python 3.12 on
+_FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
 _MULTIPLIERS = (np.arange(1, K + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
 
 
@@ -72,36 +70,45 @@ _MULTIPLIERS = (np.arange(1, K + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7
 def tokens(text: str) -> list[tuple[str, int, int]]:
     """The normalised tokens of ``text``: (symbol, start, end), start and end offsets in ``text``.
 
-    Code that does not tokenise is read as far as it goes: after an indentation error the
-    tokenizer starts again at the offending line; an unclosed bracket or string ends the file.
+    Code that does not tokenise is read as far as it goes: after an error the tokenizer
+    starts again at the offending line (an indentation error) or after the last token read.
     """
     lines = io.StringIO(text).readlines()
-    line_starts = np.concatenate([[0], np.cumsum([len(line) for line in lines])]).tolist()
+    line_starts = [0, *itertools.accumulate(len(line) for line in lines)]
     found: list = []
     first = 0
     while first < len(lines):
         readline = iter(lines[first:] + [""]).__next__
+        depth = 0  # inside an f-string (Python 3.12 splits them into tokens): one S for it all
+        seen = first  # the line after the last token read
         try:
             for token in tokenize.generate_tokens(readline):
-                symbol = _symbol(token)
+                seen = first + token.end[0]
+                if token.type == _FSTRING_START:
+                    depth += 1
+                    symbol = "S" if depth == 1 else None
+                elif token.type == _FSTRING_END:
+                    depth -= 1
+                    symbol = None
+                else:
+                    symbol = None if depth else _symbol(token)
                 if symbol is not None:
                     (row, column), (end_row, end_column) = token.start, token.end
                     found.append((symbol, line_starts[first + row - 1] + column,
                                   line_starts[first + end_row - 1] + end_column))
             break
-        except tokenize.TokenError:
-            break
-        except SyntaxError as error:
-            first = max(first + (error.lineno or 1) - 1, first + 1)
+        except (tokenize.TokenError, SyntaxError) as error:
+            row = error.lineno if isinstance(error, SyntaxError) else error.args[1][0]
+            first = max(first + (row or 1) - 1, seen, first + 1)
     return found
 
 
 def _symbol(token) -> str | None:
-    if token.type in _DROPPED or token.type in _STRING_PARTS:
+    if token.type in _DROPPED:
         return None
     if token.type == tokenize.NAME:
         return token.string if token.string in _KEPT_NAMES else "V"
-    if token.type in _STRINGS:
+    if token.type == tokenize.STRING:
         return "S"
     if token.type == tokenize.ERRORTOKEN and not token.string.strip():
         return None
