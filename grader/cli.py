@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     similar.add_argument("--out", required=True, help="the CSV to write: a,b,score, most similar first")
     similar.add_argument("--html", metavar="DIR",
                          help="where the side-by-side pages go (default: next to --out, <name>-pairs/)")
-    similar.add_argument("--top", type=int, default=10, help="pairs that get a page (default 10; 0: none)")
+    similar.add_argument("--top", type=int, help="pairs that get a page (default 10; 0: none)")
 
     release = commands.add_parser("release", help="write the student bundle")
     release.add_argument("--out", required=True)

@@ -3,9 +3,10 @@
 Every pair of students is compared file by file (``conv.py`` with ``conv.py``, ...) the way
 MOSS does it (Schleimer, Wilkerson and Aiken, "Winnowing", SIGMOD 2003):
 
-- a file is read by Python's ``tokenize`` and normalised: every name the student chose
-  becomes ``V`` (keywords and builtins stay), every string ``S``; comments, blank lines
-  and layout are dropped. Renaming, recommenting and reformatting change nothing;
+- a file is read by Python's ``tokenize`` and normalised: every name but keywords and
+  builtins becomes ``V`` (NumPy's too: ``np.sum(x)`` reads ``V.V(V)``), every string
+  ``S``; comments, blank lines and layout are dropped. Renaming, recommenting and
+  reformatting change nothing;
 - every run of ``K`` consecutive tokens is hashed, and winnowing keeps the smallest hash
   of every ``WINDOW`` consecutive ones: any run of ``K + WINDOW - 1`` tokens that two files
   share is found wherever it sits in each, so moving functions around changes nothing;
@@ -36,6 +37,7 @@ import html
 import io
 import itertools
 import keyword
+import re
 import sys
 import tempfile
 import time
@@ -136,7 +138,7 @@ def kgram_hashes(symbols: list[str], salt: str) -> np.ndarray:
 
 
 def winnow(hashes: np.ndarray) -> np.ndarray:
-    """Robust winnowing: the position of the rightmost smallest hash of every window, once each."""
+    """Winnowing: the position of the rightmost smallest hash of every window, once each."""
     if len(hashes) == 0:
         return np.zeros(0, dtype=np.int64)
     width = min(WINDOW, len(hashes))
@@ -316,8 +318,8 @@ def write_pages(folder: Path, pairs: list[Pair], prints: dict) -> None:
         page = f"pair-{number:03d}.html"
         write_text_atomically(folder / page, render_pair(pair, prints[pair.a], prints[pair.b]))
         pages.append((pair, page))
-    for stale in folder.glob("pair-*.html"):
-        if stale.name not in {page for _, page in pages}:
+    for stale in folder.glob("pair-*.html"):  # pages of a former run with a larger --top
+        if re.fullmatch(r"pair-\d+\.html", stale.name) and stale.name not in {page for _, page in pages}:
             stale.unlink()
     write_text_atomically(folder / "index.html", render_index(pages))
 
@@ -396,5 +398,5 @@ def run(args) -> int:
           f"{time.monotonic() - started:.1f} s: {out}")
     if pages is not None and top:
         write_pages(pages, pairs[:top], prints)
-        print(f"the {min(top, len(pairs))} most similar pairs side by side: {pages / 'index.html'}")
+        print(f"the {min(top, len(pairs))} most similar pair(s) side by side: {pages / 'index.html'}")
     return 0
