@@ -16,11 +16,13 @@ MOSS does it (Schleimer, Wilkerson and Aiken, "Winnowing", SIGMOD 2003):
 Score of a pair: the share of the two students' own fingerprinted code (all files
 together) that the other student has too::
 
-    (matched_a + matched_b) / (covered_a + covered_b)
+    (matched_a + matched_b) / max(covered_a + covered_b, FLOOR)
 
 ``covered`` counts a student's tokens under a kept fingerprint, ``matched`` those under
 a fingerprint the other student shares in the same file. 1 is a full copy, 0 nothing in
-common beyond the stubs.
+common beyond the stubs. ``FLOOR`` keeps a pair who wrote almost nothing of their own from
+the top of the list: two students who each filled in one short function the same, obvious
+way share all of their own code, but that is little evidence of copying.
 
 copydetect (the maintained MOSS-like library) was tried first and left out: its k-grams
 are hashed with Python's ``hash()``, which is salted differently in every process, so the
@@ -56,6 +58,7 @@ from grader.unpack import HandInError, clear, collect
 
 K = 15       # tokens per fingerprint: shorter common runs are the language's idioms, not copying
 WINDOW = 6   # winnowing window: every common run of K + WINDOW - 1 = 20 tokens is found
+FLOOR = 1000  # tokens of own code (the pair's): below it, the score is a share of FLOOR
 DIGITS = 4   # decimals of the score in the report; pairs that tie at this precision sort by name
 TOP = 10     # pairs that get a page unless --top says otherwise
 
@@ -205,7 +208,7 @@ def pair_score(a: Submission, b: Submission) -> float:
     if not a.covered + b.covered:
         return 0.0
     shared_a, shared_b = _shared_starts(a, b)
-    return (_union(shared_a) + _union(shared_b)) / (a.covered + b.covered)
+    return (_union(shared_a) + _union(shared_b)) / max(a.covered + b.covered, FLOOR)
 
 
 # ---------------------------------------------------------------- a class

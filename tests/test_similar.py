@@ -13,7 +13,6 @@ import builtins
 import csv
 import hashlib
 import os
-import re
 import subprocess
 import sys
 import zipfile
@@ -147,29 +146,35 @@ def test_disguised_copy_ranks_above_every_independent_pair(original, tmp_path):
 
 
 def _with_one_function(name: str) -> str:
-    """The stub of ``name`` with its first function filled in from the solution."""
-    source = (SOLUTIONS / name).read_text()
-    source = source.replace(BEGIN + "\n", "", 1)
-    source = re.sub(r"\n[ \t]*" + re.escape(END) + r"\n", "\n", source, count=1)
-    return strip_solutions(source)
+    """The stub of ``name`` with the body of its first function filled in from the solution."""
+    lines = (SOLUTIONS / name).read_text().splitlines(keepends=True)
+    begin = next(i for i, line in enumerate(lines) if line.strip() == BEGIN and line[0].isspace())
+    end = next(i for i in range(begin, len(lines)) if lines[i].strip() == END)
+    return strip_solutions("".join(lines[:begin] + lines[begin + 1:end] + lines[end + 1:]))
 
 
 def test_the_stubs_alone_never_make_students_similar(tmp_path):
     stubs = _stubs()
-    one_conv = dict(stubs, **{"conv.py": _with_one_function("conv.py")})
-    assert one_conv["conv.py"] != stubs["conv.py"]
-    submissions = {"stub1": stubs, "stub2": dict(stubs), "conv_size": one_conv,
-                   "conv_size2": dict(one_conv), "full": _read(_class(tmp_path))["ana"]}
+    ana = _read(_class(tmp_path))["ana"]
+    submissions = {"stub1": stubs, "stub2": dict(stubs),
+                   "conv_size": dict(stubs, **{"conv.py": _with_one_function("conv.py")}),
+                   "conv_size2": dict(stubs, **{"conv.py": _with_one_function("conv.py")}),
+                   "relu": dict(stubs, **{"layers.py": _with_one_function("layers.py")}),
+                   "full": ana, "full2": dict(ana)}
+    assert submissions["conv_size"]["conv.py"] != stubs["conv.py"]
     pairs = similar.similar_pairs(submissions, stubs)
     keys = [(-pair.score, pair.a, pair.b) for pair in pairs]
     assert keys == sorted(keys)  # many ties at 0 here: by names
     scores = {(pair.a, pair.b): pair.score for pair in pairs}
     assert scores[("stub1", "stub2")] == 0
     for stub in ("stub1", "stub2"):
-        assert scores[("conv_size", stub)] == 0
-        assert scores[("full", stub)] == 0
-    # The same filled function is the only thing two students share: that one is theirs.
-    assert scores[("conv_size", "conv_size2")] == 1
+        for other in ("conv_size", "full", "relu"):
+            assert scores[tuple(sorted((other, stub)))] == 0
+    assert scores[("conv_size", "relu")] == 0
+    # Two who filled in the same short function the same way share all their own code, but
+    # little of it: they rank below two who share a whole submission.
+    assert (pairs[0].a, pairs[0].b, pairs[0].score) == ("full", "full2", 1)
+    assert 0 < scores[("conv_size", "conv_size2")] < 0.5
 
 
 def test_code_that_does_not_parse_is_still_compared():
@@ -236,7 +241,7 @@ def test_pages_escape_the_students_code_and_names(tmp_path):
     _student(root / "ana", INDEPENDENT["ana"])
     pages = tmp_path / "pages"
     assert _run(root, "--out", tmp_path / "r.csv", "--html", pages) == 0
-    assert _rows(tmp_path / "r.csv")[1] == ["<b>mallory&co", "trent", "1.0000"]
+    assert _rows(tmp_path / "r.csv")[1][:2] == ["<b>mallory&co", "trent"]
     page = (pages / "pair-001.html").read_text()
     assert "<mark>" in page
     for raw in ("<script>", "<img", "<b>mallory"):
