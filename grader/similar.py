@@ -120,7 +120,7 @@ def _symbol(token) -> str | None:
     return token.string
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1 << 16)
 def _symbol_id(symbol: str) -> int:
     return int.from_bytes(hashlib.blake2b(symbol.encode(), digest_size=8).digest(), "little")
 
