@@ -1,98 +1,237 @@
-"""The ``grader`` command line (thin: it parses, asks the runner, prints the report)."""
+"""The ``grader`` command line: one parser, one subcommand per verb. It parses, asks the room
+that does the work, and turns every expected problem into one line and an exit code:
+0 every check passed, 1 points were lost, 2 a usage error, 3 a grader error, 130 Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from importlib import metadata
 from pathlib import Path
 
-from grader import report as report_module
-from grader import rubric as rubric_module
+from grader import atomic, config
+from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
+                           EXIT_USAGE, UsageError)
+from grader.results import check_lines, header, note_lines, part_line, points, total_line
 
 
-def main(argv: list[str] | None = None) -> int:
+def _version() -> str:
+    try:
+        return metadata.version("cnn-exercise-kit")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Grade the CNN-from-scratch exercises.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"grader {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="grade one submission folder with the public checks")
     check.add_argument("submission", nargs="?", default="assignments",
                        help="folder holding conv.py, pooling.py, ... (default: assignments/)")
     check.add_argument("--part", action="append", dest="parts", metavar="PART",
-                       help="grade only this part (repeatable): " + ", ".join(rubric_module.load().parts))
-    check.add_argument("--json", metavar="FILE", help="also write Gradescope's results.json here")
+                       help="grade only this part (repeatable)")
+    check.add_argument("--json", metavar="FILE.json",
+                       help="also write Gradescope's results.json here (outside the submission's files)")
+    loudness = check.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
+    loudness.add_argument("-v", "--verbose", action="store_true", help="also print each check's time")
 
     batch = commands.add_parser("batch", help="grade a whole class (public and hidden checks)")
     batch.add_argument("submissions", help="folder with one folder or .zip per student, or nbgrader's submitted/")
     batch.add_argument("--out", required=True, help="where the gradebook and per-student results go")
     batch.add_argument("--jobs", type=int, default=1, help="students graded at once (default 1)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a Dask scheduler (tcp://host:port): grade on that cluster instead")
     batch.add_argument("--part", action="append", dest="parts", metavar="PART", help="grade only this part")
-    batch.add_argument("--timeout", type=float, default=30.0,
-                       help="seconds one call of student code may take (default 30)")
+    batch.add_argument("--timeout", type=float, default=None,
+                       help=f"seconds one call of student code may take (default {config.DEFAULTS.call_timeout:g})")
     batch.add_argument("--show-hidden-inputs", action="store_true",
                        help="show hidden checks' failing examples in the feedback")
 
-    similar = commands.add_parser("similar", help="rank every pair of students by how similar their code is")
-    similar.add_argument("submissions", help="folder with one folder or .zip per student, or nbgrader's submitted/")
-    similar.add_argument("--out", required=True, help="the CSV to write: a,b,score, most similar first")
-    similar.add_argument("--html", metavar="DIR",
-                         help="where the side-by-side pages go (default: next to --out, <name>-pairs/)")
-    similar.add_argument("--top", type=int, help="pairs that get a page (default 10; 0: none)")
+    similar = commands.add_parser("similar", help="flag similar submissions in a class")
+    similar.add_argument("submissions", help="the class folder, as for batch")
+    similar.add_argument("--out", required=True, metavar="REPORT.csv", help="the a,b,score report")
+    similar.add_argument("--html", metavar="DIR", help="side-by-side pages of the top pairs (default: beside the report)")
+    similar.add_argument("--top", type=int, default=10, help="pairs shown side by side (default 10)")
 
-    release = commands.add_parser("release", help="write the student bundle")
+    release = commands.add_parser("release", help="write the student bundle (instructors)")
     release.add_argument("--out", required=True)
 
-    gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip")
+    gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip (instructors)")
     gradescope.add_argument("--out", required=True)
 
-    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
-    stubs.add_argument("--solutions", default="solutions")
-    stubs.add_argument("--out", default="assignments")
+    autograde = commands.add_parser("autograde", help="grade one Gradescope submission (run_autograder)")
+    autograde.add_argument("--root", default=None, help="Gradescope's root folder (default $AUTOGRADER_ROOT or /autograder)")
+    autograde.add_argument("--part", action="append", dest="parts", metavar="PART")
 
-    args = parser.parse_args(argv)
-    if args.command == "check":
-        return _check(args)
-    if args.command == "batch":
-        from grader import batch as batch_module
-        return batch_module.run(args)
-    if args.command == "similar":
-        from grader import similar as similar_module
-        return similar_module.run(args)
-    if args.command == "release":
-        from grader import release as release_module
-        return release_module.run(args)
-    if args.command == "gradescope":
-        from grader import gradescope as gradescope_module
-        return gradescope_module.run(args)
-    if args.command == "stubs":
-        from grader import stubs as stubs_module
-        written = stubs_module.write_stubs(Path(args.solutions), Path(args.out))
-        print(f"wrote {len(written)} stub file(s) to {args.out}/")
-        return 0
-    return 2
+    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/ (instructors)")
+    stubs.add_argument("--solutions", default=str(config.SOLUTIONS))
+    stubs.add_argument("--out", default=str(config.ASSIGNMENTS))
+    stubs.add_argument("--force", action="store_true", help="overwrite stubs that were edited by hand")
+
+    notebooks = commands.add_parser("notebooks", help="regenerate the lesson notebooks (instructors)")
+    notebooks.add_argument("--out", default=str(config.NOTEBOOKS))
+
+    course = commands.add_parser("course", help="write the notebooks as an nbgrader course (instructors)")
+    course.add_argument("--out", required=True)
+    course.add_argument("--part", action="append", dest="parts", metavar="PART")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ngrader: interrupted (nothing left running)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+# -- grader check -------------------------------------------------------------------------------
+class TerminalObserver:
+    """Streams the report: the header at once, each check's line as it finishes, and a line
+    every few seconds while a long call runs."""
+
+    def __init__(self, quiet: bool, verbose: bool):
+        self.quiet, self.verbose = quiet, verbose
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def part_started(self, part: str, notes=()) -> None:
+        self.say(part_line(part))
+        for line in note_lines(notes):
+            self.say(line)
+
+    def check_finished(self, result) -> None:
+        for line in check_lines(result, show_hidden_inputs=True, verbose=self.verbose):
+            self.say(line)
+
+    def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
+        last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
+        said = f"; your code last printed: {last[:100]}" if last else ""
+        self.say(f"         ... {entry.name} still running: {elapsed:.0f} s of its {limit:g} s{said}")
 
 
 def _check(args) -> int:
-    from grader.runner import grade
+    from grader import rubric as rubric_module
+    from grader.runner import grade, versions
 
     submission = Path(args.submission)
     if not submission.is_dir():
-        print(f"grader: {submission} is not a folder (give the folder holding your .py files)",
-              file=sys.stderr)
-        return 2
-    try:
-        result = grade(submission, parts=args.parts)
-    except ValueError as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
-    print(report_module.render_text(result))
-    folder = Path(args.json).parent if args.json else submission
-    for name, blob in result.artifacts().items():
-        (folder / name).write_bytes(blob)
-        print(f"{name} written to {folder / name}")
-    if args.json:
-        report_module.write_json_atomically(args.json, report_module.gradescope_results(result))
-        print(f"results written to {args.json}")
-    return 0
+        raise UsageError(f"{submission} is not a folder (give the folder holding your .py files)")
+    rubric = rubric_module.load()
+    unknown = set(args.parts or ()) - set(rubric.parts)
+    if unknown:
+        raise UsageError(f"unknown part(s): {', '.join(sorted(unknown))}; choose from {', '.join(rubric.parts)}")
+    parts = args.parts or list(rubric.parts)
+    if not any((submission / rubric.parts[part]).is_file() for part in parts):
+        wanted = ", ".join(rubric.parts[part] for part in parts)
+        raise UsageError(f"no exercise file in {submission}/ (expected {wanted})")
+    json_path = _json_target(args.json, submission) if args.json else None
+
+    observer = TerminalObserver(args.quiet, args.verbose)
+    observer.say(header(str(submission), versions()) + "\n")
+    report = grade(submission, parts=args.parts, rubric=rubric, observer=observer)
+    totals = report.part_totals()
+    observer.say("")
+    for part in report.parts:
+        observer.say(f"{part_line(part)}  {points(totals[part][0])}/{points(totals[part][1])}")
+    print(total_line(report))
+    folder = json_path.parent if json_path else submission
+    for name, blob in report.artifacts().items():
+        target = folder / name
+        if json_path is None and target.exists() and not target.read_bytes().startswith(b"\x89PNG"):
+            print(f"{name} not written: {target} exists and is not a picture the grader wrote")
+            continue
+        atomic.write_bytes(target, blob)
+        print(f"{name} written to {target}")
+    if json_path is not None:
+        try:
+            atomic.write_json(json_path, report.to_gradescope(show_hidden_inputs=True))
+        except OSError as error:
+            raise UsageError(f"cannot write {json_path}: {error.strerror or error}") from None
+        print(f"results written to {json_path}")
+    if report.grader_errors:
+        return EXIT_GRADER_ERROR
+    return EXIT_OK if report.score == report.max_score else EXIT_POINTS_LOST
+
+
+def _json_target(name: str, submission: Path) -> Path:
+    """Where --json may write: a .json file, never a file of the submission, in a folder that exists."""
+    path = Path(name)
+    if path.suffix.lower() != ".json":
+        raise UsageError(f"--json {name}: name a .json file (results.json), not {path.name}")
+    if path.is_dir():
+        raise UsageError(f"--json {name} is a folder: name a .json file")
+    if not path.parent.resolve().is_dir():
+        raise UsageError(f"--json {name}: the folder {path.parent} does not exist")
+    if not os.access(path.parent.resolve(), os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"--json {name}: that place is not writable")
+    return path
+
+
+# -- the other verbs ----------------------------------------------------------------------------
+def _batch(args) -> int:
+    from grader import batch
+
+    return batch.run(args)
+
+
+def _similar(args) -> int:
+    from grader import similar
+
+    return similar.run(args)
+
+
+def _release(args) -> int:
+    from grader import release
+
+    return release.run(args)
+
+
+def _gradescope(args) -> int:
+    from grader import gradescope
+
+    return gradescope.run(args)
+
+
+def _autograde(args) -> int:
+    from grader import gradescope
+
+    return gradescope.autograde_command(args)
+
+
+def _stubs(args) -> int:
+    from grader import stubs
+
+    written = stubs.write_stubs(Path(args.solutions), Path(args.out))
+    print(f"wrote {len(written)} stub file(s) to {args.out}/")
+    return EXIT_OK
+
+
+def _notebooks(args) -> int:
+    from grader import notebooks
+
+    return notebooks.main(["--out", args.out])
+
+
+def _course(args) -> int:
+    from grader import nbgrader_course
+
+    return nbgrader_course.main(["--out", args.out, *sum((["--part", p] for p in args.parts or ()), [])])
+
+
+COMMANDS = {"check": _check, "batch": _batch, "similar": _similar, "release": _release,
+            "gradescope": _gradescope, "autograde": _autograde, "stubs": _stubs,
+            "notebooks": _notebooks, "course": _course}
 
 
 if __name__ == "__main__":

@@ -28,10 +28,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import sysconfig
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from grader.config import ROOT
 
 __all__ = ["load_mnist", "read_idx", "data_dir", "MNIST5000_SHA256", "SPLITS"]
 
@@ -47,9 +50,16 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 
 
 def data_dir() -> Path:
-    """The folder holding ``mnist5000.npz``: ``$KIT_DATA_DIR``, else ``<repo>/datasets``."""
+    """The folder holding ``mnist5000.npz``: ``$KIT_DATA_DIR`` if set; else the kit's
+    ``datasets/`` (a checkout, an editable install); else where a non-editable install or a
+    wheel put it (``<environment>/share/cnn-exercise-kit``)."""
     env = os.environ.get("KIT_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "datasets"
+    if env:
+        return Path(env)
+    kit = ROOT / "datasets"
+    if (kit / MNIST5000_FILE).is_file():
+        return kit
+    return Path(sysconfig.get_path("data")) / "share" / "cnn-exercise-kit"
 
 
 def load_mnist(split: str = "train", path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:

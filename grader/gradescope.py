@@ -1,5 +1,5 @@
 """Gradescope: ``grader gradescope --out FILE`` builds the autograder zip; inside Gradescope,
-``python -m grader.gradescope autograde`` grades one submission.
+``python -m grader autograde`` grades one submission.
 
 The zip (Gradescope unpacks it into ``/autograder/source``)::
 
@@ -27,7 +27,6 @@ that says why. ``$AUTOGRADER_PYTHON`` names the Python to run (default the venv'
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -89,7 +88,7 @@ PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 mkdir -p "$ROOT/results"
 rm -f "$ROOT/results/results.json"
 chmod -R go-rwx "$ROOT/source/grader/hidden" 2>/dev/null
-cd "$ROOT/source" && "$PYTHON" -m grader.gradescope autograde --root "$ROOT"
+cd "$ROOT/source" && "$PYTHON" -m grader autograde --root "$ROOT"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
     cat > "$ROOT/results/results.json" <<'EOF'
@@ -213,9 +212,9 @@ def autograde(root, parts=None) -> dict:
         data = _no_grade("The autograder failed on this submission (an error in the grader, not in "
                          "your code). Please tell the course staff.")
     data.setdefault("execution_time", round(time.perf_counter() - started, 3))
-    from grader.report import write_json_atomically
+    from grader import atomic
 
-    write_json_atomically(results / "results.json", data)
+    atomic.write_json(results / "results.json", data)
     return data
 
 
@@ -224,10 +223,8 @@ def _no_grade(message: str) -> dict:
 
 
 def _grade_submission(submission: Path, results: Path, parts) -> dict:
-    from grader.report import gradescope_results, render_text
+    from grader.batch.unpack import HandInError, collect
     from grader.runner import grade
-    from grader.unpack import HandInError, collect
-    from grader.worker.client import Limits
 
     if not submission.is_dir():
         return _no_grade("No submission was found.")
@@ -238,31 +235,18 @@ def _grade_submission(submission: Path, results: Path, parts) -> dict:
         except HandInError as error:
             return _no_grade(f"Your submission could not be graded: {error}. Upload your .py files "
                              "(conv.py, pooling.py, ...), at the top level or in one folder, or as a .zip.")
-        limits = Limits(hide=(str(submission.resolve()), str(results.resolve())))
-        report = grade(work, parts=parts, include_hidden=True, limits=limits)
-        print(render_text(report, show_hidden_inputs=True))  # the instructors' log
-        data = gradescope_results(report)
+        report = grade(work, parts=parts, include_hidden=True,
+                       hide=(str(submission.resolve()), str(results.resolve())))
+        print(report.render_text(show_hidden_inputs=True))  # the instructors' log
         found = sorted(path.name for path in work.glob("*.py"))
-        lines = [data.get("output", ""), f"Files graded: {', '.join(found)}."]
-        lines += notes
-        data["output"] = "\n".join(line for line in lines if line)
-        return data
+        return report.to_gradescope(notes=[f"Files graded: {', '.join(found)}.", *notes])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope")
-    commands = parser.add_subparsers(dest="command", required=True)
-    step = commands.add_parser("autograde", help="grade one Gradescope submission (run_autograder)")
-    step.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
-    step.add_argument("--part", action="append", dest="parts", metavar="PART")
-    args = parser.parse_args(argv)
+def autograde_command(args) -> int:
+    root = Path(args.root or os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
     parts = args.parts or os.environ.get("AUTOGRADER_PARTS", "").split() or None
-    data = autograde(Path(args.root), parts)
-    print(f"score {data.get('score')}: results written to {Path(args.root) / 'results' / 'results.json'}")
+    data = autograde(root, parts)
+    print(f"score {data.get('score')}: results written to {root / 'results' / 'results.json'}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -128,9 +128,7 @@ def assert_check(check_id: str, folder=None):
 
 def show_report(part: str, folder=None) -> None:
     """Prints the grader's report of ``part``, as ``grader check --part PART`` does."""
-    from grader.report import render_text
-
-    print(render_text(part_report(part, folder), show_hidden_inputs=False))
+    print(part_report(part, folder).render_text(show_hidden_inputs=False))
 
 
 def fresh_import(*names: str, folder=None):

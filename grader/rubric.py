@@ -1,4 +1,9 @@
-"""The rubric: the data file ``rubric.toml`` read into checked, ordered entries."""
+"""The rubric: the data file ``rubric.toml`` read into checked, ordered entries.
+
+Besides the checks, the rubric says which earlier parts each part's file uses
+(``[uses]``: the modules part runs the student's conv.py, pooling.py, ...) and may
+override any grading setting (``[settings]``, the fields of :class:`grader.config.Settings`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-RUBRIC_FILE = Path(__file__).with_name("rubric.toml")
+from grader.config import DEFAULTS, RUBRIC_FILE, Settings
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class Entry:
 class Rubric:
     parts: dict  # part -> file name, in order
     entries: tuple
+    uses: dict = None  # part -> the earlier parts whose files it runs, directly or not
+    settings: Settings = DEFAULTS
 
     def select(self, parts=None, include_hidden: bool = False) -> list[Entry]:
         return [entry for entry in self.entries
@@ -49,4 +56,18 @@ def load(path: Path | str = RUBRIC_FILE) -> Rubric:
             raise ValueError(f"rubric: check {check_id} has invalid points {points!r}")
         entries.append(Entry(check_id, part, raw["name"], raw.get("title", raw["name"]), float(points),
                              raw.get("hint", ""), bool(raw.get("hidden", False))))
-    return Rubric(parts, tuple(entries))
+    uses = {}
+    for part, used in data.get("uses", {}).items():
+        if part not in parts or not set(used) <= set(parts):
+            raise ValueError(f"rubric: [uses] {part} = {used!r} names a part not listed in [parts]")
+        uses[part] = tuple(used)
+    for part in uses:  # through a used part, its own uses too
+        closure = list(uses[part])
+        for used in closure:
+            closure += [p for p in uses.get(used, ()) if p not in closure]
+        uses[part] = tuple(p for p in parts if p in closure)
+    try:
+        settings = DEFAULTS.replace(**data.get("settings", {}))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"rubric: [settings]: {error}") from None
+    return Rubric(parts, tuple(entries), {part: uses.get(part, ()) for part in parts}, settings)

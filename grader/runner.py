@@ -1,82 +1,54 @@
-"""Grades one submission: walks the rubric, runs each check against a worker, collects results."""
+"""Grades one submission: walks the rubric, runs each check against a worker, collects results.
+
+The one path of every verdict: the CLI (or batch, Gradescope, a notebook) calls :func:`grade`;
+for each rubric check, the check draws examples, the worker runs the student's function and the
+trusted process computes the torch reference and compares. The results come back as one
+:class:`grader.results.Report`, and an :class:`Observer` hears of each check as it finishes.
+"""
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
+import shutil
+import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
+from grader import config, replay
 from grader import rubric as rubric_module
 from grader.checks.base import CHECKS, Context, Failed, Partial, as_failed
+from grader.errors import GraderFault
+from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
 
-CALL_TIMEOUT = 30.0
+PRINTED_LINES_SHOWN = 15
+PRINTED_CHARS_SHOWN = 1500
 
 
-@dataclass
-class CheckResult:
-    id: str
-    part: str
-    name: str
-    title: str
-    max_score: float
-    score: float
-    passed: bool
-    summary: str = ""
-    lines: list = field(default_factory=list)
-    example: str | None = None
-    hint: str = ""
-    hidden: bool = False
-    seconds: float = 0.0
-    violation: bool = False
-    artifacts: dict = field(default_factory=dict, repr=False)
+class Observer:
+    """Hears of the grading as it goes (the terminal streams its report from this)."""
 
-    @property
-    def output(self) -> str:
-        """The message a student reads for this check."""
-        if self.passed and not self.summary:
-            return "passed"
-        text = [self.summary]
-        if self.example:
-            text.append(f"Smallest failing example: {self.example}")
-        text.extend(self.lines)
-        if self.hint and self.example:
-            text.append(f"Hint: {self.hint}")
-        return "\n".join(text)
+    def part_started(self, part: str, notes=()) -> None:
+        pass
+
+    def check_finished(self, result: CheckResult) -> None:
+        pass
+
+    def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
+        """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
 
 
-@dataclass
-class Report:
-    submission: str
-    checks: list
-    parts: list
-    seconds: float = 0.0
+def versions() -> dict:
+    """The libraries the verdicts depend on (shown in every report)."""
+    import numpy
+    import torch
 
-    @property
-    def score(self) -> float:
-        return sum(check.score for check in self.checks)
-
-    @property
-    def max_score(self) -> float:
-        return sum(check.max_score for check in self.checks)
-
-    def artifacts(self) -> dict:
-        """Files the checks produced (a learning curve), by file name."""
-        return {name: data for check in self.checks for name, data in check.artifacts.items()}
-
-    def part_totals(self) -> dict:
-        totals = {part: [0.0, 0.0] for part in self.parts}
-        for check in self.checks:
-            totals[check.part][0] += check.score
-            totals[check.part][1] += check.max_score
-        return {part: tuple(value) for part, value in totals.items()}
+    return {"numpy": numpy.__version__, "torch": torch.__version__.split("+")[0]}
 
 
 def load_checks(parts, include_hidden: bool = False) -> None:
@@ -108,80 +80,220 @@ def forbidden_imports(path: Path) -> list[str]:
     return found
 
 
+DEFAULT = object()
+
+
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
-          call_timeout: float = CALL_TIMEOUT, progress=None, limits: Limits | None = None) -> Report:
-    """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric)."""
+          settings: config.Settings | None = None, observer: Observer | None = None,
+          hide: tuple = (), call_timeout: float | None = None, references=DEFAULT) -> Report:
+    """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric).
+
+    ``settings`` default to the rubric's; ``call_timeout`` overrides theirs; ``hide``: folders
+    the worker must not see (the class, the results). ``references``: the folder of reference
+    files (default: the kit's ``solutions/`` where it is at hand, i.e. official grading). With
+    it, a part is graded with the reference file in place of each file it uses that fails its
+    own checks, so that a bug costs points only in the part whose file has it."""
     rubric = rubric or rubric_module.load()
-    chosen = [part for part in rubric.parts if parts is None or part in parts]
+    settings = settings or rubric.settings
+    if call_timeout is not None:
+        settings = settings.replace(call_timeout=call_timeout)
     unknown = set(parts or ()) - set(rubric.parts)
     if unknown:
         raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}; "
                          f"choose from {', '.join(rubric.parts)}")
-    load_checks(chosen, include_hidden)
-    torch.set_num_threads(1)  # the references are tiny: thread start-up would cost more than it saves
-    entries = rubric.select(chosen, include_hidden)
-    entry_of = {entry.id: entry for entry in entries}
+    if references is DEFAULT:
+        references = config.SOLUTIONS if config.is_instructor_kit() else None
+    chosen = [part for part in rubric.parts if parts is None or part in parts]
+    needed = [part for part in rubric.parts if part in chosen
+              or (references and any(part in rubric.uses[c] for c in chosen))]
+    load_checks(needed, include_hidden)
+    config.apply_threads(settings)
+    observer = observer or Observer()
+    folder = Path(submission_dir)
     start = time.perf_counter()
-    results = []
-    with Worker(str(Path(submission_dir)), call_timeout=call_timeout, limits=limits) as worker:
-        broken_parts: dict = {}
-        for part in chosen:
-            found = forbidden_imports(Path(submission_dir) / f"{part}.py")
-            if found:
-                broken_parts[part] = Failed(
-                    f"{part}.py imports {', '.join(found)}: only NumPy, math and the standard library "
-                    "are allowed (a violation: this file scores zero)", violation=True)
-                continue
-            try:
-                worker.import_module(part)
-            except StudentImportError as error:
-                broken_parts[part] = Failed(str(error))
-            except StudentViolation as error:
-                broken_parts[part] = Failed(str(error), violation=True)
-            except WorkerProblem as error:
-                broken_parts[part] = Failed(f"importing {part}.py failed: {error}")
-        for entry in entries:
-            if entry.part in broken_parts:
-                result = _result(entry, broken_parts[entry.part], 0.0)
+    limits = Limits.from_settings(settings, hide)
+    own: dict = {}      # part -> its results, as graded for its own checks
+    notes: dict = {}    # part -> what its feedback must say first
+    with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits) as worker:
+        for part in needed:
+            silent = part not in chosen
+            entries = rubric.select([part], include_hidden)
+            failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
+                       for used in rubric.uses[part] if used in own}
+            failing = {used: count for used, count in failing.items() if count}
+            if failing and references:
+                notes[part] = [f"graded with the reference {rubric.parts[used]}, because yours fails "
+                               f"{count} of its own checks" for used, count in failing.items()]
+            if not silent:
+                observer.part_started(part, notes.get(part, ()))
+            if failing and references:
+                with _composed(folder, references, failing, rubric) as composed, \
+                        Worker(str(composed), call_timeout=settings.call_timeout, limits=limits) as other:
+                    results = _grade_part(other, composed, part, entries, settings,
+                                          None if silent else observer, withhold=True)
             else:
-                result = run_check(entry, worker)
-                if result.violation:
-                    broken_parts[entry.part] = Failed(result.summary, violation=True)
-            results.append(result)
-            if progress is not None:
-                progress(result)
-    results = [_result(entry_of[r.id], broken_parts[r.part], r.seconds)
-               if r.part in broken_parts and (r.passed or r.violation) else r for r in results]
-    return Report(str(submission_dir), results, chosen, time.perf_counter() - start)
+                results = _grade_part(worker, folder, part, entries, settings, None if silent else observer,
+                                      lead=_fix_first(failing, rubric))
+            own[part] = results
+    results = [result for part in chosen for result in own[part]]
+    return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions(),
+                  {part: notes[part] for part in chosen if part in notes})
 
 
-def run_check(entry, worker: Worker) -> CheckResult:
+def _fix_first(failing: dict, rubric) -> str:
+    """The lead of a dependent check that fails while a file it runs fails its own checks."""
+    return "; ".join(f"this check runs your {rubric.parts[used]}, which fails {count} of its own "
+                     f"checks: fix those first" for used, count in failing.items())
+
+
+@contextlib.contextmanager
+def _composed(folder: Path, references: Path, replaced, rubric):
+    """The student's files with the reference file in place of each part in ``replaced``."""
+    with tempfile.TemporaryDirectory(prefix="grader-composed-") as composed:
+        composed = Path(composed)
+        for path in folder.glob("*.py"):
+            if path.is_file() and not path.is_symlink():
+                shutil.copyfile(path, composed / path.name)
+        for part in replaced:
+            shutil.copyfile(Path(references) / rubric.parts[part], composed / rubric.parts[part])
+        yield composed
+
+
+def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, observer,
+                withhold: bool = False, lead: str = "") -> list:
+    """Runs ``part``'s checks on ``worker``. ``withhold``: reference files are in the worker, so
+    a failing check says which layer departs and nothing computed there. ``lead``: put first
+    in a failing check's message, in place of the hint."""
+    broken = _import_part(worker, folder, part)
+    results = []
+    for number, entry in enumerate(entries):
+        if broken is not None:
+            failure = broken
+            if number and "\n" in failure.summary:  # a traceback: shown once
+                failure = Failed(f"not graded: {part}.py does not import (the error is shown under "
+                                 "its first check)")
+            result = _failed(entry, failure, 0.0)
+        else:
+            result = run_check(entry, worker, settings, observer)
+            if result.violation:
+                broken = Failed(result.summary, violation=True)
+        if not result.passed and not result.grader_error:
+            if withhold:
+                _withhold(result)
+            elif lead:
+                result.summary, result.hint = f"{lead}. {result.summary}", ""
+        results.append(result)
+        if observer is not None:
+            observer.check_finished(result)
+    if broken is not None and broken.violation:
+        # a violation found by a later check zeroes the checks of that file that passed before it
+        results = [_failed(entry, broken, r.seconds) if r.passed or r.violation else r
+                   for entry, r in zip(entries, results)]
+    return results
+
+
+def _withhold(result: CheckResult) -> None:
+    """Nothing the worker computed may reach the student where reference code ran beside theirs
+    (their code could read it and smuggle it out through the numbers): pass or fail, and which
+    layer departs first."""
+    kept = [line.strip() for line in result.lines if "first layer that departs" in line]
+    result.summary = ("failed (graded with the reference files named above, so this check shows "
+                      "no values; run it on your own files to see them)")
+    result.lines, result.example = kept, None
+
+
+def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
+    """Imports the part's file; returns the verdict when it cannot be graded."""
+    found = forbidden_imports(folder / f"{part}.py")
+    if found:
+        return Failed(f"{part}.py imports {', '.join(found)}: only NumPy, math and the standard library "
+                      "are allowed (a violation: this file scores zero)", violation=True)
+    try:
+        worker.import_module(part)
+    except StudentImportError as error:
+        return Failed(str(error))
+    except StudentViolation as error:
+        return Failed(str(error), violation=True)
+    except WorkerProblem as error:
+        return Failed(f"importing {part}.py failed: {error}")
+    return None
+
+
+def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS,
+              observer: Observer | None = None) -> CheckResult:
     function = CHECKS.get(entry.id)
     started = time.perf_counter()
     if function is None:
-        return _result(entry, Failed(f"the grader has no check {entry.id} (a rubric error)"), 0.0)
+        return _grader_error(entry, f"the grader has no check {entry.id} (a rubric error)", 0.0)
     context = Context(worker, entry.id)
+    printed_from = worker.output_size()
+    worker.recorder = replay.Recorder()
+    if observer is not None:
+        worker.heartbeat = lambda elapsed, limit: observer.waiting(
+            entry, elapsed, limit, worker.output_since(printed_from))
     try:
         function(context)
     except Partial as partial:
-        score = round(entry.points * partial.fraction, 2)
-        return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, score,
-                           partial.fraction >= 1.0, partial.summary, partial.lines, None, entry.hint,
-                           entry.hidden, time.perf_counter() - started, artifacts=context.artifacts)
-    except (Failed, WorkerProblem, Exception) as problem:  # noqa: BLE001 - every problem is a verdict
+        result = CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points,
+                             score=round(entry.points * partial.fraction, 2),
+                             status=PASSED if partial.fraction >= 1.0 else FAILED,
+                             summary=partial.summary, lines=partial.lines, hint=entry.hint,
+                             hidden=entry.hidden)
+    except GraderFault as fault:
+        result = _grader_error(entry, str(fault), 0.0)
+    except Exception as problem:  # noqa: BLE001 - every problem is a verdict
         try:
             failed = as_failed(problem)
-        except Exception:  # noqa: BLE001 - a bug in the grader itself must not lose the batch
-            failed = Failed(f"internal grader error in {entry.id}: {type(problem).__name__}: {problem}")
-        result = _result(entry, failed, time.perf_counter() - started)
-        result.artifacts = context.artifacts
-        return result
-    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, entry.points, True,
-                       hidden=entry.hidden, seconds=time.perf_counter() - started,
-                       artifacts=context.artifacts)
+        except Exception:  # noqa: BLE001 - not the student's doing: a fault of the grader
+            result = _grader_error(entry, f"{type(problem).__name__}: {problem}", 0.0)
+        else:
+            result = _failed(entry, failed, 0.0)
+            result.lines = result.lines + _printed(worker.output_since(printed_from))
+            if failed.example and not entry.hidden:
+                _add_replay(result, context, worker.recorder.calls)
+    else:
+        result = CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points,
+                             score=entry.points, status=PASSED, hint=entry.hint, hidden=entry.hidden)
+    finally:
+        worker.heartbeat = None
+        worker.recorder = None
+    result.seconds = time.perf_counter() - started
+    result.artifacts = context.artifacts
+    return result
 
 
-def _result(entry, failed: Failed, seconds: float) -> CheckResult:
-    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, False,
-                       failed.summary, failed.lines, failed.example, entry.hint, entry.hidden, seconds,
-                       failed.violation)
+def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
+    """The Python that reruns the failing example on the student's files, and its arrays."""
+    lines, arrays = replay.script(calls)
+    if not lines:
+        return
+    npz = f"replay-{result.id}.npz"
+    if arrays:
+        context.artifacts[npz] = replay.arrays_npz(arrays)
+    where = f" (with {npz}, saved beside this report, in that folder)" if arrays else ""
+    result.lines = result.lines + ["", f"Run this example again in the folder of your files{where}:"]
+    result.lines += ["    " + line.replace("{npz}", npz) for line in lines]
+
+
+def _printed(text: str) -> list[str]:
+    """What the student's code printed while the check ran, truncated as pytest does."""
+    lines = [line for line in text.splitlines() if not line.startswith("sandbox steps skipped")]
+    if not any(line.strip() for line in lines):
+        return []
+    shown = lines[-PRINTED_LINES_SHOWN:]
+    cut = len(lines) - len(shown)
+    body = "\n".join(shown)[-PRINTED_CHARS_SHOWN:]
+    title = "Your code printed" + (f" ({cut} earlier line(s) cut):" if cut else ":")
+    return ["", title, *("    " + line for line in body.splitlines())]
+
+
+def _failed(entry, failed: Failed, seconds: float) -> CheckResult:
+    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, FAILED,
+                       failed.summary, list(failed.lines), failed.example, entry.hint, entry.hidden,
+                       seconds, failed.violation)
+
+
+def _grader_error(entry, detail: str, seconds: float) -> CheckResult:
+    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, GRADER_ERROR,
+                       f"internal grader error (not a mistake in your code): {detail}",
+                       hint=entry.hint, hidden=entry.hidden, seconds=seconds)

@@ -50,11 +50,12 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import config
+from grader import atomic, config
 from grader import rubric as rubric_module
 # A class folder is read exactly as ``grader batch`` reads it: its layout, its safe unpacking.
-from grader.batch import discover, write_text_atomically
-from grader.unpack import HandInError, clear, collect
+from grader.batch.students import discover
+from grader.batch.unpack import HandInError, clear, collect
+from grader.errors import EXIT_OK, UsageError
 
 K = 15       # tokens per fingerprint: shorter common runs are the language's idioms, not copying
 WINDOW = 6   # winnowing window: every common run of K + WINDOW - 1 = 20 tokens is found
@@ -330,12 +331,12 @@ def write_pages(folder: Path, pairs: list[Pair], prints: dict) -> None:
     pages = []
     for number, pair in enumerate(pairs, start=1):
         page = f"pair-{number:03d}.html"
-        write_text_atomically(folder / page, render_pair(pair, prints[pair.a], prints[pair.b]))
+        atomic.write_text(folder / page, render_pair(pair, prints[pair.a], prints[pair.b]))
         pages.append((pair, page))
     for stale in folder.glob("pair-*.html"):  # pages of a former run with a larger --top
         if re.fullmatch(r"pair-\d+\.html", stale.name) and stale.name not in {page for _, page in pages}:
             stale.unlink()
-    write_text_atomically(folder / "index.html", render_index(pages))
+    atomic.write_text(folder / "index.html", render_index(pages))
 
 
 # ---------------------------------------------------------------- the command
@@ -344,23 +345,23 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def _bad_paths(root: Path, out: Path, pages: Path | None, top: int) -> str | None:
+def _check_paths(root: Path, out: Path, pages: Path | None, top: int) -> None:
+    """A :class:`UsageError` if a path is wrong; nothing inside the class is ever written."""
     if not root.is_dir():
-        return f"{root} is not a folder of submissions"
+        raise UsageError(f"{root} is not a folder of submissions")
     if out.is_dir():
-        return f"--out {out} is a folder: give the name of the .csv file to write"
+        raise UsageError(f"--out {out} is a folder: give the name of the .csv file to write")
     if _inside(out, root):
-        return f"--out {out} is inside the class folder {root}: write the report elsewhere"
+        raise UsageError(f"--out {out} is inside the class folder {root}: write the report elsewhere")
     if top < 0:
-        return "--top must be 0 or more"
+        raise UsageError("--top must be 0 or more")
     if pages is not None:
         if pages.exists() and not pages.is_dir():
-            return f"--html {pages} is a file: give a folder for the pages"
+            raise UsageError(f"--html {pages} is a file: give a folder for the pages")
         if _inside(pages, root):
-            return f"--html {pages} is inside the class folder {root}: write the pages elsewhere"
+            raise UsageError(f"--html {pages} is inside the class folder {root}: write the pages elsewhere")
         if pages.resolve() == out.resolve():
-            return "--html and --out name the same path"
-    return None
+            raise UsageError("--html and --out name the same path")
 
 
 def read_class(root: Path, files) -> dict:
@@ -388,17 +389,13 @@ def run(args) -> int:
     root, out = Path(args.submissions), Path(args.out)
     top = TOP if args.top is None else args.top
     pages = Path(args.html) if args.html else (out.with_name(out.stem + "-pairs") if top else None)
-    problem = _bad_paths(root, out, pages, top)
-    if problem:
-        print(f"grader: {problem}", file=sys.stderr)
-        return 2
+    _check_paths(root, out, pages, top)
     started = time.monotonic()
     files = list(rubric_module.load().parts.values())
     submissions = read_class(root, files)
     if len(submissions) < 2:
-        print(f"grader: {root} holds {len(submissions)} readable submission(s); "
-              "comparing needs at least two", file=sys.stderr)
-        return 2
+        raise UsageError(f"{root} holds {len(submissions)} readable submission(s); "
+                         "comparing needs at least two")
     stubs = {name: (config.ASSIGNMENTS / name).read_text()
              for name in files if (config.ASSIGNMENTS / name).is_file()}
     for name in sorted(set(files) - stubs.keys()):
@@ -406,11 +403,10 @@ def run(args) -> int:
               "students' own", file=sys.stderr)
     prints = fingerprint_class(submissions, stubs)
     pairs = rank(prints)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(out, render_csv(pairs))
+    atomic.write_text(out, render_csv(pairs))
     print(f"{len(submissions)} students, {len(pairs)} pairs compared in "
           f"{time.monotonic() - started:.1f} s: {out}")
     if pages is not None and top:
         write_pages(pages, pairs[:top], prints)
         print(f"the {min(top, len(pairs))} most similar pair(s) side by side: {pages / 'index.html'}")
-    return 0
+    return EXIT_OK

@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from grader.unpack import HandInError, collect
+from grader.batch.unpack import HandInError, collect
 from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
 
 LAYERS = (SOLUTIONS / "layers.py").read_text()

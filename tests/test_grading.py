@@ -1,12 +1,12 @@
 """End-to-end verdicts of the layer parts: full marks, zero, and clear messages for bad input."""
 
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from grader.report import gradescope_results, render_text
 from grader.runner import grade
 from tests.conftest import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS
 
@@ -99,7 +99,10 @@ def test_syntax_error_zeroes_only_that_part(solution_copy):
     totals = report.part_totals()
     assert totals["pooling"][0] == 0 and totals["conv"][0] == totals["conv"][1]
     pooling = [c for c in report.checks if c.part == "pooling"]
-    assert all("SyntaxError" in c.output for c in pooling)
+    assert "SyntaxError" in pooling[0].output
+    # the traceback is shown once, under the file's first check, not repeated under each
+    assert all("SyntaxError" not in c.output and "does not import" in c.output for c in pooling[1:])
+    assert report.render_text().count("importing failed with SyntaxError") == 1
 
 
 def test_missing_file_and_missing_function(solution_copy):
@@ -116,12 +119,12 @@ def test_missing_file_and_missing_function(solution_copy):
 
 
 def test_gradescope_json_and_text(solution_report):
-    results = gradescope_results(solution_report)
+    results = solution_report.to_gradescope()
     assert results["score"] == solution_report.max_score
     test = results["tests"][0]
     assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility", "tags"}
     assert test["tags"] == ["conv", "conv_output_size"]
-    assert "Total:" in render_text(solution_report)
+    assert "Total:" in solution_report.render_text()
 
 
 def test_cli_check_writes_json(tmp_path):
@@ -141,3 +144,43 @@ def test_cli_rejects_an_unknown_part_and_a_missing_folder(tmp_path):
     run = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "absent")],
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 2 and "not a folder" in run.stderr
+
+
+def test_what_the_code_printed_is_shown_under_a_failing_check(solution_copy):
+    path = solution_copy / "layers.py"
+    text = path.read_text().replace("def relu_forward(x):\n", "def relu_forward(x):\n"
+                                    "    print('debug: relu got', x.shape)\n    x = x + 1\n", 1)
+    path.write_text(text)
+    report = grade(solution_copy, parts=["layers"])
+    relu = next(c for c in report.checks if c.id == "layers.relu")
+    assert not relu.passed
+    assert "Your code printed" in relu.output and "debug: relu got" in relu.output
+    assert len(relu.output.splitlines()) < 40, "the printed text is truncated"
+    passed = [c for c in report.checks if c.passed]
+    assert passed and all("Your code printed" not in c.output for c in passed)
+
+
+def test_a_failing_example_can_be_run_again_from_the_feedback(solution_copy, tmp_path):
+    """The feedback prints the Python that reruns the failing example; with the saved .npz it
+    runs on the student's own files and gives the same wrong answer the grader saw."""
+    from tests.planted_bugs import BUGS, apply_bug
+
+    bug = next(b for b in BUGS if b.file == "conv.py" and b.function == "conv2d_backward")
+    path = solution_copy / "conv.py"
+    path.write_text(apply_bug(bug, path.read_text()))
+    out = tmp_path / "results" / "r.json"
+    out.parent.mkdir()
+    run = subprocess.run([sys.executable, "-m", "grader", "check", str(solution_copy), "--part", "conv",
+                          "--json", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 1, run.stderr
+    test = next(t for t in json.loads(out.read_text())["tests"] if t["tags"] == ["conv", "conv2d_backward"]
+                and t["score"] == 0)
+    lines = test["output"].splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("Run this example again")))
+    code = "\n".join(line[4:] for line in lines[start + 1:] if line.startswith("    "))
+    assert "conv.conv2d_backward(" in code and "conv.conv2d_forward(" in code
+    for npz in out.parent.glob("replay-*.npz"):
+        shutil.copy(npz, solution_copy)
+    rerun = subprocess.run([sys.executable, "-c", code + "\nprint('replayed', type(r2).__name__)"],
+                           capture_output=True, text=True, cwd=solution_copy)
+    assert rerun.returncode == 0 and "replayed tuple" in rerun.stdout, rerun.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import select
@@ -13,11 +14,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from grader.config import DEFAULTS, ROOT, THREAD_ENV, Settings
+from grader import replay
 from grader.worker import protocol
 from grader.worker.sandbox import UNPRIVILEGED_ID
 from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported for checks
 
 MAX_ANSWER_BYTES = 1 << 30
+HEARTBEAT_SECONDS = 5.0
 
 
 class WorkerProblem(Exception):
@@ -67,11 +71,16 @@ class Returned:
 class Limits:
     """What one worker may use. ``hide``: folders made invisible to it (as root)."""
 
-    memory_bytes: int = 6 << 30
-    cpu_seconds: int = 1800
-    file_bytes: int = 16 << 20
-    processes: int = 16
+    memory_bytes: int = DEFAULTS.memory_bytes
+    cpu_seconds: int = DEFAULTS.cpu_seconds
+    file_bytes: int = DEFAULTS.file_bytes
+    processes: int = DEFAULTS.processes
     hide: tuple = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, hide: tuple = ()) -> "Limits":
+        return cls(settings.memory_bytes, settings.cpu_seconds, settings.file_bytes,
+                   settings.processes, tuple(hide))
 
     def config(self) -> dict:
         return {"memory_bytes": self.memory_bytes, "cpu_seconds": self.cpu_seconds,
@@ -79,7 +88,7 @@ class Limits:
                 "hide": [os.path.abspath(path) for path in (GRADER_HOME, *self.hide)]}
 
 
-GRADER_HOME = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GRADER_HOME = str(ROOT)
 MAX_COPIED_BYTES = 64 << 20
 
 
@@ -88,7 +97,8 @@ class Worker:
 
     The worker sees a scratch copy of the submission's regular files, never the folder itself."""
 
-    def __init__(self, submission_dir: str, call_timeout: float = 60.0, limits: Limits | None = None):
+    def __init__(self, submission_dir: str, call_timeout: float = DEFAULTS.call_timeout,
+                 limits: Limits | None = None):
         self.submission_dir = os.path.abspath(submission_dir)
         self.call_timeout = call_timeout
         self.limits = limits or Limits()
@@ -97,6 +107,8 @@ class Worker:
         self.output_file = None
         self.scratch: str | None = None
         self.hung: dict = {}
+        self.heartbeat = None  # called as heartbeat(elapsed, limit) while a long call runs
+        self.recorder: replay.Recorder | None = None  # the calls of the current example
 
     # -- lifetime -------------------------------------------------------------------------
     def _make_scratch(self) -> str:
@@ -124,8 +136,8 @@ class Worker:
             self.output_file = tempfile.TemporaryFile()
         env = {name: value for name, value in os.environ.items()
                if name in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", HOME=self.scratch)
+        env.update(THREAD_ENV, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
+                   HOME=self.scratch)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.worker.server", self.scratch,
              str(to_worker_r), str(from_worker_w), json.dumps(self.limits.config())],
@@ -187,12 +199,15 @@ class Worker:
                    "shapes": bool(shapes),
                    "args": protocol.encode(list(args), buffers),
                    "kwargs": protocol.encode(dict(kwargs), buffers)}
+        record = self._record(target, args, kwargs)
         try:
             answer, answer_buffers = self._exchange(request, buffers, timeout)
         except CallTimeout as error:
             if isinstance(target, str):
                 self.hung[target] = str(error)
             raise
+        if record is not None:
+            record.handle = answer.get("handle")
         try:
             value = protocol.decode(answer.get("result"), answer_buffers)
             args_after = kwargs_after = None
@@ -211,7 +226,10 @@ class Worker:
         """Reads ``ref`` (or its attribute ``attr``); ``shapes`` as in :meth:`call`."""
         request = {"op": "get", "handle": ref.handle, "path": list(ref.path), "attr": attr, "depth": depth,
                    "shapes": bool(shapes)}
+        record = self._record((ref, attr), (), {}, op="get")
         answer, answer_buffers = self._exchange(request, [], None)
+        if record is not None:
+            record.handle = answer.get("handle")
         try:
             return Returned(protocol.decode(answer.get("result"), answer_buffers), answer.get("handle"))
         except protocol.ProtocolError as error:
@@ -226,7 +244,21 @@ class Worker:
         if not isinstance(handle, int) or isinstance(handle, bool):
             self.stop()
             raise WorkerCrashed("the worker sent a malformed answer")
+        if self.recorder is not None:
+            self.recorder.calls.append(replay.Call(None, (value,), {}, handle, op="keep"))
         return Ref(handle)
+
+    def _record(self, target, args, kwargs, op: str = "call"):
+        """Notes a call for :mod:`grader.replay` (the arrays as they were sent)."""
+        if self.recorder is None:
+            return None
+        size = sum(a.size for a in protocol.arrays_in((args, kwargs)))
+        if size > replay.MAX_ELEMENTS:  # a whole network's weights: not worth a replay file
+            call = replay.Call(None, (), {}, None, op="too large")
+        else:
+            call = replay.Call(target, copy.deepcopy(args), copy.deepcopy(kwargs), None, op)
+        self.recorder.calls.append(call)
+        return call
 
     def import_module(self, stem: str) -> None:
         """Raises :class:`StudentImportError` when ``stem.py`` is missing or fails to import."""
@@ -281,9 +313,14 @@ class Worker:
 
     def _read_exactly(self, n: int, deadline: float, limit: float) -> bytes:
         chunks, remaining = [], n
+        started = deadline - limit
         while remaining:
             left = deadline - time.monotonic()
-            ready = select.select([self._answers_fd], [], [], max(left, 0))[0] if left > 0 else []
+            wait = min(left, HEARTBEAT_SECONDS) if self.heartbeat else left
+            ready = select.select([self._answers_fd], [], [], max(wait, 0))[0] if left > 0 else []
+            if not ready and left > wait:
+                self.heartbeat(time.monotonic() - started, limit)
+                continue
             if not ready:
                 self.stop()
                 raise CallTimeout(f"the call did not finish within {limit:g} s and was stopped "
@@ -312,11 +349,17 @@ class Worker:
             detail = f"it exited with status {code} (os._exit or a crash)"
         raise WorkerCrashed(f"the process running your code died: {detail}")
 
-    def output_tail(self, limit: int = 2000) -> str:
-        """The last of what the student's code printed (for feedback only)."""
+    def output_size(self) -> int:
+        """How much the student's code has printed so far (a mark for :meth:`output_since`)."""
+        if self.output_file is None:
+            return 0
+        return self.output_file.seek(0, os.SEEK_END)
+
+    def output_since(self, mark: int, limit: int = 4000) -> str:
+        """The last ``limit`` bytes of what the student's code printed after ``mark`` (for
+        feedback only: it is the student's text, never a verdict)."""
         if self.output_file is None:
             return ""
-        self.output_file.seek(0, os.SEEK_END)
-        size = self.output_file.tell()
-        self.output_file.seek(max(0, size - limit))
+        size = self.output_file.seek(0, os.SEEK_END)
+        self.output_file.seek(max(mark, size - limit))
         return self.output_file.read().decode("utf-8", "replace")

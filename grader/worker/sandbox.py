@@ -79,11 +79,25 @@ def apply(config: dict) -> list[str]:
             _limit(resource.RLIMIT_NPROC, config.get("processes"), skipped)
         except OSError as error:
             skipped.append(f"dropping privileges ({error})")
+    die_with_parent(signal.SIGKILL)
     for name in list(sys.modules):
         if name.partition(".")[0] in FORBIDDEN - {"grader"}:
             del sys.modules[name]
     sys.meta_path.insert(0, BLOCKER)
     return skipped
+
+
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Asks Linux to send ``signum`` to this process when its parent dies (a killed batch or
+    grader leaves no worker behind). Cleared by a change of user, so called after it."""
+    PR_SET_PDEATHSIG = 1
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signum)
 
 
 def _limit(which, value, skipped) -> None:

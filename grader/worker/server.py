@@ -206,7 +206,8 @@ def _student_traceback(error: BaseException) -> str:
     """The traceback without the worker's own frames, at most a few lines."""
     try:
         frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-                  if "grader" + os.sep + "worker" not in frame.filename]
+                  if "grader" + os.sep + "worker" not in frame.filename
+                  and not frame.filename.startswith("<frozen")]
         lines = traceback.format_list(frames[-6:])
         lines += traceback.format_exception_only(type(error), error)
         return "".join(lines)[-4000:]

@@ -16,11 +16,15 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from grader.stubs import EXERCISE_FILES
+from grader import rubric
 
 MAX_FILE_BYTES = 2 << 20
 MAX_TOTAL_BYTES = 32 << 20
 MAX_MEMBERS = 2000
+
+
+def exercise_files() -> list[str]:
+    return list(rubric.load().parts.values())
 
 
 class HandInError(Exception):
@@ -39,7 +43,7 @@ def collect(source: Path, target: Path) -> list[str]:
     chosen = _choose_folder(files)
     if chosen is None:
         raise HandInError("no exercise file found (expected "
-                          + ", ".join(EXERCISE_FILES[:4]) + ", ...)")
+                          + ", ".join(exercise_files()[:4]) + ", ...)")
     folder, names = chosen
     for name in names:
         (target / name).write_bytes(files[(folder, name)])
@@ -51,7 +55,7 @@ def collect(source: Path, target: Path) -> list[str]:
 def _choose_folder(files: dict):
     by_folder: dict = {}
     for folder, name in files:
-        if name in EXERCISE_FILES:
+        if name in exercise_files():
             by_folder.setdefault(folder, []).append(name)
     if not by_folder:
         return None

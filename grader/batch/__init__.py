@@ -1,0 +1,234 @@
+"""``grader batch``: grades a whole class, resumably, one process per student, on this machine
+or on a Dask cluster.
+
+Layout of ``--out``::
+
+    gradebook.csv                  one row per student, sorted by id
+    students/<id>/results.json     Gradescope's format
+    students/<id>/feedback.md      what the student reads
+    students/<id>/state.json       written last: the key (submission + grader) it was graded with
+
+A student is graded again only when its submission or the grader changed, or when the grader
+itself failed on it; every file is replaced atomically, and the gradebook is rebuilt from the
+state files, so a batch killed half-way and run again ends with the same gradebook as one
+that ran through, whatever ran the tasks.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grader
+from grader import atomic
+from grader import rubric as rubric_module
+from grader.batch.grading import decode_artifacts
+from grader.batch.students import Student, discover
+from grader.batch.unpack import HandInError, clear, collect
+from grader.errors import EXIT_GRADER_ERROR, EXIT_OK, UsageError
+from grader.results import GRADER_ERROR, Report
+
+__all__ = ["run", "discover", "Student", "collect", "HandInError"]
+
+REGRADED_STATUSES = (GRADER_ERROR,)
+
+
+def grader_fingerprint() -> str:
+    """Changes whenever the grader's code, rubric or pinned libraries change."""
+    digest = hashlib.sha256()
+    package = Path(grader.__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    from grader.runner import versions
+
+    digest.update(json.dumps(versions(), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def check_folders(root: Path, out: Path) -> list[Student]:
+    """The class's students, or a :class:`UsageError` saying what is wrong with the folders."""
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a folder of submissions")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file: name a folder for the gradebook and feedback")
+    root_real, out_real = root.resolve(), out.resolve()
+    if out_real == root_real or root_real in out_real.parents:
+        raise UsageError(f"--out {out} is inside the submissions folder {root}: the next run would "
+                         "grade it as a student; pick a folder outside it")
+    students = [s for s in discover(root) if s.source.resolve() not in (out_real, *out_real.parents)]
+    if not students:
+        raise UsageError(f"{root} holds no submissions (expected one folder or .zip per student)")
+    return students
+
+
+def run(args) -> int:
+    root, out = Path(args.submissions), Path(args.out)
+    rubric = rubric_module.load()
+    parts = args.parts or list(rubric.parts)
+    unknown = set(parts) - set(rubric.parts)
+    if unknown:
+        raise UsageError(f"unknown part(s): {', '.join(sorted(unknown))}")
+    students = check_folders(root, out)
+    settings = rubric.settings
+    if args.timeout is not None:
+        settings = settings.replace(call_timeout=args.timeout)
+    out.mkdir(parents=True, exist_ok=True)
+    fingerprint = (grader_fingerprint() + ":" + ",".join(parts) + f":{bool(args.show_hidden_inputs)}"
+                   + json.dumps(dataclasses.asdict(settings), sort_keys=True))
+    staging = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+    try:
+        pending = _prepare(students, staging, out, fingerprint)
+        progress = Progress(len(students), len(students) - len(pending))
+        jobs = {}
+        for student, folder, notes, key in pending:
+            if folder is None:
+                _finish(out, student, key, None, notes, "error: " + notes[0], args.show_hidden_inputs)
+                progress.advance(failed=True)
+                continue
+            files = {path.name: path.read_bytes() for path in sorted(folder.glob("*.py"))}
+            jobs[student.slug] = (student, files, notes, key)
+        hide = [str(root.resolve()), str(out.resolve()), str(staging)]
+        executor = _executor(args)
+        task = dict(parts=parts, settings=dataclasses.asdict(settings), hide=hide,
+                    time_limit=settings.student_time_limit)
+        with executor:
+            for slug, outcome in executor.run({slug: job[1] for slug, job in jobs.items()}, task):
+                student, _, notes, key = jobs[slug]
+                if isinstance(outcome, Exception):
+                    _finish(out, student, key, None, notes + [str(outcome)],
+                            "error: " + str(outcome).splitlines()[0][:200], args.show_hidden_inputs)
+                    progress.advance(failed=True)
+                    continue
+                report = Report.from_dict(outcome["report"])
+                for name, blob in decode_artifacts(outcome).items():
+                    atomic.write_bytes(out / "students" / student.slug / name, blob)
+                _finish(out, student, key, report, notes, report.status, args.show_hidden_inputs)
+                progress.advance(failed=report.score < report.max_score)
+        progress.finish()
+    finally:
+        clear(staging)
+    errors = write_gradebook(out, students, parts)
+    print(f"gradebook: {out / 'gradebook.csv'}")
+    if errors:
+        print(f"grader: the grader itself failed on {errors} student(s) (status '{GRADER_ERROR}'): "
+              "fix the cause and run the same command again to regrade them", file=sys.stderr)
+        return EXIT_GRADER_ERROR
+    return EXIT_OK
+
+
+def _executor(args):
+    if getattr(args, "scheduler", None):
+        from grader.batch.cluster import DaskExecutor
+
+        return DaskExecutor(args.scheduler)
+    from grader.batch.local import LocalExecutor
+
+    return LocalExecutor(max(1, args.jobs))
+
+
+def _prepare(students, staging: Path, out: Path, fingerprint: str) -> list:
+    """Unpacks every hand-in; returns those whose state is missing, stale or a grader error."""
+    pending = []
+    for student in students:
+        folder = staging / student.slug
+        try:
+            notes = collect(student.source, folder)
+            key = hashlib.sha256((folder_digest(folder) + fingerprint).encode()).hexdigest()
+        except HandInError as error:
+            notes, key = [str(error)], hashlib.sha256(
+                (f"error:{error}" + fingerprint).encode()).hexdigest()
+            folder = None
+        state_file = out / "students" / student.slug / "state.json"
+        try:
+            state = json.loads(state_file.read_text())
+            if state.get("key") == key and state.get("status") not in REGRADED_STATUSES:
+                continue
+        except (OSError, ValueError, AttributeError):
+            pass
+        pending.append((student, folder, notes, key))
+    return pending
+
+
+def _finish(out: Path, student: Student, key: str, report: Report | None, notes, status: str,
+            show_hidden: bool) -> None:
+    folder = out / "students" / student.slug
+    if report is not None:
+        results = report.to_gradescope(show_hidden_inputs=show_hidden, notes=notes)
+        feedback = report.render_markdown(f"Feedback for {student.id}", notes, show_hidden)
+        fields = report.gradebook_fields()
+    else:
+        results = {"score": 0, "execution_time": 0.0, "output": "\n".join([*notes, status]), "tests": []}
+        feedback = "\n".join([f"# Feedback for {student.id}", "", *(f"> {n}" for n in notes), "",
+                              f"**Not graded**: {status}.", ""])
+        fields = {"status": status, "total": 0.0, "parts": {}}
+    atomic.write_json(folder / "results.json", results)
+    atomic.write_text(folder / "feedback.md", feedback)
+    atomic.write_json(folder / "state.json", {"key": key, "id": student.id, **fields})
+
+
+def write_gradebook(out: Path, students, parts) -> int:
+    """Rebuilds gradebook.csv from the state files; returns how many rows are grader errors."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["id", "total", *parts, "status"])
+    errors = 0
+    for student in sorted(students, key=lambda s: s.id):
+        try:
+            state = json.loads((out / "students" / student.slug / "state.json").read_text())
+        except (OSError, ValueError):
+            writer.writerow([student.id, 0, *(0 for _ in parts), "error: not graded"])
+            continue
+        errors += state["status"] == GRADER_ERROR
+        writer.writerow([student.id, f"{state['total']:g}",
+                         *(f"{state['parts'].get(part, 0):g}" for part in parts), state["status"]])
+    atomic.write_text(out / "gradebook.csv", buffer.getvalue())
+    return errors
+
+
+class Progress:
+    """One line on stderr: students done, failures so far, time left."""
+
+    def __init__(self, total: int, skipped: int):
+        self.total, self.done, self.failed = total, skipped, 0
+        self.fresh, self.started = 0, time.monotonic()
+        self.tty = sys.stderr.isatty()
+        if skipped:
+            print(f"{skipped} student(s) unchanged since the last run: skipped", file=sys.stderr)
+
+    def advance(self, failed: bool) -> None:
+        self.done += 1
+        self.fresh += 1
+        self.failed += int(failed)
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.fresh * (self.total - self.done)
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        line = (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} students, "
+                f"{self.failed} below full marks, {_clock(elapsed)} elapsed, ~{_clock(left)} left")
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.tty and self.fresh:
+            print(file=sys.stderr)
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+

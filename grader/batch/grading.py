@@ -1,0 +1,92 @@
+"""Grades one student's files in a process of its own: the task that the local pool and a
+Dask cluster both run.
+
+:func:`grade_files` takes the files as bytes (so that a task can travel to another machine),
+writes them to a private temporary folder, runs ``python -m grader.batch.one`` on it (which
+starts the sandboxed worker as ``grader check`` does) and returns the report as a dict. The
+process is killed, with its worker, when the student's time is up or the batch is stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from grader.config import THREAD_ENV
+
+_live: set = set()
+_live_lock = threading.Lock()
+
+
+class GradingFailed(Exception):
+    """The student's grading process ended without a report; the message is for the gradebook."""
+
+
+def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
+                time_limit: float = 3600.0) -> dict:
+    """``files``: name -> bytes of the student's exercise files. Returns
+    ``{"report": Report.to_dict(), "artifacts": {name: base64}}``; raises :class:`GradingFailed`."""
+    staging = Path(tempfile.mkdtemp(prefix="grader-student-"))
+    try:
+        folder = staging / "submission"
+        folder.mkdir()
+        for name, data in files.items():
+            (folder / Path(name).name).write_bytes(data)
+        result_file = staging / "result.json"
+        command = [sys.executable, "-m", "grader.batch.one", str(folder), str(result_file),
+                   "--settings", json.dumps(settings)]
+        for part in parts:
+            command += ["--part", part]
+        for path in (*hide, str(staging)):
+            command += ["--hide", str(path)]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   env=dict(os.environ, **THREAD_ENV), start_new_session=True,
+                                   cwd=staging)
+        with _live_lock:
+            _live.add(process)
+        try:
+            _, error = process.communicate(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            raise GradingFailed(f"grading took longer than {time_limit:g} s and was stopped") from None
+        finally:
+            with _live_lock:
+                _live.discard(process)
+        try:
+            return json.loads(result_file.read_text())
+        except (OSError, ValueError):
+            detail = error.decode("utf-8", "replace").strip()[-2000:]
+            raise GradingFailed("grading did not finish" + (f": {detail}" if detail else "")) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def stop_all() -> None:
+    """Stops every grading process of this process (Ctrl-C): each one closes its worker."""
+    with _live_lock:
+        live = list(_live)
+    for process in live:
+        _kill(process)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)  # the grading process then stops its worker
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def decode_artifacts(outcome: dict) -> dict:
+    return {name: base64.b64decode(data) for name, data in outcome.get("artifacts", {}).items()}

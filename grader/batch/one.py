@@ -1,0 +1,46 @@
+"""The per-student grading process: ``python -m grader.batch.one FOLDER RESULT [...]``.
+
+Grades a clean folder with the public and hidden checks and writes the report as JSON.
+SIGTERM (the batch stopped) closes the worker before the process ends, and the process
+ends when its parent does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import signal
+import sys
+
+from grader import atomic
+from grader.config import DEFAULTS
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="grader.batch.one")
+    parser.add_argument("folder")
+    parser.add_argument("result")
+    parser.add_argument("--part", action="append", dest="parts")
+    parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--settings", default="{}")
+    args = parser.parse_args(argv)
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    from grader.worker.sandbox import die_with_parent
+
+    die_with_parent(signal.SIGTERM)
+    from grader.runner import grade
+
+    report = grade(args.folder, parts=args.parts, include_hidden=True,
+                   settings=DEFAULTS.replace(**json.loads(args.settings)), hide=tuple(args.hide))
+    artifacts = {name: base64.b64encode(blob).decode() for name, blob in report.artifacts().items()}
+    atomic.write_json(args.result, {"report": report.to_dict(), "artifacts": artifacts})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

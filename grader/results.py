@@ -1,0 +1,233 @@
+"""The results of grading one submission, and every form they take.
+
+One model: :class:`CheckResult` (one rubric check) and :class:`Report` (a submission).
+Every rendering lives here and nowhere else: the terminal report (streamed line by line
+as the checks finish), the student's ``feedback.md``, Gradescope's ``results.json``, the
+gradebook row, and the plain dict that crosses between processes (``to_dict`` /
+``from_dict``). What a hidden check may show is decided once, in :meth:`CheckResult.message`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
+HIDDEN_NOTE = "(a hidden check: its inputs are not shown)"
+
+
+def points(value: float) -> str:
+    return f"{value:g}"
+
+
+@dataclass
+class CheckResult:
+    """The verdict of one rubric check on one submission."""
+
+    id: str
+    part: str
+    name: str
+    title: str
+    max_score: float
+    score: float = 0.0
+    status: str = FAILED                 # PASSED, FAILED or GRADER_ERROR
+    summary: str = ""                    # one line: what went wrong (or a passing check's figure)
+    lines: list = field(default_factory=list)   # the evidence
+    example: str | None = None           # the smallest failing example
+    hint: str = ""
+    hidden: bool = False
+    seconds: float = 0.0
+    violation: bool = False              # a forbidden import: the file scores zero
+    artifacts: dict = field(default_factory=dict, repr=False)  # file name -> bytes (not serialised)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    @property
+    def grader_error(self) -> bool:
+        return self.status == GRADER_ERROR
+
+    def message(self, show_inputs: bool = True) -> str:
+        """What a student reads for this check. A hidden check's inputs are shown only where
+        ``show_inputs`` (the instructors' view)."""
+        if self.passed and not self.summary:
+            return PASSED
+        if self.hidden and not self.passed and not show_inputs:
+            return f"{self.summary}\n{HIDDEN_NOTE}"
+        text = [self.summary]
+        if self.example:
+            text.append(f"Smallest failing example: {self.example}")
+        text.extend(self.lines)
+        if self.hint and self.example and not self.grader_error:
+            text.append(f"Hint: {self.hint}")
+        return "\n".join(text)
+
+    @property
+    def output(self) -> str:
+        return self.message(show_inputs=True)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data.pop("artifacts")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CheckResult":
+        names = {f.name for f in dataclasses.fields(cls)} - {"artifacts"}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+@dataclass
+class Report:
+    """Every check's result for one submission, in rubric order."""
+
+    submission: str
+    checks: list
+    parts: list
+    seconds: float = 0.0
+    versions: dict = field(default_factory=dict)   # numpy / torch the verdicts were made with
+    notes: dict = field(default_factory=dict)      # part -> what its feedback says first
+
+    @property
+    def score(self) -> float:
+        return round(sum(check.score for check in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(check.max_score for check in self.checks), 6)
+
+    @property
+    def violation(self) -> bool:
+        return any(check.violation for check in self.checks)
+
+    @property
+    def grader_errors(self) -> list:
+        return [check for check in self.checks if check.grader_error]
+
+    @property
+    def status(self) -> str:
+        """The gradebook's word for this report: a grader fault outranks everything."""
+        if self.grader_errors:
+            return GRADER_ERROR
+        return "violation" if self.violation else "graded"
+
+    def artifacts(self) -> dict:
+        """Files the checks produced (a learning curve), by file name."""
+        return {name: data for check in self.checks for name, data in check.artifacts.items()}
+
+    def part_totals(self) -> dict:
+        totals = {part: [0.0, 0.0] for part in self.parts}
+        for check in self.checks:
+            totals[check.part][0] += check.score
+            totals[check.part][1] += check.max_score
+        return {part: (round(got, 6), round(out_of, 6)) for part, (got, out_of) in totals.items()}
+
+    # -- crossing between processes ----------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"submission": self.submission, "parts": list(self.parts), "seconds": self.seconds,
+                "versions": dict(self.versions), "notes": dict(self.notes),
+                "checks": [check.to_dict() for check in self.checks]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Report":
+        return cls(data["submission"], [CheckResult.from_dict(c) for c in data["checks"]],
+                   list(data["parts"]), float(data.get("seconds", 0.0)), dict(data.get("versions", {})),
+                   dict(data.get("notes", {})))
+
+    # -- the terminal ------------------------------------------------------------------------
+    def render_text(self, show_hidden_inputs: bool = True, verbose: bool = False) -> str:
+        lines = [header(self.submission, self.versions), ""]
+        totals = self.part_totals()
+        for part in self.parts:
+            lines.append(part_line(part, *totals[part]))
+            lines.extend(note_lines(self.notes.get(part, ())))
+            for check in (c for c in self.checks if c.part == part):
+                lines.extend(check_lines(check, show_hidden_inputs, verbose))
+            lines.append("")
+        lines.append(total_line(self))
+        return "\n".join(lines)
+
+    # -- feedback.md -------------------------------------------------------------------------
+    def render_markdown(self, title: str, notes=(), show_hidden_inputs: bool = False) -> str:
+        lines = [f"# {title}", ""]
+        lines += [f"> {note}" for note in notes]
+        lines += ["", f"**Total: {points(self.score)} / {points(self.max_score)}**", ""]
+        if self.grader_errors:
+            lines += ["**Some checks could not be run because of a fault in the grader, not in your "
+                      "code; they will be graded again.**", ""]
+        totals = self.part_totals()
+        for part in self.parts:
+            lines += [f"## {part}.py: {points(totals[part][0])} / {points(totals[part][1])}", ""]
+            lines += [f"*{note[0].upper() + note[1:]}.*" for note in self.notes.get(part, ())]
+            lines += [""] if self.notes.get(part) else []
+            for check in (c for c in self.checks if c.part == part):
+                hidden = " (hidden check)" if check.hidden else ""
+                lines.append(f"- **{check.name}**: {check.title}{hidden}: "
+                             f"{points(check.score)}/{points(check.max_score)}, {check.status}")
+                if not check.passed:
+                    body = check.message(show_hidden_inputs)
+                    lines += ["", "  ```", *("  " + line for line in body.splitlines()), "  ```"]
+            lines.append("")
+        return "\n".join(lines)
+
+    # -- Gradescope --------------------------------------------------------------------------
+    def to_gradescope(self, show_hidden_inputs: bool = False, notes=()) -> dict:
+        """Gradescope's results.json: a top-level score and one test per check."""
+        tests = [{
+            "name": f"{check.part}.py: {check.name}: {check.title}",
+            "score": check.score,
+            "max_score": check.max_score,
+            "status": "passed" if check.passed else "failed",
+            "output": check.message(show_hidden_inputs),
+            "visibility": "after_published" if check.hidden else "visible",
+            "tags": [check.part, check.name],
+            "execution_time": round(check.seconds, 3),
+        } for check in self.checks]
+        output = [f"{points(self.score)}/{points(self.max_score)}", *notes]
+        output += [f"{part}.py: {note}." for part, part_notes in self.notes.items() for note in part_notes]
+        if self.grader_errors:
+            output.append(f"{len(self.grader_errors)} check(s) could not run because of a fault in "
+                          "the grader, not in your code: the course staff will grade them again.")
+        return {"score": self.score, "execution_time": round(self.seconds, 3),
+                "output": "\n".join(output), "tests": tests,
+                "extra_data": {"versions": dict(self.versions), "status": self.status}}
+
+    # -- the gradebook -----------------------------------------------------------------------
+    def gradebook_fields(self) -> dict:
+        """What the batch's state file keeps of this report for the gradebook."""
+        return {"status": self.status, "total": self.score,
+                "parts": {part: total[0] for part, total in self.part_totals().items()}}
+
+
+def header(submission: str, versions: dict | None = None) -> str:
+    stamp = ", ".join(f"{name} {version}" for name, version in (versions or {}).items())
+    return f"Grading {submission}" + (f"  ({stamp})" if stamp else "")
+
+
+def part_line(part: str, got: float | None = None, out_of: float | None = None) -> str:
+    score = f"  {points(got)}/{points(out_of)}" if got is not None else ""
+    return f"== {part}.py{score}"
+
+
+def note_lines(notes) -> list:
+    return [f"  ({note})" for note in notes]
+
+
+def check_lines(check: CheckResult, show_hidden_inputs: bool = True, verbose: bool = False) -> list:
+    mark = {PASSED: "PASS", FAILED: "FAIL", GRADER_ERROR: "ERROR"}[check.status]
+    hidden = " (hidden)" if check.hidden else ""
+    timing = f" [{check.seconds:.1f} s]" if verbose else ""
+    lines = [f"  [{mark}] {points(check.score):>2}/{points(check.max_score):<2} "
+             f"{check.name}: {check.title}{hidden}{timing}"]
+    if not check.passed or check.summary:
+        lines.extend("         " + line for line in check.message(show_hidden_inputs).splitlines())
+    return lines
+
+
+def total_line(report: Report) -> str:
+    line = f"Total: {points(report.score)}/{points(report.max_score)} ({report.seconds:.1f} s)"
+    if report.grader_errors:
+        line += (f"; {len(report.grader_errors)} check(s) hit a fault of the grader, not of your code "
+                 "(not counted against you: tell the course staff)")
+    return line

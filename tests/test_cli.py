@@ -1,0 +1,168 @@
+"""The command line as a student and an instructor meet it: exit codes, one-line refusals,
+a streamed report, Ctrl-C, and never a file of the submission overwritten."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+
+
+def grader(*args, env=None, **kwargs):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, env=dict(os.environ, **(env or {})), **kwargs)
+
+
+def one_line_refusal(run, code=2):
+    assert run.returncode == code, (run.returncode, run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr + run.stdout
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    return run.stderr
+
+
+def test_version():
+    run = grader("--version")
+    assert run.returncode == 0 and run.stdout.startswith("grader ")
+
+
+def test_exit_codes_follow_the_verdict(tmp_path):
+    assert grader("check", SOLUTIONS, "--part", "conv", "-q").returncode == 0
+    assert grader("check", ASSIGNMENTS, "--part", "conv", "-q").returncode == 1
+
+
+def test_quiet_prints_the_totals_only():
+    run = grader("check", SOLUTIONS, "--part", "conv", "-q")
+    assert run.stdout.strip().splitlines() == [run.stdout.strip()] and run.stdout.startswith("Total: ")
+
+
+def test_an_empty_folder_is_refused_once(tmp_path):
+    message = one_line_refusal(grader("check", tmp_path))
+    assert "no exercise file" in message
+
+
+def test_bad_folder_and_part_are_one_line_refusals(tmp_path):
+    assert "is not a folder" in one_line_refusal(grader("check", tmp_path / "nope"))
+    assert "unknown part" in one_line_refusal(grader("check", SOLUTIONS, "--part", "convv"))
+
+
+def test_json_never_writes_over_a_submission_file(tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(SOLUTIONS, work)
+    before = (work / "conv.py").read_bytes()
+    assert ".json" in one_line_refusal(grader("check", work, "--part", "conv", "--json", work / "conv.py"))
+    assert (work / "conv.py").read_bytes() == before
+    one_line_refusal(grader("check", work, "--part", "conv", "--json", work / "missing" / "r.json"))
+    one_line_refusal(grader("check", work, "--part", "conv", "--json", work / "conv.py" / "r.json"))
+    assert sorted(p.name for p in work.iterdir()) == sorted(p.name for p in SOLUTIONS.iterdir())
+
+
+def test_json_results_have_the_execution_time(tmp_path):
+    out = tmp_path / "r.json"
+    assert grader("check", SOLUTIONS, "--part", "conv", "--json", out).returncode == 0
+    data = json.loads(out.read_text())
+    assert data["execution_time"] > 0 and all(test["execution_time"] >= 0 for test in data["tests"])
+    assert set(data["extra_data"]["versions"]) == {"numpy", "torch"}
+
+
+def test_report_streams_and_names_the_versions():
+    process = subprocess.Popen([sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--part", "conv",
+                                "--part", "pooling", "--part", "batchnorm"], stdout=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+    first = process.stdout.readline()
+    second = process.stdout.readline()
+    still_running = process.poll() is None
+    rest = process.stdout.read()
+    assert process.wait() == 0
+    assert first.startswith("Grading ") and "numpy" in first and "torch" in first
+    assert second.strip() == "" and rest.startswith("== conv.py")
+    assert still_running, "the header came only when grading was over"
+
+
+def _interrupt(command, ready_text):
+    """Starts ``command``, waits for ``ready_text`` on stdout, sends Ctrl-C; returns the run and
+    the processes it had started."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    seen, deadline = "", time.monotonic() + 120
+    while ready_text not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert children, "nothing was running yet"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return process.returncode, seen + out, err, children
+
+
+def _all_gone(processes, seconds=15):
+    gone, alive = psutil.wait_procs(processes, timeout=seconds)
+    return not alive
+
+
+def test_ctrl_c_on_check_stops_cleanly():
+    code, out, err, children = _interrupt(
+        [sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--part", "train"], "sgd_step")
+    assert code == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines() == ["grader: interrupted (nothing left running)"]
+    assert _all_gone(children)
+
+
+def test_ctrl_c_on_batch_stops_every_student(tmp_path):
+    root = tmp_path / "class"
+    for name in ("a", "b"):
+        shutil.copytree(SOLUTIONS, root / name)
+    command = [sys.executable, "-u", "-m", "grader", "batch", str(root), "--out", str(tmp_path / "out"),
+               "--jobs", "2", "--part", "train"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    children = []
+    while time.monotonic() < deadline and len([c for c in children if "grader.worker.server" in
+                                               " ".join(c.cmdline())]) < 2:
+        time.sleep(0.5)
+        try:
+            children = psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            break
+    assert children, "the batch started no grading process"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err, err
+    assert _all_gone(children)
+
+
+def test_batch_refuses_bad_folders(tmp_path):
+    root = tmp_path / "class"
+    root.mkdir()
+    assert "no submissions" in one_line_refusal(grader("batch", root, "--out", tmp_path / "out"))
+    shutil.copytree(SOLUTIONS, root / "alice")
+    assert "inside the submissions folder" in one_line_refusal(grader("batch", root, "--out", root / "grades"))
+    (tmp_path / "file").write_text("x")
+    assert "is a file" in one_line_refusal(grader("batch", root, "--out", tmp_path / "file"))
+    assert (tmp_path / "file").read_text() == "x"
+    assert "not a folder" in one_line_refusal(grader("batch", tmp_path / "none", "--out", tmp_path / "o"))
+
+
+def test_a_grader_fault_is_a_grader_error_not_a_zero(tmp_path):
+    """A wrong KIT_DATA_DIR (the digits cannot be found) is the grader's fault: the checks that
+    need them are grader errors, the run exits 3, the gradebook says so and a rerun regrades."""
+    run = grader("check", SOLUTIONS, "--part", "train", env={"KIT_DATA_DIR": str(tmp_path)})
+    assert run.returncode == 3, run.stdout
+    assert "[ERROR]" in run.stdout and "not a mistake in your code" in run.stdout
+
+    root = tmp_path / "class"
+    shutil.copytree(SOLUTIONS, root / "alice")
+    out = tmp_path / "out"
+    batch = grader("batch", root, "--out", out, "--part", "train", env={"KIT_DATA_DIR": str(tmp_path)})
+    assert batch.returncode == 3 and "grader itself failed on 1 student" in batch.stderr
+    assert out.joinpath("gradebook.csv").read_text().splitlines()[1].endswith(",grader error")
+    again = grader("batch", root, "--out", out, "--part", "train", "--jobs", "1")
+    assert again.returncode == 0 and "skipped" not in again.stderr
+    row = out.joinpath("gradebook.csv").read_text().splitlines()[1]
+    assert row.endswith(",graded") and row.startswith("alice,17,"), row

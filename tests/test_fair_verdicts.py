@@ -1,0 +1,115 @@
+"""A bug costs points once, in the part whose file has it (issue: fair verdicts).
+
+Under official grading (``grader batch``, where the kit's solutions are at hand) a part that
+uses a file failing its own checks is graded with the reference file in its place; in a
+student release the dependent check leads with "fix that file first". Reference code in the
+worker must not leak through the feedback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from grader import rubric as rubric_module
+from grader.runner import grade
+from tests.conftest import ROOT, SOLUTIONS
+from tests.planted_bugs import BUGS, apply_bug
+
+LAYER_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py")
+BATCH_PARTS = ("conv", "pooling", "batchnorm", "layers", "modules")
+
+
+def _with_bug(target, bug):
+    shutil.copytree(SOLUTIONS, target)
+    path = target / bug.file
+    path.write_text(apply_bug(bug, path.read_text()))
+    return target
+
+
+def _bn_bug():
+    return next(bug for bug in BUGS if bug.id == "bn_running_var_biased")
+
+
+@pytest.fixture(scope="module")
+def planted_class(tmp_path_factory):
+    """Every planted layer bug, one student each, graded through `grader batch`."""
+    root = tmp_path_factory.mktemp("class")
+    bugs = [bug for bug in BUGS if bug.file in LAYER_FILES]
+    for bug in bugs:
+        _with_bug(root / bug.id, bug)
+    out = root.parent / "grades"
+    command = [sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", "2"]
+    for part in BATCH_PARTS:
+        command += ["--part", part]
+    run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(out / "gradebook.csv") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    return bugs, rows, out
+
+
+def test_every_planted_layer_bug_costs_points_in_its_own_part_only(planted_class):
+    bugs, rows, out = planted_class
+    full = rubric_module.load().select(BATCH_PARTS, include_hidden=True)
+    maximum = {part: sum(e.points for e in full if e.part == part) for part in BATCH_PARTS}
+    for bug in bugs:
+        row = rows[bug.id]
+        own = bug.file[:-3]
+        assert float(row[own]) < maximum[own], (bug.id, row)
+        for part in BATCH_PARTS:
+            if part != own:
+                assert float(row[part]) == maximum[part], (bug.id, part, row)
+
+
+def test_the_dependent_part_says_it_used_the_reference(planted_class):
+    _, _, out = planted_class
+    feedback = (out / "students" / "bn_running_var_biased" / "feedback.md").read_text()
+    assert "graded with the reference batchnorm.py, because yours fails" in feedback.lower()
+
+
+def test_in_a_student_release_the_dependent_check_says_fix_that_file_first(tmp_path):
+    report = grade(_with_bug(tmp_path / "s", _bn_bug()), parts=["batchnorm", "modules"], references=None)
+    failed = [c for c in report.checks if c.part == "modules" and not c.passed]
+    assert failed, "the bug should show in the modules part of a release (no references there)"
+    for check in failed:
+        assert check.summary.startswith("this check runs your batchnorm.py, which fails 2 of its own "
+                                        "checks: fix those first"), check.summary
+        assert "Hint:" not in check.output
+
+
+ATTACK = '''
+import os as _os
+
+_SECRET = 987654.0 + len(open(_os.path.join(_os.path.dirname(__file__), "batchnorm.py")).read())
+
+
+class BatchNorm1d(BatchNorm1d):
+    def forward(self, x):
+        out = super().forward(x)
+        return np.full_like(out, _SECRET)
+'''
+
+
+def test_reference_code_in_the_worker_cannot_be_smuggled_out(tmp_path):
+    """The student's batchnorm.py fails its checks, so modules runs beside the reference one;
+    their modules.py reads it and returns its length in every output value."""
+    root = tmp_path / "class"
+    student = _with_bug(root / "mallory", _bn_bug())
+    with open(student / "modules.py", "a") as handle:
+        handle.write(ATTACK)
+    out = tmp_path / "grades"
+    run = subprocess.run([sys.executable, "-m", "grader", "batch", str(root), "--out", str(out),
+                          "--part", "batchnorm", "--part", "modules"], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    folder = out / "students" / "mallory"
+    results = json.loads((folder / "results.json").read_text())
+    batchnorm1d = next(t for t in results["tests"] if t["name"].startswith("modules.py: BatchNorm1d"))
+    assert batchnorm1d["score"] == 0, "the attack's wrong outputs must fail"
+    secret = 987654 + len((SOLUTIONS / "batchnorm.py").read_text())
+    for text in ((folder / "feedback.md").read_text(), json.dumps(results)):
+        assert str(secret) not in text and f"{secret:.3g}" not in text
