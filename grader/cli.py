@@ -37,9 +37,22 @@ def main(argv: list[str] | None = None) -> int:
     gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip")
     gradescope.add_argument("--out", required=True)
 
+    autograde = commands.add_parser("autograde", help="grade one Gradescope submission (run_autograder calls it)")
+    autograde.add_argument("--root", default=None, help="Gradescope's folder (default $AUTOGRADER_ROOT or /autograder)")
+    autograde.add_argument("--part", action="append", dest="parts", metavar="PART")
+
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
-    stubs.add_argument("--solutions", default="solutions")
-    stubs.add_argument("--out", default="assignments")
+    stubs.add_argument("--solutions", default=None, help="default: the kit's solutions/")
+    stubs.add_argument("--out", default=None, help="default: the kit's assignments/")
+    stubs.add_argument("--force", action="store_true", help="overwrite stubs that differ (edited by hand)")
+
+    notebooks = commands.add_parser("notebooks", help="rewrite the lesson notebooks in notebooks/")
+    notebooks.add_argument("--out", default=None, help="default: the kit's notebooks/")
+
+    course = commands.add_parser("course", help="write the notebooks as an nbgrader course")
+    course.add_argument("--out", required=True, help="the course folder to write")
+    course.add_argument("--part", action="append", dest="parts", metavar="PART",
+                        help="only this part's notebook (repeatable; default: all)")
 
     args = parser.parse_args(argv)
     if args.command == "check":
@@ -47,17 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "batch":
         from grader import batch as batch_module
         return batch_module.run(args)
-    if args.command == "release":
-        from grader import release as release_module
-        return release_module.run(args)
-    if args.command == "gradescope":
-        from grader import gradescope as gradescope_module
-        return gradescope_module.run(args)
-    if args.command == "stubs":
-        from grader import stubs as stubs_module
-        written = stubs_module.write_stubs(Path(args.solutions), Path(args.out))
-        print(f"wrote {len(written)} stub file(s) to {args.out}/")
-        return 0
+    assign_commands = {"release": ("release", "run"), "gradescope": ("gradescope", "run"),
+                       "autograde": ("gradescope", "autograde_command"), "stubs": ("stubs", "run"),
+                       "notebooks": ("notebooks", "run"), "course": ("nbgrader_course", "run")}
+    if args.command in assign_commands:
+        import importlib
+
+        module, function = assign_commands[args.command]
+        return getattr(importlib.import_module(f"grader.assign.{module}"), function)(args)
     return 2
 
 

@@ -16,8 +16,9 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from grader.stubs import EXERCISE_FILES
+from grader import rubric as rubric_module
 
+EXERCISE_FILES = tuple(rubric_module.load().parts.values())
 MAX_FILE_BYTES = 2 << 20
 MAX_TOTAL_BYTES = 32 << 20
 MAX_MEMBERS = 2000
