@@ -93,3 +93,15 @@ def test_a_non_editable_install_ships_the_text_files():
     for path in files:
         relative = path.relative_to(package).as_posix()
         assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+def test_numbers_in_the_lessons_are_the_graders():
+    from grader.checks import networks, train
+
+    built = {part: "\n".join(cell.source for cell in notebooks.student_notebook(part).cells)
+             for part in ("networks", "train")}
+    for count in networks.PARAMETER_COUNTS.values():
+        assert f"{count:,}" in built["networks"]
+    for threshold in (train.FULL_MARKS_ACCURACY, train.ZERO_MARKS_ACCURACY):
+        assert f"{threshold:.0%}" in built["train"]
+    assert f"{train.TRAIN_TIMEOUT / 60:g} minutes" in built["train"]

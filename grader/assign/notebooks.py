@@ -53,6 +53,7 @@ the file cell use NumPy and matplotlib only; cells after it may import the stude
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -96,9 +97,22 @@ def notebook_name(part: str, rubric=None) -> str:
 
 
 # -- the lesson files ------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
 def lesson_values() -> dict:
-    """The values of the lessons' placeholders: the grader's own constants."""
-    return {}
+    """The values of the lessons' placeholders: the grader's own constants, so that a number
+    a lesson quotes is the number the grader uses."""
+    from grader.checks import networks, train
+
+    counts = dict(networks.PARAMETER_COUNTS)
+    values = {f"{name.lower()}_parameters": f"{count:,}" for name, count in counts.items()}
+    minutes = train.TRAIN_TIMEOUT / 60
+    values.update(
+        parameter_counts=repr(counts),
+        full_marks=f"{train.FULL_MARKS_ACCURACY:.0%}",
+        full_marks_accuracy=repr(train.FULL_MARKS_ACCURACY),
+        zero_marks=f"{train.ZERO_MARKS_ACCURACY:.0%}",
+        train_time_limit=f"{minutes:g} minutes" if minutes == int(minutes) else f"{train.TRAIN_TIMEOUT:g} s")
+    return values
 
 
 def _trim(lines: list[str]) -> list[str]:
