@@ -289,13 +289,18 @@ def test_grader_check_in_the_bundle_gives_full_marks_to_the_reference(installed,
     assert all(t["visibility"] == "visible" for t in data["tests"])
 
 
-@pytest.mark.parametrize("command", [["release", "--out", "again"], ["gradescope", "--out", "ag.zip"]])
+@pytest.mark.parametrize("command", [["release", "--out", "again"], ["gradescope", "--out", "ag.zip"],
+                                     ["stubs", "--out", "stubs"], ["notebooks", "--out", "nb"],
+                                     ["course", "--out", "course"]])
 def test_instructor_commands_say_so_in_the_bundle(installed, bundle, command):
+    before = sorted(p.relative_to(bundle) for p in bundle.rglob("*") if "__pycache__" not in p.parts)
     result = subprocess.run([str(installed / "grader"), *command], cwd=bundle, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 2
     assert "instructors' command" in result.stderr and "Traceback" not in result.stderr
-    assert not (bundle / "again").exists() and not (bundle / "ag.zip").exists()
+    assert len(result.stderr.strip().splitlines()) == 1
+    after = sorted(p.relative_to(bundle) for p in bundle.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before, "an instructors' command wrote into the student bundle"
 
 
 # -- the notebooks ------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from grader import config
 from grader import rubric as rubric_module
 from grader.assign import markers, texts
 
@@ -214,6 +215,10 @@ def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str =
 
 def run(args) -> int:
     """``grader course --out DIR [--part P ...]``."""
+    if not config.is_instructor_kit():
+        print("grader course is an instructors' command: it needs the kit's solutions/ and "
+              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+        return 2
     from grader.assign import notebooks
 
     assignment = getattr(args, "assignment", None) or ASSIGNMENT

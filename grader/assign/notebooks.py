@@ -329,6 +329,10 @@ def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric
 
 def run(args) -> int:
     """``grader notebooks [--out DIR]``."""
+    if not config.is_instructor_kit():
+        print("grader notebooks is an instructors' command: it needs the kit's solutions/ and "
+              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+        return 2
     out = Path(getattr(args, "out", None) or config.NOTEBOOKS)
     try:
         written = write_student_notebooks(out)
