@@ -23,13 +23,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import notebooks
 from grader import rubric as rubric_module
-from grader.nbgrader_course import write_course
+from grader.assign import notebooks
+from grader.assign.nbgrader_course import write_course
 from grader.runner import grade
 from tests.conftest import ASSIGNMENTS
 
 ASSIGNMENT = "cnn"
+PARTS = list(rubric_module.load().parts)
 FILLED_PARTS = ("conv", "layers")  # what alice hands in, filled in; bob hands in everything untouched
 
 
@@ -51,7 +52,7 @@ def course(tmp_path_factory):
 @pytest.fixture(scope="module")
 def autograded(course):
     submit(course, "alice", FILLED_PARTS, fill=True)
-    submit(course, "bob", notebooks.PARTS, fill=False)
+    submit(course, "bob", PARTS, fill=False)
     nbgrader(course, "autograde", ASSIGNMENT, "--force")
     return course
 
@@ -61,7 +62,7 @@ def grade_cells(notebook):
 
 
 def test_generate_assignment_gives_the_student_notebooks(course):
-    for part in notebooks.PARTS:
+    for part in PARTS:
         released = nbformat.read(course / "release" / ASSIGNMENT / notebooks.notebook_name(part), as_version=4)
         ours = notebooks.student_notebook(part)  # what notebooks/ holds (tests/test_release.py)
         assert [(c.cell_type, c.source) for c in released.cells] == \
@@ -143,9 +144,9 @@ def test_autograde_of_the_untouched_release_gives_zero_without_errors(autograded
     scores = cell_scores(course, "bob")
     total, out_of = scores["total"]
     assert total == 0 and out_of == sum(e.points for e in rubric_module.load().select(include_hidden=True)
-                                        if e.part in notebooks.PARTS)
+                                        if e.part in PARTS)
     folder = course / "autograded" / "bob" / ASSIGNMENT
-    for part in notebooks.PARTS:
+    for part in PARTS:
         notebook = nbformat.read(folder / notebooks.notebook_name(part), as_version=4)
         for cell in notebook.cells:
             errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
@@ -157,7 +158,7 @@ def test_autograde_of_the_untouched_release_gives_zero_without_errors(autograded
 
 
 def test_course_config_and_cli(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "grader.nbgrader_course", "--out", str(tmp_path / "c"),
+    result = subprocess.run([sys.executable, "-m", "grader", "course", "--out", str(tmp_path / "c"),
                              "--part", "conv"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     config = (tmp_path / "c" / "nbgrader_config.py").read_text()

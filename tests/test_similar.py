@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from grader import cli, similar
-from grader.stubs import BEGIN, END, strip_solutions
+from grader.assign.markers import SOLUTION
+from grader.assign.stubs import strip_solutions
 
 try:  # tests/ is a package (tests/__init__.py); fall back to a plain directory on sys.path
     from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS, SUBMISSIONS, assemble
@@ -148,8 +149,8 @@ def test_disguised_copy_ranks_above_every_independent_pair(original, tmp_path):
 def _with_one_function(name: str) -> str:
     """The stub of ``name`` with the body of its first function filled in from the solution."""
     lines = (SOLUTIONS / name).read_text().splitlines(keepends=True)
-    begin = next(i for i, line in enumerate(lines) if line.strip() == BEGIN and line[0].isspace())
-    end = next(i for i in range(begin, len(lines)) if lines[i].strip() == END)
+    begin = next(i for i, line in enumerate(lines) if line.strip() == SOLUTION.begin and line[0].isspace())
+    end = next(i for i in range(begin, len(lines)) if lines[i].strip() == SOLUTION.end)
     return strip_solutions("".join(lines[:begin] + lines[begin + 1:end] + lines[end + 1:]))
 
 
