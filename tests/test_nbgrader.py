@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,8 +36,10 @@ FILLED_PARTS = ("conv", "layers")  # what alice hands in, filled in; bob hands i
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    # nbgrader runs its own commands (alembic) by name: those of this environment, activated or not
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True,
-                            text=True, timeout=1800)
+                            text=True, timeout=1800, env=dict(os.environ, PATH=path))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result
 
