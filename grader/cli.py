@@ -191,47 +191,19 @@ def _similar(args) -> int:
     return similar.run(args)
 
 
-def _release(args) -> int:
-    from grader import release
+def _assign(module: str, function: str = "run"):
+    """The instructors' build verbs live in grader.assign, one module each."""
+    def command(args) -> int:
+        import importlib
 
-    return release.run(args)
-
-
-def _gradescope(args) -> int:
-    from grader import gradescope
-
-    return gradescope.run(args)
+        return getattr(importlib.import_module(f"grader.assign.{module}"), function)(args)
+    return command
 
 
-def _autograde(args) -> int:
-    from grader import gradescope
-
-    return gradescope.autograde_command(args)
-
-
-def _stubs(args) -> int:
-    from grader import stubs
-
-    written = stubs.write_stubs(Path(args.solutions), Path(args.out))
-    print(f"wrote {len(written)} stub file(s) to {args.out}/")
-    return EXIT_OK
-
-
-def _notebooks(args) -> int:
-    from grader import notebooks
-
-    return notebooks.main(["--out", args.out])
-
-
-def _course(args) -> int:
-    from grader import nbgrader_course
-
-    return nbgrader_course.main(["--out", args.out, *sum((["--part", p] for p in args.parts or ()), [])])
-
-
-COMMANDS = {"check": _check, "batch": _batch, "similar": _similar, "release": _release,
-            "gradescope": _gradescope, "autograde": _autograde, "stubs": _stubs,
-            "notebooks": _notebooks, "course": _course}
+COMMANDS = {"check": _check, "batch": _batch, "similar": _similar,
+            "release": _assign("release"), "gradescope": _assign("gradescope"),
+            "autograde": _assign("gradescope", "autograde_command"), "stubs": _assign("stubs"),
+            "notebooks": _assign("notebooks"), "course": _assign("nbgrader_course")}
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import config
+from grader import config, replay
 from grader import rubric as rubric_module
 from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_failed
 from grader.errors import GraderFault
@@ -227,6 +227,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
         return _grader_error(entry, f"the grader has no check {entry.id} (a rubric error)", 0.0)
     context = Context(worker, entry.id)
     printed_from = worker.output_size()
+    worker.recorder = replay.Recorder()
     if observer is not None:
         worker.heartbeat = lambda elapsed, limit: observer.waiting(
             entry, elapsed, limit, worker.output_since(printed_from))
@@ -248,14 +249,30 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
         else:
             result = _failed(entry, failed, 0.0)
             result.lines = result.lines + _printed(worker.output_since(printed_from))
+            if failed.example and not entry.hidden:
+                _add_replay(result, context, worker.recorder.calls)
     else:
         result = CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points,
                              score=entry.points, status=PASSED, hint=entry.hint, hidden=entry.hidden)
     finally:
         worker.heartbeat = None
+        worker.recorder = None
     result.seconds = time.perf_counter() - started
     result.artifacts = context.artifacts
     return result
+
+
+def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
+    """The Python that reruns the failing example on the student's files, and its arrays."""
+    lines, arrays = replay.script(calls)
+    if not lines:
+        return
+    npz = f"replay-{result.id}.npz"
+    if arrays:
+        context.artifacts[npz] = replay.arrays_npz(arrays)
+    where = f" (with {npz}, saved beside this report, in that folder)" if arrays else ""
+    result.lines = result.lines + ["", f"Run this example again in the folder of your files{where}:"]
+    result.lines += ["    " + line.replace("{npz}", npz) for line in lines]
 
 
 def _printed(text: str) -> list[str]:

@@ -1,12 +1,12 @@
 """End-to-end verdicts of the layer parts: full marks, zero, and clear messages for bad input."""
 
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 
- 
 from grader.runner import grade
 from tests.conftest import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS
 
@@ -158,3 +158,29 @@ def test_what_the_code_printed_is_shown_under_a_failing_check(solution_copy):
     assert len(relu.output.splitlines()) < 40, "the printed text is truncated"
     passed = [c for c in report.checks if c.passed]
     assert passed and all("Your code printed" not in c.output for c in passed)
+
+
+def test_a_failing_example_can_be_run_again_from_the_feedback(solution_copy, tmp_path):
+    """The feedback prints the Python that reruns the failing example; with the saved .npz it
+    runs on the student's own files and gives the same wrong answer the grader saw."""
+    from tests.planted_bugs import BUGS, apply_bug
+
+    bug = next(b for b in BUGS if b.file == "conv.py" and b.function == "conv2d_backward")
+    path = solution_copy / "conv.py"
+    path.write_text(apply_bug(bug, path.read_text()))
+    out = tmp_path / "results" / "r.json"
+    out.parent.mkdir()
+    run = subprocess.run([sys.executable, "-m", "grader", "check", str(solution_copy), "--part", "conv",
+                          "--json", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 1, run.stderr
+    test = next(t for t in json.loads(out.read_text())["tests"] if t["tags"] == ["conv", "conv2d_backward"]
+                and t["score"] == 0)
+    lines = test["output"].splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("Run this example again")))
+    code = "\n".join(line[4:] for line in lines[start + 1:] if line.startswith("    "))
+    assert "conv.conv2d_backward(" in code and "conv.conv2d_forward(" in code
+    for npz in out.parent.glob("replay-*.npz"):
+        shutil.copy(npz, solution_copy)
+    rerun = subprocess.run([sys.executable, "-c", code + "\nprint('replayed', type(r2).__name__)"],
+                           capture_output=True, text=True, cwd=solution_copy)
+    assert rerun.returncode == 0 and "replayed tuple" in rerun.stdout, rerun.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,19 +24,22 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import notebooks
 from grader import rubric as rubric_module
-from grader.nbgrader_course import write_course
+from grader.assign import notebooks
+from grader.assign.nbgrader_course import write_course
 from grader.runner import grade
 from tests.conftest import ASSIGNMENTS
 
 ASSIGNMENT = "cnn"
+PARTS = list(rubric_module.load().parts)
 FILLED_PARTS = ("conv", "layers")  # what alice hands in, filled in; bob hands in everything untouched
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    # nbgrader runs its own commands (alembic) by name: those of this environment, activated or not
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True,
-                            text=True, timeout=1800)
+                            text=True, timeout=1800, env=dict(os.environ, PATH=path))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result
 
@@ -51,7 +55,7 @@ def course(tmp_path_factory):
 @pytest.fixture(scope="module")
 def autograded(course):
     submit(course, "alice", FILLED_PARTS, fill=True)
-    submit(course, "bob", notebooks.PARTS, fill=False)
+    submit(course, "bob", PARTS, fill=False)
     nbgrader(course, "autograde", ASSIGNMENT, "--force")
     return course
 
@@ -61,7 +65,7 @@ def grade_cells(notebook):
 
 
 def test_generate_assignment_gives_the_student_notebooks(course):
-    for part in notebooks.PARTS:
+    for part in PARTS:
         released = nbformat.read(course / "release" / ASSIGNMENT / notebooks.notebook_name(part), as_version=4)
         ours = notebooks.student_notebook(part)  # what notebooks/ holds (tests/test_release.py)
         assert [(c.cell_type, c.source) for c in released.cells] == \
@@ -143,9 +147,9 @@ def test_autograde_of_the_untouched_release_gives_zero_without_errors(autograded
     scores = cell_scores(course, "bob")
     total, out_of = scores["total"]
     assert total == 0 and out_of == sum(e.points for e in rubric_module.load().select(include_hidden=True)
-                                        if e.part in notebooks.PARTS)
+                                        if e.part in PARTS)
     folder = course / "autograded" / "bob" / ASSIGNMENT
-    for part in notebooks.PARTS:
+    for part in PARTS:
         notebook = nbformat.read(folder / notebooks.notebook_name(part), as_version=4)
         for cell in notebook.cells:
             errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
@@ -157,7 +161,7 @@ def test_autograde_of_the_untouched_release_gives_zero_without_errors(autograded
 
 
 def test_course_config_and_cli(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "grader.nbgrader_course", "--out", str(tmp_path / "c"),
+    result = subprocess.run([sys.executable, "-m", "grader", "course", "--out", str(tmp_path / "c"),
                              "--part", "conv"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     config = (tmp_path / "c" / "nbgrader_config.py").read_text()

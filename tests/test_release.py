@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import site
 import subprocess
 import sys
 import tomllib
@@ -14,17 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from grader import notebooks
-from grader import release
 from grader import rubric as rubric_module
-from grader.stubs import BEGIN, END, EXERCISE_FILES, stub_sources
+from grader.assign import leaks, notebooks, release
+from grader.assign.markers import SOLUTION
+from grader.assign.stubs import stub_sources
 from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
 
 HIDDEN_DIR = ROOT / "grader" / "hidden"
+BEGIN, END = SOLUTION.begin, SOLUTION.end
 MARKER_LINES = {BEGIN, END, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"}
+PARTS = list(rubric_module.load().parts)
 
 
-# -- an independent leak scanner (not grader.release's own) -------------------------------------
+# -- an independent leak scanner (not grader.assign.leaks) -------------------------------------------
 def solution_region_lines(text: str) -> list[str]:
     lines, inside = [], False
     for line in text.splitlines():
@@ -155,7 +158,8 @@ def bundle(tmp_path_factory):
 def test_bundle_layout(bundle):
     for name in ("README.md", "pyproject.toml", "datasets/mnist5000.npz", "datasets/README.md",
                  "grader/cli.py", "grader/runner.py", "grader/data.py", "grader/rubric.toml",
-                 "grader/checks/harness/base.py", "grader/worker/server.py", "grader/nbgrader_course.py"):
+                 "grader/checks/harness/base.py", "grader/worker/server.py", "grader/assign/nbgrader_course.py",
+                 "grader/assign/templates/setup.sh", "grader/assign/lessons/en/conv.md"):
         assert (bundle / name).is_file(), f"{name} missing from the bundle"
     assert (bundle / "datasets/mnist5000.npz").read_bytes() == (ROOT / "datasets/mnist5000.npz").read_bytes()
     stubs = stub_sources(SOLUTIONS)
@@ -185,7 +189,7 @@ def test_bundle_rubric_is_the_public_rubric(bundle):
 
 def test_bundle_holds_no_solution_and_no_hidden_check(bundle):
     assert scan(bundle) == []
-    assert release.leaks(bundle) == []
+    assert leaks.leaks(bundle) == []
 
 
 def test_a_planted_leak_is_found(bundle, tmp_path):
@@ -197,7 +201,7 @@ def test_a_planted_leak_is_found(bundle, tmp_path):
     notebook["cells"][-1]["source"] = ["x = 1\n", f"    {line}\n"]
     (copy / "notebooks" / "02_pooling.ipynb").write_text(json.dumps(notebook))
     shutil.copytree(HIDDEN_DIR, copy / "grader" / "hidden")
-    for found in (scan(copy), release.leaks(copy)):
+    for found in (scan(copy), leaks.leaks(copy)):
         text = "\n".join(found)
         assert "conv.py" in text and "02_pooling.ipynb" in text and "hidden" in text, text
 
@@ -246,9 +250,13 @@ def installed(bundle, tmp_path_factory):
     dependencies come from this machine's site-packages, the build without isolation, so
     that the test needs no network)."""
     venv = tmp_path_factory.mktemp("venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
+    # the packages of the environment running the tests (a venv or not), not the base
+    # interpreter's: --system-site-packages would give those
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    Path(inner, "outer-environment.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     result = subprocess.run([str(python), "-m", "pip", "install", "--no-build-isolation", "-e", "."],
                             cwd=bundle, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -264,7 +272,7 @@ def test_installed_grader_is_the_bundles(installed, bundle, tmp_path):
 def test_grader_check_on_the_untouched_bundle(installed, bundle):
     result = subprocess.run([str(installed / "grader"), "check"], cwd=bundle, capture_output=True,
                             text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # points were lost: every stub scores zero
     public_total = sum(e.points for e in rubric_module.load().select(include_hidden=False))
     assert f"Total: 0/{public_total:g} " in result.stdout
     assert "(hidden)" not in result.stdout
@@ -286,13 +294,18 @@ def test_grader_check_in_the_bundle_gives_full_marks_to_the_reference(installed,
     assert all(t["visibility"] == "visible" for t in data["tests"])
 
 
-@pytest.mark.parametrize("command", [["release", "--out", "again"], ["gradescope", "--out", "ag.zip"]])
+@pytest.mark.parametrize("command", [["release", "--out", "again"], ["gradescope", "--out", "ag.zip"],
+                                     ["stubs", "--out", "stubs"], ["notebooks", "--out", "nb"],
+                                     ["course", "--out", "course"]])
 def test_instructor_commands_say_so_in_the_bundle(installed, bundle, command):
+    before = sorted(p.relative_to(bundle) for p in bundle.rglob("*") if "__pycache__" not in p.parts)
     result = subprocess.run([str(installed / "grader"), *command], cwd=bundle, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 2
     assert "instructors' command" in result.stderr and "Traceback" not in result.stderr
-    assert not (bundle / "again").exists() and not (bundle / "ag.zip").exists()
+    assert len(result.stderr.strip().splitlines()) == 1
+    after = sorted(p.relative_to(bundle) for p in bundle.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before, "an instructors' command wrote into the student bundle"
 
 
 # -- the notebooks ------------------------------------------------------------------------------
@@ -301,13 +314,13 @@ def test_committed_notebooks_are_up_to_date():
     committed = ROOT / "notebooks"
     for name, text in built.items():
         path = committed / name
-        assert path.exists(), f"notebooks/{name} is missing: run `python -m grader.notebooks`"
-        assert path.read_text() == text, f"notebooks/{name} is stale: run `python -m grader.notebooks`"
+        assert path.exists(), f"notebooks/{name} is missing: run `grader notebooks`"
+        assert path.read_text() == text, f"notebooks/{name} is stale: run `grader notebooks`"
     extra = {p.name for p in committed.glob("*.ipynb")} - set(built)
     assert not extra, f"notebooks/ holds notebooks no part builds: {sorted(extra)}"
 
 
-@pytest.mark.parametrize("part", notebooks.PARTS)
+@pytest.mark.parametrize("part", PARTS)
 def test_notebook_file_cell_writes_the_stub_and_checks_follow_the_rubric(part):
     student = notebooks.student_notebook(part)
     source = notebooks.source_notebook(part)
@@ -335,9 +348,8 @@ def test_notebook_file_cell_writes_the_stub_and_checks_follow_the_rubric(part):
 
 
 def test_every_part_has_a_lesson_with_figures():
-    for part in notebooks.PARTS:
+    for part in PARTS:
         notebook = notebooks.student_notebook(part)
         text = "\n".join(c.source for c in notebook.cells)
         assert "plt.show()" in text or part == "modules", f"{part}: no figure"
         assert sum(c.cell_type == "markdown" for c in notebook.cells) >= 4
-    assert set(notebooks.PARTS) == {name[:-3] for name in EXERCISE_FILES}

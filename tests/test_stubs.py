@@ -1,13 +1,23 @@
-"""The stubs are generated from the solutions, import cleanly, and hold no solution code."""
+"""The stubs are generated from the solutions, import cleanly, and hold no solution code;
+`grader stubs` never overwrites an edited stub unless told to, and refuses outside the
+instructors' kit."""
 
 import ast
+import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
-from grader.stubs import BEGIN, END, MarkerError, stub_sources, strip_solutions
-from tests.conftest import ASSIGNMENTS, SOLUTIONS
+from grader import config
+from grader import rubric as rubric_module
+from grader.assign import stubs
+from grader.assign.markers import SOLUTION, MarkerError
+from grader.assign.stubs import stub_sources, strip_solutions
+from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+
+BEGIN, END = SOLUTION.begin, SOLUTION.end
 
 
 def test_assignments_are_up_to_date():
@@ -57,3 +67,38 @@ def test_strip_solutions_rules():
         strip_solutions("### BEGIN SOLUTION\nx = 1\n")
     with pytest.raises(MarkerError):
         strip_solutions("x = 1\n### END SOLUTION\n")
+
+
+def test_every_part_of_the_rubric_has_its_stub():
+    assert sorted(stub_sources(SOLUTIONS)) == sorted(rubric_module.load().parts.values())
+
+
+def stubs_command(tmp_path, *extra):
+    return subprocess.run([sys.executable, "-m", "grader", "stubs", "--out", str(tmp_path / "out"), *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_stubs_command_refuses_to_overwrite_an_edited_stub(tmp_path):
+    shutil.copytree(ASSIGNMENTS, tmp_path / "out")
+    edited = tmp_path / "out" / "conv.py"
+    edited.write_text(edited.read_text() + "# my own work\n")
+    (tmp_path / "out" / "layers.py").unlink()
+    result = stubs_command(tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "conv.py" in result.stderr and "--force" in result.stderr
+    assert edited.read_text().endswith("# my own work\n")
+    assert not (tmp_path / "out" / "layers.py").exists(), "a refused run writes nothing"
+
+    result = stubs_command(tmp_path, "--force")
+    assert result.returncode == 0, result.stderr
+    assert "2 stub file(s) written" in result.stdout
+    for name, text in stub_sources(SOLUTIONS).items():
+        assert (tmp_path / "out" / name).read_text() == text
+
+
+def test_stubs_command_refuses_outside_the_instructor_kit(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "SOLUTIONS", tmp_path / "no-solutions")
+    args = SimpleNamespace(solutions=None, out=str(tmp_path / "out"), force=False)
+    assert stubs.run(args) == 2
+    assert "instructors' command" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import select
@@ -14,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from grader.config import DEFAULTS, ROOT, THREAD_ENV, Settings
+from grader import replay
 from grader.worker import protocol
 from grader.worker.sandbox import UNPRIVILEGED_ID
 from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported for checks
@@ -111,6 +113,7 @@ class Worker:
         self.scratch: str | None = None
         self.hung: dict = {}
         self.heartbeat = None  # called as heartbeat(elapsed, limit) while a long call runs
+        self.recorder: replay.Recorder | None = None  # the calls of the current example
 
     # -- lifetime -------------------------------------------------------------------------
     def _make_scratch(self) -> str:
@@ -201,12 +204,15 @@ class Worker:
                    "shapes": bool(shapes),
                    "args": protocol.encode(list(args), buffers),
                    "kwargs": protocol.encode(dict(kwargs), buffers)}
+        record = self._record(target, args, kwargs)
         try:
             answer, answer_buffers = self._exchange(request, buffers, timeout)
         except CallTimeout as error:
             if isinstance(target, str):
                 self.hung[target] = str(error)
             raise
+        if record is not None:
+            record.handle = answer.get("handle")
         try:
             value = protocol.decode(answer.get("result"), answer_buffers)
             args_after = kwargs_after = None
@@ -225,7 +231,10 @@ class Worker:
         """Reads ``ref`` (or its attribute ``attr``); ``shapes`` as in :meth:`call`."""
         request = {"op": "get", "handle": ref.handle, "path": list(ref.path), "attr": attr, "depth": depth,
                    "shapes": bool(shapes)}
+        record = self._record((ref, attr), (), {}, op="get")
         answer, answer_buffers = self._exchange(request, [], None)
+        if record is not None:
+            record.handle = answer.get("handle")
         try:
             return Returned(protocol.decode(answer.get("result"), answer_buffers), answer.get("handle"))
         except protocol.ProtocolError as error:
@@ -240,7 +249,21 @@ class Worker:
         if not isinstance(handle, int) or isinstance(handle, bool):
             self.stop()
             raise WorkerCrashed("the worker sent a malformed answer")
+        if self.recorder is not None:
+            self.recorder.calls.append(replay.Call(None, (value,), {}, handle, op="keep"))
         return Ref(handle)
+
+    def _record(self, target, args, kwargs, op: str = "call"):
+        """Notes a call for :mod:`grader.replay` (the arrays as they were sent)."""
+        if self.recorder is None:
+            return None
+        size = sum(a.size for a in protocol.arrays_in((args, kwargs)))
+        if size > replay.MAX_ELEMENTS:  # a whole network's weights: not worth a replay file
+            call = replay.Call(None, (), {}, None, op="too large")
+        else:
+            call = replay.Call(target, copy.deepcopy(args), copy.deepcopy(kwargs), None, op)
+        self.recorder.calls.append(call)
+        return call
 
     def import_module(self, stem: str) -> None:
         """Raises :class:`StudentImportError` when ``stem.py`` is missing or fails to import."""

@@ -52,6 +52,18 @@ class Opaque:
         return f"<{self.type_name} kept by the worker>"
 
 
+def arrays_in(value):
+    """The NumPy arrays inside nested lists, tuples and dicts."""
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from arrays_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from arrays_in(item)
+
+
 class Ref:
     """Grader side: points the worker at an object it keeps (a cache, a model)."""
 

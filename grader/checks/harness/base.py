@@ -94,6 +94,8 @@ class Context:
         def run(example):
             if fatal:
                 raise fatal[0][1]
+            if self.worker.recorder is not None:  # the calls of this example only (grader.replay)
+                self.worker.recorder.clear()
             try:
                 body(example)
             except (Mismatch, Failed, WorkerProblem) as problem:

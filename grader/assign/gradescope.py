@@ -1,5 +1,5 @@
 """Gradescope: ``grader gradescope --out FILE`` builds the autograder zip; inside Gradescope,
-``python -m grader autograde`` grades one submission.
+``grader autograde`` (``python -m grader autograde``) grades one submission.
 
 The zip (Gradescope unpacks it into ``/autograder/source``)::
 
@@ -11,7 +11,8 @@ The zip (Gradescope unpacks it into ``/autograder/source``)::
     grader/            the grader WITH its hidden checks
     datasets/          the digits of the training part
 
-and never the solutions (:func:`grader.release.leaks`-style scan before writing).
+and never the solutions (:func:`grader.assign.leaks.member_leaks` before writing). The scripts
+are ``templates/setup.sh`` and ``templates/run_autograder``.
 
 ``run_autograder`` (and :func:`autograde`) follow Gradescope's layout under a root folder,
 ``$AUTOGRADER_ROOT`` (default ``/autograder``): the submission's ``.py`` files are read from
@@ -36,85 +37,27 @@ import traceback
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "grader"
+from grader import config
+from grader.assign import leaks, texts
+
 DEFAULT_ROOT = "/autograder"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
-
-SETUP_SH = """\
-#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder's image.
-# It makes a virtual environment with Python >= 3.11 and installs the kit in it, editable:
-# the grader then hides its own folder (and so its hidden checks) from the students' code.
-set -euo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-VENV="$ROOT/venv"
-# The CPU build of PyTorch (the grader's reference) is far smaller than the default one.
-TORCH_INDEX_URL="${TORCH_INDEX_URL:-%(torch_index)s}"
-
-PYTHON=""
-for candidate in python3.13 python3.12 python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 &&
-       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-        PYTHON="$(command -v "$candidate")"
-        break
-    fi
-done
-if [ -z "$PYTHON" ]; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
-    PYTHON="$(command -v python3.11)"
-fi
-if ! "$PYTHON" -m venv "$VENV"; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "$(basename "$PYTHON")-venv" || \\
-        DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-fi
-"$VENV/bin/python" -m pip install --upgrade pip
-"$VENV/bin/python" -m pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -e "$ROOT/source"
-chmod -R go-rwx "$ROOT/source/grader/hidden"
-"$VENV/bin/python" -c "import grader.runner, grader.hidden; print('grader installed')"
-"""
-
-RUN_AUTOGRADER = """\
-#!/usr/bin/env bash
-# Gradescope runs this for every submission: grade submission/, write results/results.json.
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
-[ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
-mkdir -p "$ROOT/results"
-rm -f "$ROOT/results/results.json"
-chmod -R go-rwx "$ROOT/source/grader/hidden" 2>/dev/null
-cd "$ROOT/source" && "$PYTHON" -m grader autograde --root "$ROOT"
-status=$?
-if [ ! -s "$ROOT/results/results.json" ]; then
-    cat > "$ROOT/results/results.json" <<'EOF'
-{"score": 0, "output": "The autograder could not run (its log is on the instructors' page). Please tell the course staff.", "tests": []}
-EOF
-fi
-exit "$status"
-"""
 
 
 class GradescopeError(RuntimeError):
     pass
 
 
-def is_instructor_kit() -> bool:
-    return (PACKAGE / "hidden").is_dir() and (ROOT / "solutions").is_dir()
-
-
 def run(args) -> int:
-    if not is_instructor_kit():
+    """``grader gradescope --out FILE``."""
+    if not config.is_instructor_kit():
         print("grader gradescope is an instructors' command: it needs the kit's grader/hidden/ and "
               "solutions/, which the student bundle does not have.", file=sys.stderr)
         return 2
     try:
         out = build_zip(Path(args.out))
-    except GradescopeError as error:
+    except (GradescopeError, texts.TextError, ValueError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return 2
     with zipfile.ZipFile(out) as archive:
@@ -126,7 +69,7 @@ def run(args) -> int:
 
 # -- the zip --------------------------------------------------------------------------------
 def autograder_pyproject() -> str:
-    from grader import release
+    from grader.assign import release
 
     return release.derived_pyproject(
         "cnn-exercise-kit-autograder",
@@ -136,18 +79,20 @@ def autograder_pyproject() -> str:
 def zip_members() -> dict:
     """Archive name -> (bytes, mode) of everything the autograder zip holds."""
     members = {
-        "setup.sh": (SETUP_SH.replace("%(torch_index)s", TORCH_CPU_INDEX).encode(), 0o755),
-        "run_autograder": (RUN_AUTOGRADER.encode(), 0o755),
+        "setup.sh": (texts.template("setup.sh", torch_index=TORCH_CPU_INDEX).encode(), 0o755),
+        "run_autograder": (texts.template("run_autograder").encode(), 0o755),
         "pyproject.toml": (autograder_pyproject().encode(), 0o644),
     }
-    for path in sorted(PACKAGE.rglob("*")):
-        relative = path.relative_to(ROOT)
+    for path in sorted(config.PACKAGE.rglob("*")):
+        relative = path.relative_to(config.ROOT)
         if (not path.is_file() or "__pycache__" in relative.parts or path.suffix in (".pyc", ".pyo")
                 or any(part.startswith(".") for part in relative.parts)):
             continue
         members[relative.as_posix()] = (path.read_bytes(), 0o644)
-    for name in ("mnist5000.npz", "README.md"):
-        path = ROOT / "datasets" / name
+    from grader.assign.release import DATA_FILES
+
+    for name in DATA_FILES:
+        path = config.ROOT / "datasets" / name
         if not path.is_file():
             raise GradescopeError(f"{path} is missing")
         members[f"datasets/{name}"] = (path.read_bytes(), 0o644)
@@ -155,11 +100,9 @@ def zip_members() -> dict:
 
 
 def build_zip(out: Path) -> Path:
-    from grader import release
-
     out = Path(out).resolve()
     members = zip_members()
-    problems = _solution_leaks(members, release)
+    problems = leaks.member_leaks(members)
     if problems:
         raise GradescopeError("the autograder would hold solution code:\n  " + "\n  ".join(problems[:20]))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -177,25 +120,6 @@ def build_zip(out: Path) -> Path:
         if os.path.exists(temporary):
             os.remove(temporary)
     return out
-
-
-def _solution_leaks(members: dict, release) -> list[str]:
-    import hashlib
-
-    solutions = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name
-                 for p in (ROOT / "solutions").glob("*.py")}
-    distinctive = release.distinctive_solution_lines()
-    found = []
-    for name, (data, _) in members.items():
-        if hashlib.sha256(data).hexdigest() in solutions:
-            found.append(f"{name} is solutions/{solutions[hashlib.sha256(data).hexdigest()]}")
-        if name.endswith(".npz"):
-            continue
-        for line in data.decode("utf-8", "replace").splitlines():
-            if line.strip() in release.MARKERS or line.strip() in distinctive:
-                found.append(f"{name}: {line.strip()[:80]}")
-                break
-    return found
 
 
 # -- inside Gradescope --------------------------------------------------------------------
@@ -245,8 +169,11 @@ def _grade_submission(submission: Path, results: Path, parts) -> dict:
 
 
 def autograde_command(args) -> int:
-    root = Path(args.root or os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
-    parts = args.parts or os.environ.get("AUTOGRADER_PARTS", "").split() or None
+    """``grader autograde [--root DIR] [--part P ...]``: what run_autograder calls inside
+    Gradescope. The root defaults to ``$AUTOGRADER_ROOT`` (else /autograder), the parts to
+    ``$AUTOGRADER_PARTS`` (space-separated; else all)."""
+    root = Path(getattr(args, "root", None) or os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
+    parts = getattr(args, "parts", None) or os.environ.get("AUTOGRADER_PARTS", "").split() or None
     data = autograde(root, parts)
     print(f"score {data.get('score')}: results written to {root / 'results' / 'results.json'}")
     return 0

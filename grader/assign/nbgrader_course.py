@@ -1,4 +1,5 @@
-"""The lesson notebooks as an nbgrader course, and the helpers the notebooks' cells call.
+"""``grader course``: the lesson notebooks as an nbgrader course; and the helpers that the
+notebooks' cells call.
 
 In the notebooks (students and nbgrader alike):
 
@@ -18,45 +19,44 @@ For instructors (needs the kit's ``solutions/``): ``write_course(out)`` writes a
 nbgrader course folder::
 
     nbgrader_config.py
-    source/cnn/01_conv.ipynb ... 07_train.ipynb
+    source/cnn/01_conv.ipynb ...
 
-one assignment holding the seven notebooks in order, since a part imports the files
-of the parts before it (``modules.py`` imports ``conv.py``, ...). Then, in that folder,
-``nbgrader generate_assignment cnn``, ``nbgrader autograde cnn``, as usual. Command
-line: ``python -m grader.nbgrader_course --out DIR [--part conv ...]``. The instructors'
-machine (which autogrades) needs this kit, hidden checks included; the students'
-Jupyter needs the student bundle of ``grader release`` installed, for the check cells
-and the figures, never the instructors' kit.
+one assignment holding every part's notebook in the rubric's order, since a part imports
+the files of the parts before it (``modules.py`` imports ``conv.py``, ...). Then, in that
+folder, ``nbgrader generate_assignment cnn``, ``nbgrader autograde cnn``, as usual. Command
+line: ``grader course --out DIR [--part conv ...]``. The instructors' machine (which
+autogrades) needs this kit, hidden checks included; the students' Jupyter needs the student
+bundle of ``grader release`` installed, for the check cells and the figures, never the
+instructors' kit.
 
-The course's ``nbgrader_config.py`` does two things that nbgrader needs here: a long
-cell timeout (a part's first test cell grades the whole part; training LeNet-5 takes
-a while), and a preprocessor (:func:`drop_helper_solutions_preprocessor`) placed before
-nbgrader's own, so that a solution region at column 0 (the private helpers of a
-solution) disappears from the student's version, as in ``grader stubs``, instead of
-becoming a module-level ``raise NotImplementedError()`` that would stop the file from
-importing.
+The course's ``nbgrader_config.py`` (``templates/nbgrader_config.py.in``) does two things
+that nbgrader needs here: a long cell timeout (a part's first test cell grades the whole
+part; training LeNet-5 takes a while), and a preprocessor
+(:func:`drop_helper_solutions_preprocessor`) placed before nbgrader's own, so that a
+solution region at column 0 (the private helpers of a solution) disappears from the
+student's version, as in ``grader stubs``, instead of becoming a module-level
+``raise NotImplementedError()`` that would stop the file from importing.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import importlib
 import io
 import os
-import re
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
-from grader.stubs import BEGIN, END, EXERCISE_FILES
+from grader import config
+from grader import rubric as rubric_module
+from grader.assign import markers, texts
 
 ASSIGNMENT = "cnn"
 COURSE_ID = "cnn-from-scratch"
 CELL_TIMEOUT = 3600  # seconds; nbgrader's default (30 s) is shorter than a part's grading
-EXERCISE_MODULES = tuple(name[:-3] for name in EXERCISE_FILES)
 
 _reports: dict = {}
 
@@ -116,13 +116,14 @@ def assert_check(check_id: str, folder=None):
     for result in report.checks:
         if result.id == check_id:
             line = f"{result.name}: {result.title} ({result.score:g}/{result.max_score:g})"
+            message = result.message(show_inputs=not result.hidden)
             if result.passed:
-                print(f"PASS {line}" + (f"\n{result.output}" if result.output != "passed" else ""))
+                print(f"PASS {line}" + (f"\n{message}" if message != "passed" else ""))
                 return None
             if result.score > 0:
-                print(f"PARTIAL {line}\n{result.output}")
+                print(f"PARTIAL {line}\n{message}")
                 return result.score
-            raise AssertionError(f"FAIL {line}\n{result.output}")
+            raise AssertionError(f"FAIL {line}\n{message}")
     raise AssertionError(f"the installed grader has no check {check_id}")
 
 
@@ -139,26 +140,19 @@ def fresh_import(*names: str, folder=None):
     sys.dont_write_bytecode = True  # a rewritten file must never meet a stale .pyc
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    for module in EXERCISE_MODULES:
-        sys.modules.pop(module, None)
+    for file_name in rubric_module.load().parts.values():
+        sys.modules.pop(Path(file_name).stem, None)
     importlib.invalidate_caches()
     modules = tuple(importlib.import_module(name) for name in names)
     return modules[0] if len(modules) == 1 else modules
 
 
 # -- nbgrader's side -------------------------------------------------------------------------
-def drop_module_level_solutions(source: str) -> str:
+def drop_module_level_solutions(source: str, filename: str = "<cell>") -> str:
     """Removes the solution regions that start at column 0 (markers included), leaving the
     indented ones to nbgrader; blank lines are then evened out as ``grader stubs`` does."""
-    out, inside = [], False
-    for line in source.split("\n"):
-        if line.rstrip() == BEGIN:
-            inside = True
-        elif inside and line.strip() == END:
-            inside = False
-        elif not inside:
-            out.append(line)
-    return re.sub(r"\n{3,}(?=\S)", "\n\n\n", "\n".join(out))
+    return markers.even_blank_lines(markers.replace_regions(
+        source, lambda region: None if region.indent else "", filename))
 
 
 _drop_helper_class = None
@@ -196,56 +190,47 @@ def configure(c) -> None:
     c.GenerateAssignment.preprocessors = [drop] + [p for p in defaults if p is not drop]
 
 
-CONFIG_TEMPLATE = '''\
-# nbgrader configuration of the CNN exercise kit's course (written by grader.nbgrader_course).
-from grader.nbgrader_course import configure
-
-c = get_config()  # noqa: F821 - provided by nbgrader
-c.CourseDirectory.course_id = {course_id!r}
-configure(c)  # a long cell timeout; column-0 solution regions removed from the student version
-'''
-
-
 def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str = COURSE_ID,
                  solutions_dir=None) -> list[Path]:
     """Writes an nbgrader course folder: ``nbgrader_config.py`` and
-    ``source/<assignment>/NN_<part>.ipynb`` for ``parts`` (default: all seven)."""
+    ``source/<assignment>/NN_<part>.ipynb`` for ``parts`` (default: every part of the rubric)."""
     import nbformat
 
-    from grader import notebooks
+    from grader.assign import notebooks
 
+    rubric = rubric_module.load()
     out = Path(out)
     source = out / "source" / assignment
     source.mkdir(parents=True, exist_ok=True)
-    (out / "nbgrader_config.py").write_text(CONFIG_TEMPLATE.format(course_id=course_id))
+    (out / "nbgrader_config.py").write_text(texts.template("nbgrader_config.py.in", course_id=repr(course_id)))
     written = []
-    for part in parts or notebooks.PARTS:
-        notebook = notebooks.source_notebook(part, solutions_dir=solutions_dir)
-        path = source / notebooks.notebook_name(part)
+    for part in parts or rubric.parts:
+        notebook = notebooks.source_notebook(part, solutions_dir=solutions_dir, rubric=rubric)
+        path = source / notebooks.notebook_name(part, rubric)
         nbformat.write(notebook, path)
         written.append(path)
     return written
 
 
-def main(argv=None) -> int:
-    from grader import notebooks
+def run(args) -> int:
+    """``grader course --out DIR [--part P ...]``."""
+    if not config.is_instructor_kit():
+        print("grader course is an instructors' command: it needs the kit's solutions/ and "
+              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+        return 2
+    from grader.assign import notebooks
 
-    parser = argparse.ArgumentParser(prog="python -m grader.nbgrader_course",
-                                     description="Write the lesson notebooks as an nbgrader course.")
-    parser.add_argument("--out", required=True, help="the course folder to write")
-    parser.add_argument("--part", action="append", dest="parts", choices=notebooks.PARTS,
-                        help="only this part's notebook (repeatable; default: all)")
-    parser.add_argument("--assignment", default=ASSIGNMENT)
-    args = parser.parse_args(argv)
+    assignment = getattr(args, "assignment", None) or ASSIGNMENT
+    known = rubric_module.load().parts
+    unknown = [part for part in args.parts or () if part not in known]
+    if unknown:
+        print(f"grader: unknown part(s) {', '.join(unknown)}; choose from {', '.join(known)}", file=sys.stderr)
+        return 2
     try:
-        written = write_course(args.out, args.parts, args.assignment)
-    except notebooks.InstructorOnly as error:
+        written = write_course(args.out, args.parts, assignment)
+    except (notebooks.InstructorOnly, notebooks.LessonError, texts.TextError, markers.MarkerError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return 2
     print(f"wrote {len(written)} notebook(s) and nbgrader_config.py to {args.out}/; then, there:\n"
-          f"  nbgrader generate_assignment {args.assignment}\n  nbgrader autograde {args.assignment}")
+          f"  nbgrader generate_assignment {assignment}\n  nbgrader autograde {assignment}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

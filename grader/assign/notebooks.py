@@ -1,0 +1,343 @@
+"""``grader notebooks``: the lesson notebooks, one per part of the rubric, built with nbformat.
+
+Each notebook is: what the part is and why (the lesson, with figures drawn when the notebook
+runs), the part's whole file in one ``%%writefile <part>.py`` cell (taken from
+``solutions/`` with its solution regions), cells that use the student's code (figures), and
+one graded test cell per rubric check (``assert_check(id)``, worth the check's points; a
+hidden check's call sits in nbgrader's ``### BEGIN HIDDEN TESTS`` region).
+
+Two versions come out of it:
+
+- the *source* version (solutions and hidden tests in it): an nbgrader course's ``source/``
+  notebook (:mod:`grader.assign.nbgrader_course`); instructors only;
+- the *student* version, what nbgrader's ``generate_assignment`` makes of the source: the
+  solution regions become the stubs of ``assignments/`` (:mod:`grader.assign.stubs`), the
+  hidden tests vanish. ``notebooks/`` holds it and the student release ships it.
+
+After editing a lesson, the solutions or the rubric, ``grader notebooks`` rewrites
+``notebooks/`` (a test fails while it is stale).
+
+The lesson files
+----------------
+The parts are the rubric's ``[parts]``, in order; part ``p`` needs ``lessons/en/p.md`` (a
+missing one is an error). The frame around every lesson (the heading, "how this notebook
+works", the check cells' texts) is ``lessons/en/_notebook.toml``. A lesson file::
+
+    +++
+    title = "Convolution"
+    names = "`conv_output_size`, ..."
+    needs = "conv.py, ..."        # optional: the earlier files this part imports
+    summary = \"\"\"...\"\"\"
+    +++
+    <!-- markdown -->
+    ...a markdown cell...
+    <!-- code -->
+    ```python
+    ...a code cell: exactly one fenced python block...
+    ```
+    <!-- your file -->
+    <!-- markdown -->
+    ...cells after the student's file cell...
+
+TOML front matter between two ``+++`` lines (``title``, ``names``, ``summary``, optionally
+``needs``; nothing else); then a line ``<!-- markdown -->`` or ``<!-- code -->`` starts a
+cell, and the line ``<!-- your file -->`` (exactly once) marks where the ``%%writefile`` cell
+goes: the cells before it come before the file cell, the others after it. Leading and
+trailing blank lines of a cell are dropped. Placeholders ``${name}`` anywhere in the file are
+filled when the notebooks are built, from the grader's own constants (:func:`lesson_values`),
+so that a number a lesson quotes cannot drift from the number the grader uses. Cells before
+the file cell use NumPy and matplotlib only; cells after it may import the student's files
+(``fresh_import``).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import config
+from grader import rubric as rubric_module
+from grader.assign import markers, texts
+from grader.assign.stubs import strip_solutions
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+FRONT_KEYS = {"title", "names", "summary", "needs"}
+MARKDOWN, CODE, YOUR_FILE = "<!-- markdown -->", "<!-- code -->", "<!-- your file -->"
+FRAME = "_notebook.toml"
+
+
+class InstructorOnly(RuntimeError):
+    """Building the notebooks needs the kit's solutions/, which the student release lacks."""
+
+
+class LessonError(ValueError):
+    """A lesson file is missing or does not follow the format; the message names it."""
+
+
+@dataclass(frozen=True)
+class Lesson:
+    title: str
+    names: str
+    summary: str
+    needs: str | None
+    before: tuple  # (kind, text) cells before the file cell
+    after: tuple   # (kind, text) cells after it
+
+
+def parts(rubric=None) -> list[str]:
+    return list((rubric or rubric_module.load()).parts)
+
+
+def notebook_name(part: str, rubric=None) -> str:
+    return f"{parts(rubric).index(part) + 1:02d}_{part}.ipynb"
+
+
+# -- the lesson files ------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def lesson_values() -> dict:
+    """The values of the lessons' placeholders: the grader's own constants, so that a number
+    a lesson quotes is the number the grader uses."""
+    from grader.checks import networks, train
+
+    counts = dict(networks.PARAMETER_COUNTS)
+    values = {f"{name.lower()}_parameters": f"{count:,}" for name, count in counts.items()}
+    minutes = train.TRAIN_TIMEOUT / 60
+    values.update(
+        parameter_counts=repr(counts),
+        full_marks=f"{train.FULL_MARKS_ACCURACY:.0%}",
+        full_marks_accuracy=repr(train.FULL_MARKS_ACCURACY),
+        zero_marks=f"{train.ZERO_MARKS_ACCURACY:.0%}",
+        train_time_limit=f"{minutes:g} minutes" if minutes == int(minutes) else f"{train.TRAIN_TIMEOUT:g} s")
+    return values
+
+
+def _trim(lines: list[str]) -> list[str]:
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
+
+
+def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
+    """A lesson file's text (placeholders filled) as a :class:`Lesson`."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "+++" or "+++" not in (line.strip() for line in lines[1:]):
+        raise LessonError(f"{source}:1: a lesson starts with TOML front matter between two +++ lines")
+    close = next(i for i in range(1, len(lines)) if lines[i].strip() == "+++")
+    try:
+        front = tomllib.loads("\n".join(lines[1:close]))
+    except tomllib.TOMLDecodeError as error:
+        raise LessonError(f"{source}: front matter: {error}") from None
+    missing = {"title", "names", "summary"} - set(front)
+    unknown = set(front) - FRONT_KEYS
+    if missing or unknown:
+        raise LessonError(f"{source}: front matter: " + "; ".join(
+            ([f"missing {', '.join(sorted(missing))}"] if missing else [])
+            + ([f"unknown {', '.join(sorted(unknown))}"] if unknown else [])))
+    sections = {False: [], True: []}  # after the file cell?
+    after, cell = False, None  # cell: (kind, first line number, lines)
+    seen_file = None
+
+    def finish():
+        if cell is None:
+            return
+        kind, start, body = cell
+        body = _trim(body)
+        if not body:
+            raise LessonError(f"{source}:{start}: an empty {kind} cell")
+        if kind == "code":
+            if body[0].strip() != "```python" or body[-1].strip() != "```" or len(body) < 3 \
+                    or any(line.lstrip().startswith("```") for line in body[1:-1]):
+                raise LessonError(f"{source}:{start}: a code cell holds exactly one ```python block "
+                                  "and nothing else")
+            body = _trim(body[1:-1])
+        sections[after].append((kind, "\n".join(body)))
+
+    for number, line in enumerate(lines[close + 1:], start=close + 2):
+        marker = line.strip()
+        if marker in (MARKDOWN, CODE, YOUR_FILE):
+            finish()
+            cell = None
+            if marker == YOUR_FILE:
+                if seen_file is not None:
+                    raise LessonError(f"{source}:{number}: a second {YOUR_FILE} (the first is at line "
+                                      f"{seen_file})")
+                seen_file, after = number, True
+            else:
+                cell = ("markdown" if marker == MARKDOWN else "code", number, [])
+        elif cell is not None:
+            cell[2].append(line)
+        elif line.strip():
+            raise LessonError(f"{source}:{number}: text outside a cell (start a cell with {MARKDOWN} "
+                              f"or {CODE})")
+    finish()
+    if seen_file is None:
+        raise LessonError(f"{source}: no {YOUR_FILE} line: where does the student's file go?")
+    return Lesson(front["title"], front["names"], front["summary"], front.get("needs"),
+                  tuple(sections[False]), tuple(sections[True]))
+
+
+def load_lesson(part: str, language: str = texts.LANGUAGE) -> Lesson:
+    path = texts.lesson_path(f"{part}.md", language)
+    if not path.is_file():
+        raise LessonError(f"{path} is missing: every part of the rubric needs its lesson "
+                          f"({part} has none)")
+    return parse_lesson(texts.fill(texts.read(path), lesson_values(), str(path)), str(path))
+
+
+def load_frame(language: str = texts.LANGUAGE) -> dict:
+    path = texts.lesson_path(FRAME, language)
+    try:
+        return tomllib.loads(texts.read(path))
+    except tomllib.TOMLDecodeError as error:
+        raise LessonError(f"{path}: {error}") from None
+
+
+# -- building --------------------------------------------------------------------------------
+def _cell(kind: str, source: str, nbgrader: dict | None = None):
+    import nbformat.v4 as v4
+
+    cell = v4.new_markdown_cell(source) if kind == "markdown" else v4.new_code_cell(source)
+    cell.pop("id", None)  # ids are assigned below, stable across builds
+    if nbgrader is not None:
+        cell.metadata["nbgrader"] = {"schema_version": 3, **nbgrader}
+    return cell
+
+
+def _grade_id(part: str, suffix: str) -> str:
+    return f"{part}-{suffix}".replace(".", "-").replace("_", "-")
+
+
+def _intro(part: str, lesson: Lesson, frame: dict, rubric) -> str:
+    needs = "\n\n" + texts.fill(frame["needs"], {"needs": lesson.needs}, FRAME) if lesson.needs else ""
+    return texts.fill(frame["intro"].strip("\n"), dict(
+        number=parts(rubric).index(part) + 1, count=len(rubric.parts), title=lesson.title,
+        summary=lesson.summary, part=part, names=lesson.names, needs=needs), FRAME)
+
+
+def _points(points: float, frame: dict) -> str:
+    return texts.fill(frame["point" if points == 1 else "points"], {"points": f"{points:g}"}, FRAME)
+
+
+def _check_cells(part: str, rubric, frame: dict) -> list:
+    entries = rubric.select([part], include_hidden=True)
+    if not entries:
+        return [_cell("markdown", frame["no_checks"].strip("\n"))]
+    public_points = sum(e.points for e in entries if not e.hidden)
+    hidden_points = sum(e.points for e in entries if e.hidden)
+    hidden_note = texts.fill(frame["hidden_note"], {"points": f"{hidden_points:g}"}, FRAME) if hidden_points else ""
+    cells = [_cell("markdown", texts.fill(frame["checks"].strip("\n"), dict(
+        part=part, points=f"{public_points:g}", hidden_note=hidden_note), FRAME))]
+    hidden_number = 0
+    for entry in entries:
+        points = _points(entry.points, frame)
+        call = f'from grader.assign.nbgrader_course import assert_check\nassert_check("{entry.id}")'
+        if entry.hidden:
+            hidden_number += 1
+            grade_id = _grade_id(part, f"hidden-{hidden_number}")
+            comment = texts.fill(frame["hidden_test"], {"points": points}, FRAME)
+            source = f"{comment}\n{markers.HIDDEN_TESTS.begin}\n{call}\n{markers.HIDDEN_TESTS.end}"
+        else:
+            grade_id = _grade_id(part, entry.id.partition(".")[2])
+            comment = texts.fill(frame["public_test"], {"name": entry.name, "points": points}, FRAME)
+            source = f"{comment}\n{call}"
+        cells.append(_cell("code", source, {"grade": True, "solution": False, "locked": True,
+                                            "task": False, "grade_id": grade_id,
+                                            "points": entry.points}))
+    cells.append(_cell("markdown", frame["report"]))
+    cells.append(_cell("code", f'from grader.assign.nbgrader_course import show_report\nshow_report("{part}")'))
+    return cells
+
+
+def source_notebook(part: str, solutions_dir=None, rubric=None):
+    """The nbgrader *source* notebook of ``part``: solution regions and hidden tests in it."""
+    import nbformat.v4 as v4
+
+    rubric = rubric or rubric_module.load()
+    if part not in rubric.parts:
+        raise ValueError(f"unknown part {part!r}; choose from {', '.join(rubric.parts)}")
+    solution_file = Path(solutions_dir or config.SOLUTIONS) / rubric.parts[part]
+    if not solution_file.is_file():
+        raise InstructorOnly(f"{solution_file} not found: the notebooks are built from the kit's "
+                             "solutions/, which only the instructors' copy of the kit holds")
+    lesson, frame = load_lesson(part), load_frame()
+    solution = solution_file.read_text()
+    markers.regions(solution, str(solution_file))  # a file with broken markers builds nothing
+    cells = [_cell("markdown", _intro(part, lesson, frame, rubric))]
+    cells += [_cell(kind, text) for kind, text in lesson.before]
+    cells.append(_cell("markdown", texts.fill(frame["your_code"].strip("\n"), {"part": part}, FRAME)))
+    cells.append(_cell("code", f"%%writefile {rubric.parts[part]}\n" + solution,
+                       {"grade": False, "solution": True, "locked": False, "task": False,
+                        "grade_id": _grade_id(part, "file")}))
+    cells += [_cell(kind, text) for kind, text in lesson.after]
+    cells += _check_cells(part, rubric, frame)
+    for number, cell in enumerate(cells):
+        cell["id"] = f"{part}-{number:02d}"
+    notebook = v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook
+
+
+def without_hidden_tests(source: str, filename: str = "<cell>") -> str:
+    """A test cell as nbgrader releases it: its hidden-test regions removed, markers included."""
+    return markers.replace_regions(source, lambda region: "", filename, markers.HIDDEN_TESTS)
+
+
+def student_version(notebook, name: str = "<notebook>"):
+    """What nbgrader's ``generate_assignment`` makes of a source notebook (see the course's
+    configuration): stubs for the solution regions, hidden tests removed, no outputs."""
+    notebook = copy.deepcopy(notebook)
+    for number, cell in enumerate(notebook.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        where = f"{name} cell {number}"
+        if cell.cell_type == "code" and meta.get("solution"):
+            cell.source = strip_solutions(cell.source, where)
+        if meta.get("grade"):
+            cell.source = without_hidden_tests(cell.source, where)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return notebook
+
+
+def student_notebook(part: str, solutions_dir=None, rubric=None):
+    return student_version(source_notebook(part, solutions_dir, rubric), notebook_name(part, rubric))
+
+
+def student_notebook_texts(solutions_dir=None, rubric=None) -> dict:
+    """File name -> the text of the student notebook, for every part of the rubric."""
+    import nbformat
+
+    rubric = rubric or rubric_module.load()
+    return {notebook_name(part, rubric): nbformat.writes(student_notebook(part, solutions_dir, rubric)) + "\n"
+            for part in rubric.parts}
+
+
+def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric=None) -> list[Path]:
+    out_dir = Path(out_dir)
+    built = student_notebook_texts(solutions_dir, rubric)  # all built before any is written
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in built.items():
+        (out_dir / name).write_text(text)
+    return [out_dir / name for name in built]
+
+
+def run(args) -> int:
+    """``grader notebooks [--out DIR]``."""
+    if not config.is_instructor_kit():
+        print("grader notebooks is an instructors' command: it needs the kit's solutions/ and "
+              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+        return 2
+    out = Path(getattr(args, "out", None) or config.NOTEBOOKS)
+    try:
+        written = write_student_notebooks(out)
+    except (InstructorOnly, LessonError, texts.TextError, markers.MarkerError) as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} notebook(s) to {out}/")
+    return 0

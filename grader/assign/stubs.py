@@ -1,0 +1,89 @@
+"""``grader stubs``: the student stubs of ``assignments/``, generated from ``solutions/``.
+
+Solution code sits between nbgrader's markers ``### BEGIN SOLUTION`` and ``### END SOLUTION``
+(:mod:`grader.assign.markers`). An indented region (a function body) becomes
+``# YOUR CODE HERE`` and ``raise NotImplementedError()``, as nbgrader does; a region at
+column 0 (a private helper of the solution) is removed entirely. The exercise files are the
+rubric's ``[parts]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from grader import config
+from grader import rubric as rubric_module
+from grader.assign import markers
+
+
+def _stub_region(region: markers.Region) -> str:
+    if not region.indent:
+        return ""
+    return f"{region.indent}# YOUR CODE HERE\n{region.indent}raise NotImplementedError()\n"
+
+
+def strip_solutions(source: str, filename: str = "<source>") -> str:
+    """The student's version of a solution file (a :class:`markers.MarkerError` if its markers
+    do not pair up)."""
+    return markers.even_blank_lines(markers.replace_regions(source, _stub_region, filename))
+
+
+def exercise_files(rubric=None) -> tuple:
+    """The exercise files, in the rubric's order."""
+    return tuple((rubric or rubric_module.load()).parts.values())
+
+
+def stub_sources(solutions_dir: Path = config.SOLUTIONS, rubric=None) -> dict[str, str]:
+    """Stub text per exercise file present in ``solutions_dir``."""
+    sources = {}
+    for name in exercise_files(rubric):
+        path = Path(solutions_dir) / name
+        if path.exists():
+            sources[name] = strip_solutions(path.read_text(), str(path))
+    return sources
+
+
+def write_stubs(solutions_dir: Path, out_dir: Path, force: bool = False) -> list[Path]:
+    """Writes the stubs that differ from ``out_dir``'s files and returns them. A file of
+    ``out_dir`` that differs from its stub (edited by hand, or the solution changed) is
+    overwritten only with ``force``; otherwise nothing is written and ``FileExistsError`` says
+    which files differ."""
+    out_dir = Path(out_dir)
+    sources = stub_sources(solutions_dir)
+    changed = {name: text for name, text in sources.items()
+               if not (out_dir / name).exists() or (out_dir / name).read_text() != text}
+    differing = sorted(name for name in changed if (out_dir / name).exists())
+    if differing and not force:
+        raise FileExistsError(f"{', '.join(str(out_dir / n) for n in differing)} differ(s) from what "
+                              f"{solutions_dir} generates (edited by hand, or the solution changed): "
+                              "--force overwrites")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in changed.items():
+        (out_dir / name).write_text(text)
+    return [out_dir / name for name in changed]
+
+
+def run(args) -> int:
+    """``grader stubs [--solutions DIR] [--out DIR] [--force]``."""
+    solutions = Path(args.solutions or config.SOLUTIONS)
+    out = Path(args.out or config.ASSIGNMENTS)
+    if not config.is_instructor_kit():
+        print("grader stubs is an instructors' command: it needs the kit's solutions/ and "
+              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+        return 2
+    if not solutions.is_dir():
+        print(f"grader: {solutions} is not a folder of solutions", file=sys.stderr)
+        return 2
+    try:
+        count = len(stub_sources(solutions))
+        if not count:
+            print(f"grader: {solutions} holds none of the exercise files "
+                  f"({', '.join(exercise_files())})", file=sys.stderr)
+            return 2
+        written = write_stubs(solutions, out, force=args.force)
+    except (FileExistsError, markers.MarkerError) as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(written)} stub file(s) written to {out}/, {count - len(written)} already up to date")
+    return 0

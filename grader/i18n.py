@@ -1,0 +1,111 @@
+"""The language the grader speaks: English (the source) or Chinese, through gettext.
+
+Every sentence the grader prints goes through :func:`_` (``_("... {name} ...").format(...)``:
+the placeholders stay in the message so that a translation can move them). The catalogs are
+the ``.po`` files in ``grader/locale/<lang>/LC_MESSAGES/grader.po``, read with the standard
+:mod:`gettext` machinery (compiled in memory: nothing binary is kept beside them).
+
+The language is, in order: :func:`set_language` (``--lang``), the ``GRADER_LANG`` variable,
+the rubric's ``language`` setting (a Chinese release sets it), the environment's locale
+(``LC_ALL``, ``LC_MESSAGES``, ``LANG`` beginning with ``zh``), else English.
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import io
+import os
+import struct
+from pathlib import Path
+
+LANGUAGES = ("en", "zh")
+DOMAIN = "grader"
+LOCALE = Path(__file__).resolve().parent / "locale"
+
+_chosen: str | None = None
+_catalogs: dict = {}
+
+
+def set_language(language: str | None) -> None:
+    """Fixes the language of this process (``None``: back to the environment's)."""
+    global _chosen
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}; choose from {', '.join(LANGUAGES)}")
+    _chosen = language
+
+
+def language(default: str | None = None) -> str:
+    if _chosen:
+        return _chosen
+    variable = os.environ.get("GRADER_LANG", "")
+    if variable in LANGUAGES:
+        return variable
+    if default in LANGUAGES:
+        return default
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def translation(lang: str | None = None) -> gettext.NullTranslations:
+    lang = lang or language()
+    if lang == "en":
+        return gettext.NullTranslations()
+    if lang not in _catalogs:
+        po = LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        _catalogs[lang] = gettext.GNUTranslations(io.BytesIO(compile_po(po.read_text(encoding="utf-8"))))
+    return _catalogs[lang]
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (English where the catalog has no entry)."""
+    return translation().gettext(message)
+
+
+# -- catalogs ---------------------------------------------------------------------------------
+def read_po(text: str) -> dict:
+    """msgid -> msgstr of a .po file (the subset the kit writes: no plurals, no contexts)."""
+    entries: dict = {}
+    key = None
+    current: dict = {}
+    for raw in text.splitlines() + [""]:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            if "msgid" in current:
+                entries[current["msgid"]] = current.get("msgstr", "")
+            current, key = {}, None
+            continue
+        if line.startswith("msgid "):
+            if "msgid" in current:
+                entries[current["msgid"]] = current.get("msgstr", "")
+                current = {}
+            key, line = "msgid", line[len("msgid "):]
+        elif line.startswith("msgstr "):
+            key, line = "msgstr", line[len("msgstr "):]
+        if key is None or not (line.startswith('"') and line.endswith('"')):
+            raise ValueError(f"cannot read this .po line: {raw!r}")
+        current[key] = current.get(key, "") + ast.literal_eval(line)
+    return entries
+
+
+def compile_po(text: str) -> bytes:
+    """The GNU .mo bytes of a .po text (what msgfmt writes)."""
+    entries = {key: value for key, value in read_po(text).items() if value or key == ""}
+    keys = sorted(entries)
+    ids = b"".join(k.encode() + b"\0" for k in keys)
+    strs = b"".join(entries[k].encode() + b"\0" for k in keys)
+    start = 7 * 4 + 16 * len(keys)
+    offsets, offset = [], 0
+    for k in keys:
+        offsets += [len(k.encode()), start + offset]
+        offset += len(k.encode()) + 1
+    str_offsets, offset = [], 0
+    for k in keys:
+        str_offsets += [len(entries[k].encode()), start + len(ids) + offset]
+        offset += len(entries[k].encode()) + 1
+    header = struct.pack("Iiiiiii", 0x950412DE, 0, len(keys), 7 * 4, 7 * 4 + 8 * len(keys), 0, 0)
+    return header + struct.pack(f"{len(offsets)}i", *offsets) + \
+        struct.pack(f"{len(str_offsets)}i", *str_offsets) + ids + strs

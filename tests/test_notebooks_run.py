@@ -1,0 +1,67 @@
+"""Every lesson notebook runs without an error with the solutions filled in.
+
+Each part's *source* notebook (its file cell holds the solution) is executed with nbclient in
+a temporary folder that holds the other parts' solution files too (as the earlier notebooks'
+file cells would have written them), on the kit's own digits. The graded check cells and the
+report cell are left out: they run the grader, which tests/test_nbgrader.py (nbgrader's
+autograde of the notebooks) and the grading tests cover. Every other cell runs: the lesson's
+examples and figures, the file cell, and the figures drawn with the student's code, each of
+which must then draw its figure rather than say that the code is not written yet.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+
+import pytest
+
+from grader import rubric as rubric_module
+from grader.assign import notebooks
+from tests.conftest import ROOT, SOLUTIONS
+
+PARTS = list(rubric_module.load().parts)
+NOT_WRITTEN = ("not written yet", "not everything this needs")
+
+
+def figures_drawn(source: str) -> int:
+    """How many times the cell itself calls plt.show() (not inside a function it defines)."""
+    if source.startswith("%%"):
+        return 0
+
+    def count(node):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return 0
+        here = (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "show" and getattr(node.func.value, "id", None) == "plt")
+        return here + sum(count(child) for child in ast.iter_child_nodes(node))
+
+    return count(ast.parse(source))
+
+
+def runnable(notebook):
+    notebook.cells = [cell for cell in notebook.cells
+                      if not cell.metadata.get("nbgrader", {}).get("grade") and "show_report(" not in cell.source]
+    return notebook
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_notebook_runs_with_the_solution(part, tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    for path in SOLUTIONS.glob("*.py"):
+        shutil.copyfile(path, tmp_path / path.name)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    notebook = runnable(notebooks.source_notebook(part))
+    NotebookClient(notebook, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # raises on any error
+
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        text = "".join(output.get("text", "") for output in cell.outputs)
+        assert not any(words in text for words in NOT_WRITTEN), (part, cell.source[:120], text)
+        images = sum("image/png" in output.get("data", {}) for output in cell.outputs)
+        assert images >= figures_drawn(cell.source), (part, cell.source[:120])
