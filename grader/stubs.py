@@ -14,7 +14,7 @@ from pathlib import Path
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 EXERCISE_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py", "modules.py", "networks.py",
-                  "train.py")
+                  "train.py", "augment.py")
 
 
 class MarkerError(ValueError):
