@@ -25,11 +25,15 @@ from grader.checks.train import _matching_reference, speed_report
 from grader.references import augment as ref
 from grader.worker.client import CallTimeout, Rng
 
-# -- the gain check's settings: benchmarks/bench_augment.py measured the reference's gain --
+# -- the gain check's settings. benchmarks/bench_augment.py measured the reference's held-out
+# gain over seeds 0-19: mean +3.8 points, sd 0.9, min +2.3, max +5.4. A correct submission
+# trains with other random numbers, so its gain is another draw of that spread: full marks
+# from +2 points (about two sd below the mean, under the lowest seed); nothing for no gain.
+# The seed is one whose reference gain (+3.9) is close to the mean.
 GAIN_DIGITS = 500            # the first 500 digits of the training split
-GAIN_SEED = 8
-GAIN_TIMEOUT = 300.0         # seconds per training run; the reference needs about 6
-FULL_MARKS_GAIN = 0.02       # held-out accuracy points gained by augmenting (reference: 0.03 to 0.06)
+GAIN_SEED = 0
+GAIN_TIMEOUT = 300.0         # seconds per training run, a guard only; the reference needs about 6
+FULL_MARKS_GAIN = 0.02       # held-out accuracy gained by augmenting (0.02 = 2 points)
 ZERO_MARKS_GAIN = 0.0
 MIN_TRAIN_ACCURACY = 0.9     # the run without augmentation must have learnt its 500 digits
 FLIP_DRAWS = 2000            # images in the flip-frequency property
