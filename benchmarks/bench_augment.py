@@ -1,6 +1,6 @@
 """The reference's held-out gain from augmentation over many seeds, and the gain check's stability.
 
-    python benchmarks/bench_augment.py [--seeds 20] [--reruns 10]
+    python benchmarks/bench_augment.py [--seeds 20] [--reruns 10] [--folder solutions]
 
 1. For seeds 0 .. SEEDS-1, runs the gain check's own measurement (``gain_of`` of
    ``grader/checks/augment.py``: ``solutions/augment.py``'s ``train_lenet_small`` in a worker,
@@ -11,6 +11,9 @@
    random numbers than the reference, so its gain is another draw from this distribution.
 2. Grades the reference on the gain check alone RERUNS times (a fresh worker each time) and
    prints each verdict and its time: the verdict must be the same every time.
+
+``--folder`` measures another submission instead of the reference (a folder holding every
+file ``augment.py`` imports), e.g. to see where a correct alternative's gain falls.
 """
 
 from __future__ import annotations
@@ -33,10 +36,10 @@ from grader.worker.client import Worker  # noqa: E402
 SOLUTIONS = ROOT / "solutions"
 
 
-def seeds(count: int) -> list[float]:
+def seeds(folder: Path, count: int) -> list[float]:
     gains = []
     print(f"{'seed':>4}  {'plain train':>11}  {'plain held':>10}  {'aug train':>9}  {'aug held':>8}  {'gain':>6}  time")
-    with Worker(str(SOLUTIONS)) as worker:
+    with Worker(str(folder)) as worker:
         for seed in range(count):
             started = time.perf_counter()
             r = checks.gain_of(Context(worker, "augment.gain"), seed)
@@ -51,13 +54,13 @@ def seeds(count: int) -> list[float]:
     return gains
 
 
-def reruns(count: int) -> None:
+def reruns(folder: Path, count: int) -> None:
     full = rubric_module.load()
     only = rubric_module.Rubric({"augment": full.parts["augment"]},
                                 tuple(e for e in full.entries if e.id == "augment.gain"))
     verdicts = []
     for run in range(count):
-        (result,) = grade(SOLUTIONS, rubric=only).checks
+        (result,) = grade(folder, rubric=only).checks
         verdicts.append((result.score, result.output.splitlines()[0]))
         print(f"run {run + 1}: {result.score:g}/{result.max_score:g} in {result.seconds:.1f} s: {verdicts[-1][1]}",
               flush=True)
@@ -68,11 +71,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds to measure the gain over (0 skips)")
     parser.add_argument("--reruns", type=int, default=10, help="gradings of the gain check (0 skips)")
+    parser.add_argument("--folder", type=Path, default=SOLUTIONS, help="the submission to measure")
     args = parser.parse_args()
     if args.seeds:
-        seeds(args.seeds)
+        seeds(args.folder, args.seeds)
     if args.reruns:
-        reruns(args.reruns)
+        reruns(args.folder, args.reruns)
 
 
 if __name__ == "__main__":
