@@ -238,7 +238,7 @@ def _terms(lesson: Lesson, frame: dict, language: str) -> str:
     for term in lesson.terms:
         own = glossary[term][language]
         others = [glossary[term][lang] for lang in sorted(glossary[term]) if lang != language
-                  and glossary[term][lang] != own]
+                  and glossary[term][lang].lower() != own.lower()]
         names.append(texts.fill(frame["term"], {"term": own, "other": " / ".join(others)}, FRAME)
                      if others else own)
     return texts.fill(frame["terms"], {"terms": frame["term_separator"].join(names)}, FRAME)
