@@ -13,6 +13,7 @@ from pathlib import Path
 from grader import atomic, config
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
+from grader.i18n import LANGUAGES
 from grader.results import check_lines, header, note_lines, part_line, points, total_line
 
 
@@ -59,9 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     release = commands.add_parser("release", help="write the student bundle (instructors)")
     release.add_argument("--out", required=True)
+    release.add_argument("--lang", choices=LANGUAGES, default="en", help="the bundle's language (default en)")
 
     gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip (instructors)")
     gradescope.add_argument("--out", required=True)
+    gradescope.add_argument("--lang", choices=LANGUAGES, default="en", help="the feedback's language (default en)")
 
     autograde = commands.add_parser("autograde", help="grade one Gradescope submission (run_autograder)")
     autograde.add_argument("--root", default=None, help="Gradescope's root folder (default $AUTOGRADER_ROOT or /autograder)")
@@ -73,11 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     stubs.add_argument("--force", action="store_true", help="overwrite stubs that were edited by hand")
 
     notebooks = commands.add_parser("notebooks", help="regenerate the lesson notebooks (instructors)")
-    notebooks.add_argument("--out", default=str(config.NOTEBOOKS))
+    notebooks.add_argument("--out", default=None, help=f"default {config.NOTEBOOKS.name}/ (English only)")
+    notebooks.add_argument("--lang", choices=LANGUAGES, default="en", help="the notebooks' language (default en)")
 
     course = commands.add_parser("course", help="write the notebooks as an nbgrader course (instructors)")
     course.add_argument("--out", required=True)
     course.add_argument("--part", action="append", dest="parts", metavar="PART")
+    course.add_argument("--lang", choices=LANGUAGES, default="en", help="the notebooks' language (default en)")
     return parser
 
 

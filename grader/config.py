@@ -47,6 +47,7 @@ class Settings:
     cpu_seconds: int = 1800             # the worker's CPU time
     file_bytes: int = 16 << 20          # the largest file the worker may write
     processes: int = 16                 # processes the unprivileged worker may own
+    language: str = "en"                # the grader's default language (grader.i18n); a zh release sets "zh"
 
     def replace(self, **changes) -> "Settings":
         unknown = set(changes) - {field.name for field in dataclasses.fields(self)}

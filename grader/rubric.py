@@ -51,6 +51,9 @@ def load(path: Path | str = RUBRIC_FILE) -> Rubric:
         if check_id in seen:
             raise ValueError(f"rubric: check {check_id} is listed twice")
         seen.add(check_id)
+        if entries and list(parts).index(part) < list(parts).index(entries[-1].part):
+            raise ValueError(f"rubric: check {check_id} stands after the checks of {entries[-1].part}: "
+                             "list the checks part by part, in the order of [parts]")
         points = raw.get("points", 1)
         if not isinstance(points, (int, float)) or points < 0:
             raise ValueError(f"rubric: check {check_id} has invalid points {points!r}")

@@ -1,4 +1,4 @@
-"""Gradescope: ``grader gradescope --out FILE`` builds the autograder zip; inside Gradescope,
+"""Gradescope: ``grader gradescope --out FILE [--lang en|zh]`` builds the autograder zip; inside Gradescope,
 ``grader autograde`` (``python -m grader autograde``) grades one submission.
 
 The zip (Gradescope unpacks it into ``/autograder/source``)::
@@ -12,7 +12,8 @@ The zip (Gradescope unpacks it into ``/autograder/source``)::
     datasets/          the digits of the training part
 
 and never the solutions (:func:`grader.assign.leaks.member_leaks` before writing). The scripts
-are ``templates/setup.sh`` and ``templates/run_autograder``.
+are ``templates/setup.sh`` and ``templates/run_autograder``. With ``--lang zh`` the zip's
+``grader/rubric.toml`` names Chinese as its language, so that the feedback speaks it.
 
 ``run_autograder`` (and :func:`autograde`) follow Gradescope's layout under a root folder,
 ``$AUTOGRADER_ROOT`` (default ``/autograder``): the submission's ``.py`` files are read from
@@ -56,7 +57,7 @@ def run(args) -> int:
               "solutions/, which the student bundle does not have.", file=sys.stderr)
         return 2
     try:
-        out = build_zip(Path(args.out))
+        out = build_zip(Path(args.out), getattr(args, "lang", None) or texts.LANGUAGE)
     except (GradescopeError, texts.TextError, ValueError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return 2
@@ -76,8 +77,11 @@ def autograder_pyproject() -> str:
         "The CNN exercise kit's grader, hidden checks included, for Gradescope")
 
 
-def zip_members() -> dict:
+def zip_members(language: str = texts.LANGUAGE) -> dict:
     """Archive name -> (bytes, mode) of everything the autograder zip holds."""
+    from grader.assign.release import DATA_FILES, rubric_with_language
+
+    texts.check_language(language)
     members = {
         "setup.sh": (texts.template("setup.sh", torch_index=TORCH_CPU_INDEX).encode(), 0o755),
         "run_autograder": (texts.template("run_autograder").encode(), 0o755),
@@ -89,8 +93,9 @@ def zip_members() -> dict:
                 or any(part.startswith(".") for part in relative.parts)):
             continue
         members[relative.as_posix()] = (path.read_bytes(), 0o644)
-    from grader.assign.release import DATA_FILES
-
+    if language != texts.LANGUAGE:
+        rubric = rubric_with_language(config.RUBRIC_FILE.read_text(encoding="utf-8"), language)
+        members[config.RUBRIC_FILE.relative_to(config.ROOT).as_posix()] = (rubric.encode(), 0o644)
     for name in DATA_FILES:
         path = config.ROOT / "datasets" / name
         if not path.is_file():
@@ -99,9 +104,9 @@ def zip_members() -> dict:
     return members
 
 
-def build_zip(out: Path) -> Path:
+def build_zip(out: Path, language: str = texts.LANGUAGE) -> Path:
     out = Path(out).resolve()
-    members = zip_members()
+    members = zip_members(language)
     problems = leaks.member_leaks(members)
     if problems:
         raise GradescopeError("the autograder would hold solution code:\n  " + "\n  ".join(problems[:20]))

@@ -24,7 +24,7 @@ nbgrader course folder::
 one assignment holding every part's notebook in the rubric's order, since a part imports
 the files of the parts before it (``modules.py`` imports ``conv.py``, ...). Then, in that
 folder, ``nbgrader generate_assignment cnn``, ``nbgrader autograde cnn``, as usual. Command
-line: ``grader course --out DIR [--part conv ...]``. The instructors' machine (which
+line: ``grader course --out DIR [--part conv ...] [--lang en|zh]`` (the notebooks' language). The instructors' machine (which
 autogrades) needs this kit, hidden checks included; the students' Jupyter needs the student
 bundle of ``grader release`` installed, for the check cells and the figures, never the
 instructors' kit.
@@ -191,21 +191,24 @@ def configure(c) -> None:
 
 
 def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str = COURSE_ID,
-                 solutions_dir=None) -> list[Path]:
+                 solutions_dir=None, language: str = texts.LANGUAGE) -> list[Path]:
     """Writes an nbgrader course folder: ``nbgrader_config.py`` and
-    ``source/<assignment>/NN_<part>.ipynb`` for ``parts`` (default: every part of the rubric)."""
+    ``source/<assignment>/NN_<part>.ipynb`` for ``parts`` (default: every part of the rubric),
+    in ``language``."""
     import nbformat
 
     from grader.assign import notebooks
 
     rubric = rubric_module.load()
+    # every notebook built before anything is written: a missing lesson writes nothing
+    built = {part: notebooks.source_notebook(part, solutions_dir=solutions_dir, rubric=rubric, language=language)
+             for part in parts or rubric.parts}
     out = Path(out)
     source = out / "source" / assignment
     source.mkdir(parents=True, exist_ok=True)
     (out / "nbgrader_config.py").write_text(texts.template("nbgrader_config.py.in", course_id=repr(course_id)))
     written = []
-    for part in parts or rubric.parts:
-        notebook = notebooks.source_notebook(part, solutions_dir=solutions_dir, rubric=rubric)
+    for part, notebook in built.items():
         path = source / notebooks.notebook_name(part, rubric)
         nbformat.write(notebook, path)
         written.append(path)
@@ -213,7 +216,7 @@ def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str =
 
 
 def run(args) -> int:
-    """``grader course --out DIR [--part P ...]``."""
+    """``grader course --out DIR [--part P ...] [--lang en|zh]``."""
     if not config.is_instructor_kit():
         print("grader course is an instructors' command: it needs the kit's solutions/ and "
               "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
@@ -227,7 +230,8 @@ def run(args) -> int:
         print(f"grader: unknown part(s) {', '.join(unknown)}; choose from {', '.join(known)}", file=sys.stderr)
         return 2
     try:
-        written = write_course(args.out, args.parts, assignment)
+        written = write_course(args.out, args.parts, assignment,
+                               language=getattr(args, "lang", None) or texts.LANGUAGE)
     except (notebooks.InstructorOnly, notebooks.LessonError, texts.TextError, markers.MarkerError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return 2

@@ -19,14 +19,18 @@ After editing a lesson, the solutions or the rubric, ``grader notebooks`` rewrit
 
 The lesson files
 ----------------
-The parts are the rubric's ``[parts]``, in order; part ``p`` needs ``lessons/en/p.md`` (a
-missing one is an error). The frame around every lesson (the heading, "how this notebook
-works", the check cells' texts) is ``lessons/en/_notebook.toml``. A lesson file::
+The parts are the rubric's ``[parts]``, in order; in language ``L`` (``en``, the default, or
+``zh``: ``grader notebooks --lang zh``) part ``p`` needs ``lessons/L/p.md`` (a missing one is an
+error). The frame around every lesson (the heading, "how this notebook works", the check
+cells' texts) is ``lessons/L/_notebook.toml``. The lessons of both languages have the same
+cells and the same code (comments and printed strings aside); each is written in its own
+language, not translated word for word. A lesson file::
 
     +++
     title = "Convolution"
     names = "`conv_output_size`, ..."
     needs = "conv.py, ..."        # optional: the earlier files this part imports
+    terms = ["convolution", ...]  # optional: its key terms, keys of lessons/glossary.toml
     summary = \"\"\"...\"\"\"
     +++
     <!-- markdown -->
@@ -40,7 +44,7 @@ works", the check cells' texts) is ``lessons/en/_notebook.toml``. A lesson file:
     ...cells after the student's file cell...
 
 TOML front matter between two ``+++`` lines (``title``, ``names``, ``summary``, optionally
-``needs``; nothing else); then a line ``<!-- markdown -->`` or ``<!-- code -->`` starts a
+``needs`` and ``terms``; nothing else); then a line ``<!-- markdown -->`` or ``<!-- code -->`` starts a
 cell, and the line ``<!-- your file -->`` (exactly once) marks where the ``%%writefile`` cell
 goes: the cells before it come before the file cell, the others after it. Leading and
 trailing blank lines of a cell are dropped. Placeholders ``${name}`` anywhere in the file are
@@ -48,6 +52,10 @@ filled when the notebooks are built, from the grader's own constants (:func:`les
 so that a number a lesson quotes cannot drift from the number the grader uses. Cells before
 the file cell use NumPy and matplotlib only; cells after it may import the student's files
 (``fresh_import``).
+
+The frame's ``${terms}`` (where a language's frame has it) lists the lesson's terms from the
+glossary, in the notebook's language with the other language's name beside it: the Chinese
+frame has it, so that a student meets each term under both names.
 """
 
 from __future__ import annotations
@@ -65,7 +73,7 @@ from grader.assign import markers, texts
 from grader.assign.stubs import strip_solutions
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-FRONT_KEYS = {"title", "names", "summary", "needs"}
+FRONT_KEYS = {"title", "names", "summary", "needs", "terms"}
 MARKDOWN, CODE, YOUR_FILE = "<!-- markdown -->", "<!-- code -->", "<!-- your file -->"
 FRAME = "_notebook.toml"
 
@@ -86,6 +94,7 @@ class Lesson:
     needs: str | None
     before: tuple  # (kind, text) cells before the file cell
     after: tuple   # (kind, text) cells after it
+    terms: tuple = ()  # keys of the glossary
 
 
 def parts(rubric=None) -> list[str]:
@@ -139,6 +148,13 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
         raise LessonError(f"{source}: front matter: " + "; ".join(
             ([f"missing {', '.join(sorted(missing))}"] if missing else [])
             + ([f"unknown {', '.join(sorted(unknown))}"] if unknown else [])))
+    terms = front.get("terms", [])
+    if not isinstance(terms, list) or not all(isinstance(term, str) for term in terms):
+        raise LessonError(f"{source}: front matter: terms is a list of the glossary's keys")
+    unknown_terms = [term for term in terms if term not in texts.glossary()]
+    if unknown_terms:
+        raise LessonError(f"{source}: front matter: terms {', '.join(unknown_terms)} are not in "
+                          f"{texts.GLOSSARY.name}")
     sections = {False: [], True: []}  # after the file cell?
     after, cell = False, None  # cell: (kind, first line number, lines)
     seen_file = None
@@ -179,7 +195,7 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
     if seen_file is None:
         raise LessonError(f"{source}: no {YOUR_FILE} line: where does the student's file go?")
     return Lesson(front["title"], front["names"], front["summary"], front.get("needs"),
-                  tuple(sections[False]), tuple(sections[True]))
+                  tuple(sections[False]), tuple(sections[True]), tuple(terms))
 
 
 def load_lesson(part: str, language: str = texts.LANGUAGE) -> Lesson:
@@ -213,11 +229,27 @@ def _grade_id(part: str, suffix: str) -> str:
     return f"{part}-{suffix}".replace(".", "-").replace("_", "-")
 
 
-def _intro(part: str, lesson: Lesson, frame: dict, rubric) -> str:
+def _terms(lesson: Lesson, frame: dict, language: str) -> str:
+    """The lesson's terms, each in ``language`` with its name in the other language(s)."""
+    if not lesson.terms or "terms" not in frame:  # a frame without ${terms} lists none
+        return ""
+    glossary = texts.glossary()
+    names = []
+    for term in lesson.terms:
+        own = glossary[term][language]
+        others = [glossary[term][lang] for lang in sorted(glossary[term]) if lang != language
+                  and glossary[term][lang].lower() != own.lower()]
+        names.append(texts.fill(frame["term"], {"term": own, "other": " / ".join(others)}, FRAME)
+                     if others else own)
+    return texts.fill(frame["terms"], {"terms": frame["term_separator"].join(names)}, FRAME)
+
+
+def _intro(part: str, lesson: Lesson, frame: dict, rubric, language: str) -> str:
     needs = "\n\n" + texts.fill(frame["needs"], {"needs": lesson.needs}, FRAME) if lesson.needs else ""
     return texts.fill(frame["intro"].strip("\n"), dict(
         number=parts(rubric).index(part) + 1, count=len(rubric.parts), title=lesson.title,
-        summary=lesson.summary, part=part, names=lesson.names, needs=needs), FRAME)
+        summary=lesson.summary, part=part, names=lesson.names, needs=needs,
+        terms=_terms(lesson, frame, language)), FRAME)
 
 
 def _points(points: float, frame: dict) -> str:
@@ -254,8 +286,9 @@ def _check_cells(part: str, rubric, frame: dict) -> list:
     return cells
 
 
-def source_notebook(part: str, solutions_dir=None, rubric=None):
-    """The nbgrader *source* notebook of ``part``: solution regions and hidden tests in it."""
+def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = texts.LANGUAGE):
+    """The nbgrader *source* notebook of ``part`` in ``language``: solution regions and hidden
+    tests in it."""
     import nbformat.v4 as v4
 
     rubric = rubric or rubric_module.load()
@@ -265,10 +298,10 @@ def source_notebook(part: str, solutions_dir=None, rubric=None):
     if not solution_file.is_file():
         raise InstructorOnly(f"{solution_file} not found: the notebooks are built from the kit's "
                              "solutions/, which only the instructors' copy of the kit holds")
-    lesson, frame = load_lesson(part), load_frame()
+    lesson, frame = load_lesson(part, language), load_frame(language)
     solution = solution_file.read_text()
     markers.regions(solution, str(solution_file))  # a file with broken markers builds nothing
-    cells = [_cell("markdown", _intro(part, lesson, frame, rubric))]
+    cells = [_cell("markdown", _intro(part, lesson, frame, rubric, language))]
     cells += [_cell(kind, text) for kind, text in lesson.before]
     cells.append(_cell("markdown", texts.fill(frame["your_code"].strip("\n"), {"part": part}, FRAME)))
     cells.append(_cell("code", f"%%writefile {rubric.parts[part]}\n" + solution,
@@ -305,22 +338,24 @@ def student_version(notebook, name: str = "<notebook>"):
     return notebook
 
 
-def student_notebook(part: str, solutions_dir=None, rubric=None):
-    return student_version(source_notebook(part, solutions_dir, rubric), notebook_name(part, rubric))
+def student_notebook(part: str, solutions_dir=None, rubric=None, language: str = texts.LANGUAGE):
+    return student_version(source_notebook(part, solutions_dir, rubric, language), notebook_name(part, rubric))
 
 
-def student_notebook_texts(solutions_dir=None, rubric=None) -> dict:
+def student_notebook_texts(solutions_dir=None, rubric=None, language: str = texts.LANGUAGE) -> dict:
     """File name -> the text of the student notebook, for every part of the rubric."""
     import nbformat
 
     rubric = rubric or rubric_module.load()
-    return {notebook_name(part, rubric): nbformat.writes(student_notebook(part, solutions_dir, rubric)) + "\n"
+    return {notebook_name(part, rubric):
+            nbformat.writes(student_notebook(part, solutions_dir, rubric, language)) + "\n"
             for part in rubric.parts}
 
 
-def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric=None) -> list[Path]:
+def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric=None,
+                            language: str = texts.LANGUAGE) -> list[Path]:
     out_dir = Path(out_dir)
-    built = student_notebook_texts(solutions_dir, rubric)  # all built before any is written
+    built = student_notebook_texts(solutions_dir, rubric, language)  # all built before any is written
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in built.items():
         (out_dir / name).write_text(text)
@@ -328,14 +363,20 @@ def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric
 
 
 def run(args) -> int:
-    """``grader notebooks [--out DIR]``."""
+    """``grader notebooks [--out DIR] [--lang en|zh]``: notebooks/ holds the English ones, so
+    another language needs its own ``--out``."""
     if not config.is_instructor_kit():
         print("grader notebooks is an instructors' command: it needs the kit's solutions/ and "
               "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
         return 2
+    language = getattr(args, "lang", None) or texts.LANGUAGE
+    if language != texts.LANGUAGE and not getattr(args, "out", None):
+        print(f"grader: --lang {language} needs --out DIR ({config.NOTEBOOKS.name}/ holds the "
+              f"{texts.LANGUAGE} notebooks)", file=sys.stderr)
+        return 2
     out = Path(getattr(args, "out", None) or config.NOTEBOOKS)
     try:
-        written = write_student_notebooks(out)
+        written = write_student_notebooks(out, language=language)
     except (InstructorOnly, LessonError, texts.TextError, markers.MarkerError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return 2

@@ -1,10 +1,11 @@
-"""``grader release --out DIR``: the student bundle.
+"""``grader release --out DIR [--lang en|zh]``: the student bundle, in English (the default)
+or in Chinese.
 
 What goes in::
 
     README.md          for students: set-up, working, checking, handing in
     pyproject.toml     ``python -m pip install -e .`` then ``grader check``
-    EXERCISES.md       the contract, when the course's shared folder has it
+    EXERCISES.md       the contract: the kit's EXERCISES.md, or in Chinese its EXERCISES.zh.md
     assignments/       the stubs, generated from solutions/ (grader.assign.stubs)
     notebooks/         the lesson notebooks, student version (grader.assign.notebooks)
     grader/            the grader with its PUBLIC checks: no grader/hidden/, and a
@@ -12,8 +13,14 @@ What goes in::
     datasets/          mnist5000.npz and its README (source and licence)
 
 Never: solutions/, tests/, hidden checks. :func:`grader.assign.leaks.leaks` looks for them
-in the written bundle and the release is refused if it finds any. The README and the
-pyproject are ``templates/student_README.md`` and ``templates/pyproject.toml``.
+in the written bundle and the release is refused if it finds any. The README is
+``templates/<language>/student_README.md`` (with the short texts of ``student_README.toml``
+beside it), the pyproject ``templates/pyproject.toml``.
+
+The language is that of the README, the contract and the notebooks; code, names and formulas
+are the same in both. A release in another language than English also writes
+``language = "<language>"`` into the bundle's rubric ``[settings]``, the default language of
+the students' own runs of the grader.
 
 In the bundle itself the instructors' commands (release, gradescope) say they are
 instructors' tools instead of failing.
@@ -41,8 +48,8 @@ DATA_FILES = ("mnist5000.npz", "README.md")
 INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "nbformat", "nbclient", "nbconvert"}
 NOTEBOOK_PACKAGES = ["jupyterlab>=4,<5", "ipykernel>=6,<8"]
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis"}
-NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-                "eleven", "twelve")
+#: The contract of each language, at the kit's root; the bundle ships it as EXERCISES.md.
+CONTRACTS = {"en": "EXERCISES.md", "zh": "EXERCISES.zh.md"}
 
 
 class ReleaseError(RuntimeError):
@@ -56,7 +63,7 @@ def run(args) -> int:
               "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
         return 2
     try:
-        out = build(Path(args.out))
+        out = build(Path(args.out), getattr(args, "lang", None) or texts.LANGUAGE)
     except (ReleaseError, markers.MarkerError, texts.TextError, ValueError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return 2
@@ -66,8 +73,10 @@ def run(args) -> int:
 
 
 # -- building ---------------------------------------------------------------------------------
-def build(out: Path) -> Path:
-    """Writes the bundle to ``out`` (replacing an earlier bundle there) and returns it."""
+def build(out: Path, language: str = texts.LANGUAGE) -> Path:
+    """Writes the bundle in ``language`` to ``out`` (replacing an earlier bundle there) and
+    returns it."""
+    texts.check_language(language)
     out = Path(out).resolve()
     kit_folders = (config.PACKAGE, config.SOLUTIONS, config.ASSIGNMENTS, config.NOTEBOOKS,
                    config.ROOT / "datasets")
@@ -78,7 +87,7 @@ def build(out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        write_bundle(staging)
+        write_bundle(staging, language)
         found = leaks_module.leaks(staging)
         if found:
             raise ReleaseError("the bundle would leak solutions or hidden checks:\n  " + "\n  ".join(found[:20]))
@@ -91,30 +100,29 @@ def build(out: Path) -> Path:
     return out
 
 
-def write_bundle(target: Path) -> None:
+def write_bundle(target: Path, language: str = texts.LANGUAGE) -> None:
     from grader.assign import notebooks
 
+    contract = contract_file(language)
     target.mkdir(parents=True, exist_ok=True)
     (target / MARKER).write_text("written by `grader release`; the next release replaces this folder\n")
     (target / "assignments").mkdir()
     for name, text in stub_sources(config.SOLUTIONS).items():
         (target / "assignments" / name).write_text(text)
     (target / "notebooks").mkdir()
-    for name, text in notebooks.student_notebook_texts(config.SOLUTIONS).items():
+    for name, text in notebooks.student_notebook_texts(config.SOLUTIONS, language=language).items():
         (target / "notebooks" / name).write_text(text)
     _copy_package(target / "grader")
-    (target / "grader" / "rubric.toml").write_text(public_rubric_text(config.RUBRIC_FILE.read_text()))
+    (target / "grader" / "rubric.toml").write_text(public_rubric_text(config.RUBRIC_FILE.read_text(), language))
     (target / "datasets").mkdir()
     for name in DATA_FILES:
         source = config.ROOT / "datasets" / name
         if not source.is_file():
             raise ReleaseError(f"{source} is missing")
         shutil.copyfile(source, target / "datasets" / name)
-    contract = _contract()
-    if contract is not None:
-        shutil.copyfile(contract, target / "EXERCISES.md")
+    shutil.copyfile(contract, target / "EXERCISES.md")
     (target / "pyproject.toml").write_text(student_pyproject())
-    (target / "README.md").write_text(student_readme(contract is not None))
+    (target / "README.md").write_text(student_readme(language))
 
 
 def _copy_package(target: Path) -> None:
@@ -127,15 +135,17 @@ def _copy_package(target: Path) -> None:
     shutil.copytree(config.PACKAGE, target, ignore=ignore)
 
 
-def _contract() -> Path | None:
-    for candidate in (config.ROOT / "EXERCISES.md", config.ROOT.parent / "shared" / "EXERCISES.md"):
-        if candidate.is_file():
-            return candidate
-    return None
+def contract_file(language: str = texts.LANGUAGE) -> Path:
+    """The contract in ``language``: a file of the kit's root, which every release ships."""
+    path = config.ROOT / CONTRACTS[texts.check_language(language)]
+    if not path.is_file():
+        raise ReleaseError(f"{path} is missing: the {language} release ships it as EXERCISES.md")
+    return path
 
 
-def public_rubric_text(text: str) -> str:
-    """``rubric.toml`` without its hidden entries, comments and order kept."""
+def public_rubric_text(text: str, language: str = texts.LANGUAGE) -> str:
+    """``rubric.toml`` without its hidden entries, comments and order kept; in another
+    language than English, with that language in its ``[settings]``."""
     blocks = re.split(r"(?m)^(?=\[\[checks\]\]\s*$)", text)
     kept = [blocks[0]]
     for block in blocks[1:]:
@@ -145,6 +155,22 @@ def public_rubric_text(text: str) -> str:
     result = "".join(kept)
     if not result.endswith("\n"):
         result += "\n"
+    return result if language == texts.LANGUAGE else rubric_with_language(result, language)
+
+
+def rubric_with_language(text: str, language: str) -> str:
+    """The rubric's text with ``language = "<language>"`` in its ``[settings]`` table (added,
+    or replacing the one there): the default language of the grader that reads it."""
+    line = f'language = "{texts.check_language(language)}"'
+    header = re.search(r"(?m)^\[settings\][ \t]*(#.*)?$", text)
+    if header is None:
+        result = text + f"\n[settings]\n{line}\n"
+    else:
+        end = re.search(r"(?m)^[ \t]*\[", text[header.end():])
+        stop = header.end() + (end.start() if end else len(text) - header.end())
+        table = re.sub(r"(?m)^[ \t]*language[ \t]*=.*\n?", "", text[header.end():stop])
+        result = text[:header.end()] + "\n" + line + table + text[stop:]
+    assert tomllib.loads(result)["settings"]["language"] == language
     return result
 
 
@@ -179,24 +205,21 @@ def student_pyproject() -> str:
         NOTEBOOK_PACKAGES, readme=True)
 
 
-def _listing(names: list[str]) -> str:
-    quoted = [f"`{name}`" for name in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def student_readme(with_contract: bool) -> str:
+def student_readme(language: str = texts.LANGUAGE) -> str:
+    """The students' README in ``language``, with the rubric's parts, files and points."""
     rubric = rubric_module.load()
     public = rubric.select(include_hidden=False)
     hidden = [e for e in rubric.entries if e.hidden]
     files = list(rubric.parts.values())
-    contract = ("`EXERCISES.md` is the contract: the files, the names and what each must compute;\n"
-                "every docstring in `assignments/` repeats what its function must do."
-                if with_contract else "Every docstring in `assignments/` says what its function must do.")
-    hidden_note = (f"\n\nWhen your work is graded, {len(hidden)} more checks run on top of these (larger\n"
-                   "inputs, more examples): passing every check here is necessary, and very likely\n"
-                   "but not certainly enough." if hidden else "")
+    words = texts.template_strings("student_README.toml", language)
+    quoted = [f"`{name}`" for name in files]
+    listing = quoted[0] if len(quoted) == 1 else \
+        words["separator"].join(quoted[:-1]) + words["last_separator"] + quoted[-1]
+    number_words = words.get("number_words", [])
+    hidden_note = "\n\n" + texts.fill(words["hidden_note"], {"hidden": len(hidden)}, "student_README.toml") \
+        if hidden else ""
     return texts.template(
-        "student_README.md", contract=contract, parts=", ".join(f"`{name}`" for name in files),
+        "student_README.md", language, parts=words["separator"].join(quoted),
         points=f"{sum(e.points for e in public):g}", hidden_note=hidden_note,
-        count=NUMBER_WORDS[len(files)] if len(files) < len(NUMBER_WORDS) else str(len(files)),
-        files=_listing(files))
+        count=number_words[len(files)] if len(files) < len(number_words) else str(len(files)),
+        files=listing)

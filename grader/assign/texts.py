@@ -1,8 +1,10 @@
 """The package's text files, and how their placeholders are filled.
 
-``templates/`` holds the files the builders write out (scripts, a README, a pyproject,
-nbgrader's configuration); ``lessons/<language>/`` the lesson notebooks' texts
-(:mod:`grader.assign.notebooks`). A placeholder is ``${name}``, a lowercase name in braces,
+``templates/`` holds the files the builders write out (scripts, a pyproject, nbgrader's
+configuration), and in ``templates/<language>/`` those written in a language (the students'
+README); ``lessons/<language>/`` the lesson notebooks' texts (:mod:`grader.assign.notebooks`),
+and ``lessons/glossary.toml`` the course's terms in every language, which both languages'
+lessons draw from (:func:`glossary`). A placeholder is ``${name}``, a lowercase name in braces,
 filled with :class:`string.Template`; every other ``$`` (LaTeX in the lessons, shell variables
 in the scripts, ``${ROOT:-/autograder}``) is plain text. A placeholder without a value is an
 error naming the file, never left in the output.
@@ -10,13 +12,18 @@ error naming the file, never left in the output.
 
 from __future__ import annotations
 
+import functools
 import string
+import tomllib
 from pathlib import Path
+
+from grader.i18n import LANGUAGES
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 LESSONS = HERE / "lessons"
-LANGUAGE = "en"
+LANGUAGE = "en"  # the default; every builder takes a ``language`` of LANGUAGES
+GLOSSARY = LESSONS / "glossary.toml"
 
 
 class TextError(ValueError):
@@ -49,11 +56,42 @@ def read(path: Path) -> str:
         raise TextError(f"{path} is missing") from None
 
 
-def template(name: str, /, **values) -> str:
-    """The template ``templates/<name>``, filled with ``values``."""
-    path = TEMPLATES / name
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise TextError(f"unknown language {language!r}; choose from {', '.join(LANGUAGES)}")
+    return language
+
+
+def template(name: str, /, language: str | None = None, **values) -> str:
+    """The template ``templates/<name>`` (``templates/<language>/<name>`` for a text written in
+    a language), filled with ``values``."""
+    path = TEMPLATES / check_language(language) / name if language else TEMPLATES / name
     return fill(read(path), values, str(path))
 
 
+def template_strings(name: str, language: str) -> dict:
+    """The short texts of ``templates/<language>/<name>``, a TOML table."""
+    path = TEMPLATES / check_language(language) / name
+    try:
+        return tomllib.loads(read(path))
+    except tomllib.TOMLDecodeError as error:
+        raise TextError(f"{path}: {error}") from None
+
+
 def lesson_path(name: str, language: str = LANGUAGE) -> Path:
-    return LESSONS / language / name
+    return LESSONS / check_language(language) / name
+
+
+@functools.lru_cache(maxsize=None)
+def glossary() -> dict:
+    """term -> {language: the term in that language}, from ``lessons/glossary.toml``; every
+    entry names the term in every language."""
+    try:
+        data = tomllib.loads(read(GLOSSARY))
+    except tomllib.TOMLDecodeError as error:
+        raise TextError(f"{GLOSSARY}: {error}") from None
+    for term, names in data.items():
+        missing = [lang for lang in LANGUAGES if not (isinstance(names, dict) and str(names.get(lang, "")).strip())]
+        if missing:
+            raise TextError(f"{GLOSSARY}: [{term}] has no {', '.join(missing)} name")
+    return data

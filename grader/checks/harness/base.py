@@ -94,8 +94,9 @@ class Context:
         def run(example):
             if fatal:
                 raise fatal[0][1]
-            if self.worker.recorder is not None:  # the calls of this example only (grader.replay)
-                self.worker.recorder.clear()
+            recorder = getattr(self.worker, "recorder", None)
+            if recorder is not None:  # the calls of this example only (grader.replay)
+                recorder.clear()
             try:
                 body(example)
             except (Mismatch, Failed, WorkerProblem) as problem:

@@ -1,0 +1,116 @@
+"""The augmentation part: full marks for the reference and for a correct submission written
+another way, zero for the stubs, every planted bug losing points on its own check, and a
+gain check that marks down an augmentation that hurts and refuses a baseline that did not learn."""
+
+from pathlib import Path
+
+import pytest
+
+from grader import rubric as rubric_module
+from grader.runner import grade
+from tests.conftest import ASSIGNMENTS, SOLUTIONS, assemble
+from tests.planted_bugs_augment import BUGS, CHECK_OF_BUG, apply_bug, plant
+
+OTHER_AUGMENT = Path(__file__).resolve().parent / "submissions" / "other_augment"
+
+
+def _rubric(keep) -> rubric_module.Rubric:
+    """The augment part's rubric restricted to the checks ``keep(entry)`` selects."""
+    full = rubric_module.load()
+    return rubric_module.Rubric({"augment": full.parts["augment"]},
+                                tuple(e for e in full.entries if e.part == "augment" and keep(e)))
+
+
+WITHOUT_GAIN = _rubric(lambda e: e.id != "augment.gain")
+GAIN_ONLY = _rubric(lambda e: e.id == "augment.gain")
+
+
+def _failures(report) -> list[str]:
+    return [f"{c.id}: {c.output}" for c in report.checks if not c.passed]
+
+
+@pytest.fixture(scope="module")
+def reference_report():
+    return grade(SOLUTIONS, parts=["augment"], include_hidden=True)
+
+
+def test_reference_gets_full_marks(reference_report):
+    assert {c.id for c in reference_report.checks} == {e.id for e in _rubric(lambda e: True).entries}
+    assert reference_report.score == reference_report.max_score > 0, _failures(reference_report)
+    gained = next(c for c in reference_report.checks if c.id == "augment.gain")
+    assert "held-out accuracy" in gained.output and "without augmentation: training" in gained.output
+
+
+def test_stubs_get_zero_cleanly():
+    report = grade(ASSIGNMENTS, parts=["augment"])
+    assert report.score == 0
+    assert all("Traceback" not in c.output and "internal grader error" not in c.output for c in report.checks)
+
+
+def test_other_augment_gets_full_marks(tmp_path):
+    """Its own matrix construction, loops, composition and training recipe, over the reference
+    layers, networks and train.py."""
+    folder = assemble(tmp_path / "submission", SOLUTIONS, OTHER_AUGMENT)
+    report = grade(folder, parts=["augment"], include_hidden=True)
+    assert report.score == report.max_score > 0, _failures(report)
+
+
+# ------------------------------------------------------------------------------ planted bugs
+
+def test_every_planted_bug_names_its_check():
+    assert set(CHECK_OF_BUG) == {bug.id for bug in BUGS}
+    entries = {e.id: e for e in rubric_module.load().entries}
+    assert all(entries[CHECK_OF_BUG[bug.id]].name == bug.function for bug in BUGS)
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[bug.id for bug in BUGS])
+def test_planted_augment_bug_applies_cleanly(bug):
+    text = (SOLUTIONS / bug.file).read_text()
+    mutated = apply_bug(bug, text)          # raises unless old occurs exactly once
+    assert mutated != text
+    compile(mutated, bug.file, "exec")
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[bug.id for bug in BUGS])
+def test_planted_augment_bug_loses_points_on_its_check(bug, solution_copy):
+    """Graded without the (slow) gain check: each bug is a contract bug that a faster check sees."""
+    plant(bug, solution_copy)
+    report = grade(solution_copy, rubric=WITHOUT_GAIN)
+    checks = {c.id: c for c in report.checks}
+    own = checks[CHECK_OF_BUG[bug.id]]
+    assert own.score < own.max_score, f"{bug.id} ({bug.why}) lost no points on {own.id}"
+    assert "Smallest failing example: x (" in own.output, own.output
+    assert all("internal grader error" not in c.output and "Traceback" not in c.output for c in report.checks)
+
+
+# -------------------------------------------------------------------------------- the gain check
+
+HARMFUL_AUGMENTATION = """
+
+def augment_batch(x, rng):
+    # mirrored and turned upside down at random: many digits become other digits or none
+    turned = random_affine(x, 180.0, (0.9, 1.1), 2.0, rng)
+    return horizontal_flip(turned, 0.5, rng)
+"""
+
+NO_TRAINING = """
+
+def train_lenet_small(X, y, rng, augment=True):
+    return LeNet5(activation="relu").eval()
+"""
+
+
+def test_augmentation_that_hurts_loses_the_gain_points(solution_copy):
+    path = solution_copy / "augment.py"
+    path.write_text(path.read_text() + HARMFUL_AUGMENTATION)
+    (check,) = grade(solution_copy, rubric=GAIN_ONLY).checks
+    assert check.score < 0.5 * check.max_score, check.output
+    assert "changed the held-out accuracy by" in check.output
+
+
+def test_a_baseline_that_did_not_learn_is_refused(solution_copy):
+    path = solution_copy / "augment.py"
+    path.write_text(path.read_text() + NO_TRAINING)
+    (check,) = grade(solution_copy, rubric=GAIN_ONLY).checks
+    assert check.score == 0
+    assert "on its own 500 training digits" in check.output, check.output
