@@ -2,6 +2,7 @@
 another way, zero for the stubs, every planted bug losing points on its own check, and a
 gain check that marks down an augmentation that hurts and refuses a baseline that did not learn."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ OTHER_AUGMENT = Path(__file__).resolve().parent / "submissions" / "other_augment
 def _rubric(keep) -> rubric_module.Rubric:
     """The augment part's rubric restricted to the checks ``keep(entry)`` selects."""
     full = rubric_module.load()
-    return rubric_module.Rubric({"augment": full.parts["augment"]},
-                                tuple(e for e in full.entries if e.part == "augment" and keep(e)))
+    return dataclasses.replace(full, parts={"augment": full.parts["augment"]},   # keeps [uses] and the settings
+                               entries=tuple(e for e in full.entries if e.part == "augment" and keep(e)))
 
 
 WITHOUT_GAIN = _rubric(lambda e: e.id != "augment.gain")
