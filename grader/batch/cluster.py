@@ -14,6 +14,7 @@ import json
 import socket
 import sys
 import time
+from concurrent.futures import CancelledError
 
 from grader.batch.grading import GradingFailed
 from grader.errors import UsageError
@@ -53,7 +54,7 @@ class DaskExecutor:
     def __exit__(self, kind, error, trace):
         try:
             if kind is not None and self.futures:  # Ctrl-C or a crash: stop our gradings on the workers
-                self.client.cancel(list(self.futures), force=True)
+                self.client.cancel(list(self.futures))
                 import cloudpickle
 
                 keys = [future.key for future in self.futures]
@@ -81,6 +82,11 @@ class DaskExecutor:
                 outcome = failed
             except KilledWorker as killed:
                 outcome = GradingFailed(_killed_message(killed))
+            except CancelledError as error:  # the scheduler was lost, or restarted
+                raise UsageError(f"the Dask scheduler at {self.address} dropped the grading of {slug} "
+                                 f"({str(error).splitlines()[0]}): "
+                                 "the students graded so far are saved; run the same command again "
+                                 "for the rest") from None
             except ModuleNotFoundError as error:
                 raise UsageError(f"a Dask worker cannot import the grader ({error}): install the same kit, "
                                  "at the same version, on every node of the cluster") from None
@@ -99,9 +105,9 @@ def _task_key(slug: str, files: dict, task: dict) -> str:
 
 
 def _killed_message(killed) -> str:
-    failures = killed.args[2] if len(killed.args) > 2 else "several"
-    return (f"grading this student killed its Dask worker {failures} time(s) in a row (the scheduler's "
-            "allowed-failures); it was not graded: look for the node running out of memory")
+    return (f"grading this student killed its Dask worker {killed.allowed_failures + 1} times (last on "
+            f"{killed.last_worker.address}; the scheduler's allowed-failures is {killed.allowed_failures}): "
+            "not graded; look for the node running out of memory")
 
 
 def _stop_tasks(keys, dask_worker=None) -> None:
