@@ -114,7 +114,8 @@ def _stop_tasks(keys, dask_worker=None) -> None:
     """Runs on each worker: stops the grading processes of our tasks (the worker's threads run on)."""
     from grader.batch.grading import stop_all
 
-    threads = {ident for ident, key in dict(dask_worker.active_threads).items() if key in set(keys)}
+    wanted = set(keys)
+    threads = {ident for ident, key in dict(dask_worker.active_threads).items() if key in wanted}
     if threads:
         stop_all(threads)
 
