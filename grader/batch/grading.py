@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.config import THREAD_ENV
 
-_live: set = set()
+_live: dict = {}  # grading process -> the thread that started it
 _live_lock = threading.Lock()
 
 
@@ -51,7 +51,7 @@ def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
                                    env=dict(os.environ, **THREAD_ENV), start_new_session=True,
                                    cwd=staging)
         with _live_lock:
-            _live.add(process)
+            _live[process] = threading.get_ident()
         try:
             _, error = process.communicate(timeout=time_limit)
         except subprocess.TimeoutExpired:
@@ -59,7 +59,7 @@ def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
             raise GradingFailed(f"grading took longer than {time_limit:g} s and was stopped") from None
         finally:
             with _live_lock:
-                _live.discard(process)
+                _live.pop(process, None)
         try:
             return json.loads(result_file.read_text())
         except (OSError, ValueError):
@@ -69,10 +69,11 @@ def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def stop_all() -> None:
-    """Stops every grading process of this process (Ctrl-C): each one closes its worker."""
+def stop_all(threads=None) -> None:
+    """Stops the grading processes of this process (Ctrl-C), or only those started by the
+    given ``threads`` (idents): each one closes its worker."""
     with _live_lock:
-        live = list(_live)
+        live = [process for process, thread in _live.items() if threads is None or thread in threads]
     for process in live:
         _kill(process)
 
