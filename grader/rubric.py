@@ -8,7 +8,7 @@ override any grading setting (``[settings]``, the fields of :class:`grader.confi
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.config import DEFAULTS, RUBRIC_FILE, Settings
@@ -29,7 +29,7 @@ class Entry:
 class Rubric:
     parts: dict  # part -> file name, in order
     entries: tuple
-    uses: dict = None  # part -> the earlier parts whose files it runs, directly or not
+    uses: dict = field(default_factory=dict)  # part -> the earlier parts whose files it runs, directly or not
     settings: Settings = DEFAULTS
 
     def select(self, parts=None, include_hidden: bool = False) -> list[Entry]:

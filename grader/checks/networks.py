@@ -22,12 +22,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from torch import nn
 
+from grader import data
 from grader.checks.harness import examples as S
-from grader.checks.harness.base import Context, Failed, as_failed
+from grader.checks.harness.base import Context, Failed, as_failed, check, seed_layers
 from grader.checks.harness.examples import NetCase
-from grader.checks.harness.metric import Mismatch
+from grader.checks.harness.metric import INITIAL_LOSS_BAND, Mismatch, require_array
 from grader.checks.harness.network import (TIMEOUT, compare_network, for_all_diagnosed, load_weights,
                                            reference)
 from grader.checks.harness.session import (Session, compare_keys, read_shapes, student_state_shapes,
@@ -253,3 +256,22 @@ def resnet18(ctx: Context) -> None:
 def resnet50(ctx: Context) -> None:
     run_fixed(ctx, [(NetCase("resnet50", (("num_classes", 10),), (BATCH, 3, 64, 64), ("eval", "train"), 51),
                      lambda: refnets.resnet50(num_classes=10))])
+
+
+# The untrained network on real digits: a check of networks.py (LeNet5), not of train.py.
+INITIAL_LOSS_SEED = 2024
+
+
+@check("networks.lenet5_initial_loss")
+def initial_loss(ctx: Context) -> None:
+    X, y = data.load_mnist("train")
+    X, y = np.ascontiguousarray(X[:100]), y[:100]
+    seed_layers(ctx, INITIAL_LOSS_SEED)
+    model = ctx.call("networks.LeNet5", depth=0)
+    logits = ctx.call((ctx.worker.ref(model), "forward"), X).value
+    require_array("LeNet5().forward(x)", logits, np.zeros((len(X), 10)))
+    loss = float(F.cross_entropy(torch.tensor(logits), torch.tensor(y)))
+    if not abs(loss - math.log(10)) < INITIAL_LOSS_BAND:
+        raise Failed(f"the untrained LeNet5's cross-entropy on 100 digits is {loss:.3f}, expected close to "
+                     f"ln 10 = {math.log(10):.3f} (ten classes, no preference yet): check the weights' "
+                     "initial scale (uniform in ±1/sqrt(fan_in)) and the forward pass")
