@@ -53,17 +53,34 @@ def test_zip_layout(autograder_zip):
     assert hidden_modules <= names
     for name in names:
         top = name.split("/")[0]
-        assert top in {"setup.sh", "run_autograder", "pyproject.toml", "grader", "datasets"}, name
+        assert top in {"setup.sh", "run_autograder", "pyproject.toml", "grader", "datasets", "solutions"}, name
         assert "__pycache__" not in name and not name.endswith(".pyc")
 
 
-def test_zip_holds_hidden_checks_but_no_solution(unpacked):
+def test_zip_holds_hidden_checks_and_the_reference_files_only_in_solutions(unpacked, tmp_path):
+    """The reference files are there for official grading (a part runs with the reference file
+    in place of a used file that fails its own checks), in solutions/ only; nothing else leaks."""
     rubric = rubric_module.load(unpacked / "grader" / "rubric.toml")
     assert rubric == rubric_module.load(), "the autograder's rubric must be the full one"
     assert any(entry.hidden for entry in rubric.entries)
-    assert scan(unpacked, hidden_checks_allowed=True) == []
+    assert sorted(p.name for p in (unpacked / "solutions").iterdir()) == sorted(p.name for p in SOLUTIONS.glob("*.py"))
+    rest = tmp_path / "rest"
+    shutil.copytree(unpacked, rest, ignore=lambda folder, names: ["solutions"] if Path(folder) == unpacked else [])
+    assert scan(rest, hidden_checks_allowed=True) == []
     solution_names = {p.name for p in SOLUTIONS.glob("*.py")}
-    assert not [p for p in unpacked.rglob("*.py") if p.name in solution_names and "grader" not in p.parts]
+    assert not [p for p in rest.rglob("*.py") if p.name in solution_names and "grader" not in p.parts]
+
+
+def test_a_bug_costs_points_in_its_own_part_on_gradescope(unpacked, tmp_path):
+    from tests.planted_bugs import BUGS, apply_bug
+
+    bug = next(b for b in BUGS if b.id == "bn_running_var_biased")
+    files = {p.name: p.read_bytes() for p in SOLUTIONS.glob("*.py")}
+    files[bug.file] = apply_bug(bug, files[bug.file].decode()).encode()
+    data = run_autograder(unpacked, tmp_path, files, parts="batchnorm modules")
+    lost = {t["tags"][0] for t in data["tests"] if t["score"] < t["max_score"]}
+    assert lost == {"batchnorm"}, data["output"]
+    assert "modules.py: graded with the reference batchnorm.py" in data["output"]
 
 
 def test_scripts_are_valid_bash(unpacked):

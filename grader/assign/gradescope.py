@@ -10,8 +10,11 @@ The zip (Gradescope unpacks it into ``/autograder/source``)::
     pyproject.toml     the grader's dependencies (no notebooks, no nbgrader, no pytest)
     grader/            the grader WITH its hidden checks
     datasets/          the digits of the training part
+    solutions/         the reference files, for official grading: a part runs with the
+                       reference file in place of a used file that fails its own checks
+                       (readable by root only, and hidden from the students' code)
 
-and never the solutions (:func:`grader.assign.leaks.member_leaks` before writing). The scripts
+and no solution code anywhere else (:func:`grader.assign.leaks.member_leaks` before writing). The scripts
 are ``templates/setup.sh`` and ``templates/run_autograder``. With ``--lang zh`` the zip's
 ``grader/rubric.toml`` names Chinese as its language, so that the feedback speaks it.
 
@@ -96,6 +99,11 @@ def zip_members(language: str = texts.LANGUAGE) -> dict:
     if language != texts.LANGUAGE:
         rubric = rubric_with_language(config.RUBRIC_FILE.read_text(encoding="utf-8"), language)
         members[config.RUBRIC_FILE.relative_to(config.ROOT).as_posix()] = (rubric.encode(), 0o644)
+    # The reference files: official grading stands one in for a student's file that fails its
+    # own checks, so that a bug costs points only in its own part. The worker never sees them
+    # (it runs as nobody, and the source folder is hidden from it).
+    for path in sorted(config.SOLUTIONS.glob("*.py")):
+        members[f"solutions/{path.name}"] = (path.read_bytes(), 0o600)
     for name in DATA_FILES:
         path = config.ROOT / "datasets" / name
         if not path.is_file():
@@ -107,7 +115,8 @@ def zip_members(language: str = texts.LANGUAGE) -> dict:
 def build_zip(out: Path, language: str = texts.LANGUAGE) -> Path:
     out = Path(out).resolve()
     members = zip_members(language)
-    problems = leaks.member_leaks(members)
+    problems = leaks.member_leaks({name: member for name, member in members.items()
+                                   if not name.startswith("solutions/")})
     if problems:
         raise GradescopeError("the autograder would hold solution code:\n  " + "\n  ".join(problems[:20]))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,5 +30,5 @@ if ! "$PYTHON" -m venv "$VENV"; then
 fi
 "$VENV/bin/python" -m pip install --upgrade pip
 "$VENV/bin/python" -m pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -e "$ROOT/source"
-chmod -R go-rwx "$ROOT/source/grader/hidden"
+chmod -R go-rwx "$ROOT/source/grader/hidden" "$ROOT/source/solutions"
 "$VENV/bin/python" -c "import grader.runner, grader.hidden; print('grader installed')"
