@@ -41,6 +41,8 @@ class Settings:
     call_timeout: float = 30.0          # seconds one call of student code may take
     network_timeout: float = 600.0      # seconds one call on a whole network may take
     train_timeout: float = 600.0        # seconds train_lenet may take
+    overfit_timeout: float = 300.0      # seconds the 50-digit sanity training may take
+    augment_timeout: float = 300.0      # seconds one train_lenet_small run may take
     student_time_limit: float = 3600.0  # seconds one student's whole grading may take (batch)
     threads: int = 1                    # torch threads in the grading process
     memory_bytes: int = 6 << 30         # the worker's address space

@@ -227,7 +227,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     started = time.perf_counter()
     if function is None:
         return _grader_error(entry, f"the grader has no check {entry.id} (a rubric error)", 0.0)
-    context = Context(worker, entry.id)
+    context = Context(worker, entry.id, settings=settings)
     printed_from = worker.output_size()
     worker.recorder = replay.Recorder()
     if observer is not None:

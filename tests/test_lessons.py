@@ -104,4 +104,4 @@ def test_numbers_in_the_lessons_are_the_graders():
         assert f"{count:,}" in built["networks"]
     for threshold in (train.FULL_MARKS_ACCURACY, train.ZERO_MARKS_ACCURACY):
         assert f"{threshold:.0%}" in built["train"]
-    assert f"{train.TRAIN_TIMEOUT / 60:g} minutes" in built["train"]
+    assert f"{rubric_module.load().settings.train_timeout / 60:g} minutes" in built["train"]

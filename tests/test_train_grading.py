@@ -99,12 +99,12 @@ def test_transposed_conv_weight_gradient_trains_badly(solution_copy):
     assert not checks["train.overfit"].passed
 
 
-def test_loop_convolution_is_reported_too_slow(solution_copy, monkeypatch):
-    monkeypatch.setattr(train_checks, "TRAIN_TIMEOUT", 20.0)
-    monkeypatch.setattr(train_checks, "OVERFIT_BUDGET", 5.0)
+def test_loop_convolution_is_reported_too_slow(solution_copy):
     conv = solution_copy / "conv.py"
     conv.write_text(conv.read_text() + LOOP_CONV)
-    report = grade(solution_copy, parts=["train"], references=None)   # as in test_transposed_...
+    full = rubric_module.load()
+    settings = full.settings.replace(train_timeout=20.0, overfit_timeout=5.0)
+    report = grade(solution_copy, parts=["train"], references=None, settings=settings)   # as in test_transposed_...
     trained = next(c for c in report.checks if c.id == "train.train_lenet")
     assert trained.score == 0
     assert "did not finish within 20 s" in trained.output

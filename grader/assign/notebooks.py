@@ -106,21 +106,26 @@ def notebook_name(part: str, rubric=None) -> str:
 
 
 # -- the lesson files ------------------------------------------------------------------------
+TIME_UNITS = {"en": ("minutes", "s"), "zh": ("分钟", "秒")}
+
+
 @functools.lru_cache(maxsize=None)
-def lesson_values() -> dict:
-    """The values of the lessons' placeholders: the grader's own constants, so that a number
-    a lesson quotes is the number the grader uses."""
+def lesson_values(language: str = texts.LANGUAGE) -> dict:
+    """The values of the lessons' placeholders: the grader's own constants and settings, so
+    that a number a lesson quotes is the number the grader uses."""
     from grader.checks import networks, train
 
     counts = dict(networks.PARAMETER_COUNTS)
     values = {f"{name.lower()}_parameters": f"{count:,}" for name, count in counts.items()}
-    minutes = train.TRAIN_TIMEOUT / 60
+    limit = rubric_module.load().settings.train_timeout
+    minutes, (minute_word, second_word) = limit / 60, TIME_UNITS[language]
     values.update(
         parameter_counts=repr(counts),
         full_marks=f"{train.FULL_MARKS_ACCURACY:.0%}",
         full_marks_accuracy=repr(train.FULL_MARKS_ACCURACY),
         zero_marks=f"{train.ZERO_MARKS_ACCURACY:.0%}",
-        train_time_limit=f"{minutes:g} minutes" if minutes == int(minutes) else f"{train.TRAIN_TIMEOUT:g} s")
+        train_time_limit=(f"{minutes:g} {minute_word}" if minutes == int(minutes)
+                          else f"{limit:g} {second_word}"))
     return values
 
 
@@ -203,7 +208,7 @@ def load_lesson(part: str, language: str = texts.LANGUAGE) -> Lesson:
     if not path.is_file():
         raise LessonError(f"{path} is missing: every part of the rubric needs its lesson "
                           f"({part} has none)")
-    return parse_lesson(texts.fill(texts.read(path), lesson_values(), str(path)), str(path))
+    return parse_lesson(texts.fill(texts.read(path), lesson_values(language), str(path)), str(path))
 
 
 def load_frame(language: str = texts.LANGUAGE) -> dict:

@@ -35,7 +35,6 @@ from grader.worker.client import CallTimeout, Rng
 # reference gain (+3.9) is close to the mean.
 GAIN_DIGITS = 500            # the first 500 digits of the training split
 GAIN_SEED = 0
-GAIN_TIMEOUT = 300.0         # seconds per training run, a guard only; the reference needs about 6
 FULL_MARKS_GAIN = 0.015      # held-out accuracy gained by augmenting (0.015 = 1.5 points)
 ZERO_MARKS_GAIN = 0.0
 MIN_TRAIN_ACCURACY = 0.9     # the run without augmentation must have learnt its 500 digits
@@ -414,9 +413,9 @@ def train_small(ctx: Context, X, y, seed: int, augment: bool) -> tuple[float, fl
     seed_layers(ctx, seed)
     try:
         returned = ctx.call("augment.train_lenet_small", X, y, Rng(seed), augment=augment, depth=0,
-                            timeout=GAIN_TIMEOUT)
+                            timeout=ctx.settings.augment_timeout)
     except CallTimeout:
-        raise Failed(f"train_lenet_small(augment={augment}) did not finish within {GAIN_TIMEOUT:g} s on "
+        raise Failed(f"train_lenet_small(augment={augment}) did not finish within {ctx.settings.augment_timeout:g} s on "
                      f"{len(X)} digits (the reference needs about 6 s). Where the time goes:",
                      speed_report(ctx)) from None
     try:

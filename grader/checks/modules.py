@@ -29,13 +29,13 @@ import torch
 from torch import nn
 
 from grader.checks.harness import examples as S
-from grader.checks.harness.base import Context, require_unchanged, seed_layers
+from grader.checks.harness.base import Context, check, require_unchanged, seed_layers
 from grader.checks.harness.metric import (BOUND_FILL, DEFAULT_FLOOR, DEFAULT_TOL, RECOGNISE_TOL, ROUND_OFF_TOL,
                                           SIGMOID_SLOPE,
                                           SIGMA_BAND, STD_SLACK, Mismatch, batchnorm_tolerance, compare,
                                           describe_type, gradient_floors)
 from grader.checks.harness.session import (Session, build_student, build_torch, compare_keys, numpy_state,
-                                           randomise, read_shapes, some, student_state_shapes, torch_check)
+                                           randomise, read_shapes, some, student_state_shapes)
 from grader.references.networks import comparable_state_dict
 from grader.worker.client import StudentException
 from grader.worker.protocol import Opaque, Ref
@@ -279,7 +279,7 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
 
 
 def module_check(check_id: str, strategy, max_examples: int = 12, examples=()):
-    @torch_check(check_id)
+    @check(check_id)
     def run(ctx: Context) -> None:
         ctx.for_all(strategy, lambda example: run_module_example(ctx, example), max_examples=max_examples,
                     examples=examples)
@@ -354,7 +354,7 @@ def _state(session: Session, layer: Ref, owner: str, keys: list, shapes: dict) -
     return state
 
 
-@torch_check("modules.linear_init")
+@check("modules.linear_init")
 def linear_init(ctx: Context) -> None:
     with Session(ctx) as session:
         seed_layers(ctx, 20240)
@@ -369,7 +369,7 @@ def linear_init(ctx: Context) -> None:
         _state(session, other, "Linear(30, 20, bias=False)", ["weight"], {"weight": (20, 30)})
 
 
-@torch_check("modules.conv2d_init")
+@check("modules.conv2d_init")
 def conv2d_init(ctx: Context) -> None:
     with Session(ctx) as session:
         seed_layers(ctx, 20241)
@@ -386,7 +386,7 @@ def conv2d_init(ctx: Context) -> None:
                {"weight": (8, 3, 3, 3)})
 
 
-@torch_check("modules.batchnorm_init")
+@check("modules.batchnorm_init")
 def batchnorm_init(ctx: Context) -> None:
     keys = ["weight", "bias", "running_mean", "running_var"]
     wanted = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}

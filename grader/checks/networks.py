@@ -31,10 +31,9 @@ from grader.checks.harness import examples as S
 from grader.checks.harness.base import Context, Failed, as_failed, check, seed_layers
 from grader.checks.harness.examples import NetCase
 from grader.checks.harness.metric import INITIAL_LOSS_BAND, Mismatch, require_array
-from grader.checks.harness.network import (TIMEOUT, compare_network, for_all_diagnosed, load_weights,
+from grader.checks.harness.network import (compare_network, for_all_diagnosed, load_weights,
                                            reference)
-from grader.checks.harness.session import (Session, compare_keys, read_shapes, student_state_shapes,
-                                           torch_check)
+from grader.checks.harness.session import (Session, compare_keys, read_shapes, student_state_shapes)
 from grader.references import networks as refnets
 from grader.worker.client import StudentMissingName, WorkerProblem
 from grader.worker.protocol import Ref
@@ -57,7 +56,7 @@ def check_structure(ctx: Context, title: str, name: str, factory, args: tuple = 
     if count is not None and ref.count != count:
         raise Failed(f"internal grader error: the reference {title} has {ref.count} parameters, not {count}")
     with Session(ctx, "networks") as session:
-        student = session.construct(name, *args, timeout=TIMEOUT, **kwargs)
+        student = session.construct(name, *args, timeout=session.ctx.settings.network_timeout, **kwargs)
         shapes = student_state_shapes(session, student)
         params = read_shapes(session.get(student, "parameters", depth=1, shapes=True).value, "parameters")
         total = sum(math.prod(shape) for shape in params.values() if shape is not None)
@@ -82,29 +81,29 @@ def _lenet(num_classes=10, activation="sigmoid"):
     return lambda: refnets.LeNet5(num_classes, activation)
 
 
-@torch_check("networks.lenet5_structure")
+@check("networks.lenet5_structure")
 def lenet5_structure(ctx: Context) -> None:
     check_structure(ctx, "LeNet5()", "LeNet5", _lenet(), count=PARAMETER_COUNTS["LeNet5"])
     check_structure(ctx, 'LeNet5(num_classes=7, activation="relu")', "LeNet5", _lenet(7, "relu"),
                     kwargs={"num_classes": 7, "activation": "relu"})
 
 
-@torch_check("networks.alexnet_structure")
+@check("networks.alexnet_structure")
 def alexnet_structure(ctx: Context) -> None:
     check_structure(ctx, "AlexNet()", "AlexNet", refnets.AlexNet, count=PARAMETER_COUNTS["AlexNet"], keep=True)
 
 
-@torch_check("networks.vgg16_structure")
+@check("networks.vgg16_structure")
 def vgg16_structure(ctx: Context) -> None:
     check_structure(ctx, "VGG16()", "VGG16", refnets.VGG16, count=PARAMETER_COUNTS["VGG16"], keep=True)
 
 
-@torch_check("networks.resnet18_structure")
+@check("networks.resnet18_structure")
 def resnet18_structure(ctx: Context) -> None:
     check_structure(ctx, "resnet18()", "resnet18", refnets.resnet18, count=PARAMETER_COUNTS["resnet18"])
 
 
-@torch_check("networks.resnet50_structure")
+@check("networks.resnet50_structure")
 def resnet50_structure(ctx: Context) -> None:
     check_structure(ctx, "resnet50()", "resnet50", refnets.resnet50, count=PARAMETER_COUNTS["resnet50"])
 
@@ -126,7 +125,7 @@ def run_case(ctx: Context, case: NetCase, factory, diagnosed: bool = True, stude
             session.handles.append(kept)
             student = Ref(kept)
         else:
-            student = session.construct(case.name, *student_args, timeout=TIMEOUT,
+            student = session.construct(case.name, *student_args, timeout=session.ctx.settings.network_timeout,
                                         **dict(case.kwargs), **(student_kwargs or {}))
         ref = reference(case.title, factory, seed=case.seed)
         try:
@@ -149,7 +148,7 @@ def run_fixed(ctx: Context, cases: list) -> None:
             raise as_failed(problem, case.describe()) from None
 
 
-@torch_check("networks.lenet5")
+@check("networks.lenet5")
 def lenet5(ctx: Context) -> None:
     def run(case: NetCase, diagnosed: bool):
         run_case(ctx, case, _lenet(**dict(case.kwargs)), diagnosed)
@@ -162,7 +161,7 @@ def lenet5(ctx: Context) -> None:
 LENET_DEFAULTS = (NetCase("LeNet5", (), (2, 1, 32, 32), ("eval", "train"), 5),)
 
 
-@torch_check("networks.alexnet")
+@check("networks.alexnet")
 def alexnet(ctx: Context) -> None:
     run_fixed(ctx, [
         (NetCase("AlexNet", (), (BATCH, 3, 64, 64), ("eval",), 11), refnets.AlexNet),
@@ -171,7 +170,7 @@ def alexnet(ctx: Context) -> None:
     ])
 
 
-@torch_check("networks.vgg16")
+@check("networks.vgg16")
 def vgg16(ctx: Context) -> None:
     run_fixed(ctx, [
         (NetCase("VGG16", (), (BATCH, 3, 32, 32), ("eval",), 21), refnets.VGG16),
@@ -217,17 +216,17 @@ def run_block(ctx: Context, example: S.BlockExample, diagnosed: bool) -> None:
                  student_kwargs=kwargs, session=session)
 
 
-@torch_check("networks.basic_block")
+@check("networks.basic_block")
 def basic_block(ctx: Context) -> None:
     for_all_diagnosed(ctx, S.block_examples("BasicBlock"), lambda ex, d: run_block(ctx, ex, d), max_examples=10)
 
 
-@torch_check("networks.bottleneck")
+@check("networks.bottleneck")
 def bottleneck(ctx: Context) -> None:
     for_all_diagnosed(ctx, S.block_examples("Bottleneck"), lambda ex, d: run_block(ctx, ex, d), max_examples=10)
 
 
-@torch_check("networks.resnet")
+@check("networks.resnet")
 def resnet(ctx: Context) -> None:
     for block, layers, classes, seed in (("BasicBlock", [2, 1, 1, 1], 5, 31), ("Bottleneck", [1, 1, 1, 1], 3, 32)):
         case = NetCase("ResNet", (("num_classes", classes),), (BATCH, 3, 64, 64), ("eval", "train"), seed,
@@ -246,13 +245,13 @@ def resnet(ctx: Context) -> None:
             raise as_failed(problem, case.describe()) from None
 
 
-@torch_check("networks.resnet18")
+@check("networks.resnet18")
 def resnet18(ctx: Context) -> None:
     run_fixed(ctx, [(NetCase("resnet18", (("num_classes", 10),), (BATCH, 3, 64, 64), ("eval", "train"), 41),
                      lambda: refnets.resnet18(num_classes=10))])
 
 
-@torch_check("networks.resnet50")
+@check("networks.resnet50")
 def resnet50(ctx: Context) -> None:
     run_fixed(ctx, [(NetCase("resnet50", (("num_classes", 10),), (BATCH, 3, 64, 64), ("eval", "train"), 51),
                      lambda: refnets.resnet50(num_classes=10))])

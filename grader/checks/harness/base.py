@@ -16,6 +16,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import example as hypothesis_example
 
+from grader.config import DEFAULTS, Settings
 from grader.checks.harness.metric import Mismatch, describe_type
 from grader.worker.client import (CallTimeout, StudentException, StudentMissingName, StudentViolation,
                                   Worker, WorkerCrashed, WorkerProblem)
@@ -71,6 +72,7 @@ class Context:
     check_id: str
     max_examples: int = 30
     artifacts: dict = field(default_factory=dict)  # file name -> bytes, saved next to the report
+    settings: Settings = DEFAULTS                  # the run's timeouts and limits
 
     def call(self, target, *args, **kwargs):
         return self.worker.call(target, *args, **kwargs)

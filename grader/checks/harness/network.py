@@ -42,7 +42,6 @@ from grader.worker.protocol import Ref
 
 GIANT = 8_000_000     # numbers: a Linear weight this large is tiled, written and compared in the worker
 TILE_ROWS = 64
-TIMEOUT = 600.0       # seconds per call on a whole network (slow but correct code is not failed)
 
 
 # ---------------------------------------------------------------------------------------
@@ -261,7 +260,7 @@ def load_weights(session: Session, student: Ref, ref: Reference) -> None:
     contract allows) is then loaded through ``load_state_dict`` after all, its tiled weights
     made whole in the worker from the one block that crosses."""
     if not any(isinstance(v, Tiled) for v in ref.values.values()):
-        session.method(student, "load_state_dict", ref.values, timeout=TIMEOUT)
+        session.method(student, "load_state_dict", ref.values, timeout=session.ctx.settings.network_timeout)
         return
     with Session(session.ctx, session.stem) as writing:    # a copied state dict is freed at once
         if _write_into_state_dict(writing, student, ref):
@@ -279,13 +278,13 @@ def load_weights(session: Session, student: Ref, ref: Reference) -> None:
                 values[key] = Ref(whole.handle)
             else:
                 values[key] = value
-        loading.method(student, "load_state_dict", values, timeout=TIMEOUT)
+        loading.method(student, "load_state_dict", values, timeout=loading.ctx.settings.network_timeout)
 
 
 def _write_into_state_dict(session: Session, student: Ref, ref: Reference) -> bool:
     """Writes the values into the arrays ``state_dict()`` returns; whether a fresh
     ``state_dict()`` then holds them (it does when the arrays are the live ones)."""
-    state = session.method(student, "state_dict", depth=0, timeout=TIMEOUT)
+    state = session.method(student, "state_dict", depth=0, timeout=session.ctx.settings.network_timeout)
     for key, value in ref.values.items():
         target = Ref(state.handle, (key,))
         if isinstance(value, Tiled):
@@ -297,7 +296,7 @@ def _write_into_state_dict(session: Session, student: Ref, ref: Reference) -> bo
             block = value.reshape(-1)
         session.method(Ref(view.handle), "fill", 0.0)
         session.method(Ref(view.handle), "__iadd__", block, shapes=True)
-    fresh = session.method(student, "state_dict", depth=0, timeout=TIMEOUT)
+    fresh = session.method(student, "state_dict", depth=0, timeout=session.ctx.settings.network_timeout)
     for key, value in ref.values.items():
         total = session.method(Ref(fresh.handle, (key,)), "sum").value
         wanted = value.sum() if isinstance(value, Tiled) else float(value.sum())
@@ -371,14 +370,14 @@ class Departure(Exception):
 def run_student(session: Session, student: Ref, ref: Reference, expected: Expected, mode: str,
                 x: np.ndarray, backward: bool = True) -> None:
     session.method(student, mode)
-    forward = session.method(student, "forward", x, timeout=TIMEOUT)
+    forward = session.method(student, "forward", x, timeout=session.ctx.settings.network_timeout)
     try:
         compare("output", forward.value, expected.out, floor=signal_scale(x))
     except Mismatch as mismatch:
         raise Departure("forward", mismatch) from None
     if not backward:
         return
-    back = session.method(student, "backward", expected.dout, timeout=TIMEOUT)
+    back = session.method(student, "backward", expected.dout, timeout=session.ctx.settings.network_timeout)
     try:
         compare("dx (the gradient of the input)", back.value, expected.dx, floor=signal_scale(expected.dout))
         grads = gradient_shapes(session, student, {k: ref.keys[k] for k in ref.params}, "gradients")
@@ -417,11 +416,11 @@ def diagnose(session: Session, student: Ref, ref: Reference, expected: Expected,
             continue
         label = f"`{name}`" if name else f"{ref.title} as a whole"
         try:
-            out = session.method(module, "forward", recorder.inputs[name], timeout=TIMEOUT)
+            out = session.method(module, "forward", recorder.inputs[name], timeout=session.ctx.settings.network_timeout)
             compare(f"output of {label}", out.value, recorder.outputs[name],
                     floor=signal_scale(recorder.inputs[name]))
             if departure.kind == "backward":
-                dx = session.method(module, "backward", recorder.grad_out[name], timeout=TIMEOUT)
+                dx = session.method(module, "backward", recorder.grad_out[name], timeout=session.ctx.settings.network_timeout)
                 if recorder.grad_in.get(name) is not None:
                     compare(f"input gradient of {label}", dx.value, recorder.grad_in[name],
                             floor=signal_scale(recorder.grad_out[name]))

@@ -8,7 +8,6 @@ reference here; state dicts are compared by their keys, order and shapes, read a
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -16,27 +15,11 @@ import torch
 from torch import nn
 
 from grader.checks.harness import examples as S
-from grader.checks.harness.base import Context, check
+from grader.checks.harness.base import Context
 from grader.checks.harness.metric import Mismatch, describe_type
 from grader.references import modules as ref
 from grader.references.networks import comparable_state_dict
 from grader.worker.protocol import Ref, Rng
-
-
-def torch_check(check_id: str):
-    """Registers a check whose torch work runs on one thread: the reference's tensors are
-    small, and torch's thread pool makes each tiny call ~20x slower (more on a busy machine)."""
-    def register(function):
-        @functools.wraps(function)
-        def run(ctx: Context) -> None:
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                function(ctx)
-            finally:
-                torch.set_num_threads(threads)
-        return check(check_id)(run)
-    return register
 
 
 class Session:
