@@ -5,6 +5,9 @@ the placeholders stay in the message so that a translation can move them). The c
 the ``.po`` files in ``grader/locale/<lang>/LC_MESSAGES/grader.po``, read with the standard
 :mod:`gettext` machinery (compiled in memory: nothing binary is kept beside them).
 
+Each room of the grader keeps its own catalog file (``grader.po`` for the grading path,
+``checks.po`` for the checks, ...): every ``.po`` file of a language's folder is read.
+
 The language is, in order: :func:`set_language` (``--lang``), the ``GRADER_LANG`` variable,
 the rubric's ``language`` setting (a Chinese release sets it), the environment's locale
 (``LC_ALL``, ``LC_MESSAGES``, ``LANG`` beginning with ``zh``), else English.
@@ -55,9 +58,18 @@ def translation(lang: str | None = None) -> gettext.NullTranslations:
     if lang == "en":
         return gettext.NullTranslations()
     if lang not in _catalogs:
-        po = LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-        _catalogs[lang] = gettext.GNUTranslations(io.BytesIO(compile_po(po.read_text(encoding="utf-8"))))
+        _catalogs[lang] = gettext.GNUTranslations(io.BytesIO(compile_po(catalog_text(lang))))
     return _catalogs[lang]
+
+
+def catalog_files(lang: str) -> list[Path]:
+    return sorted((LOCALE / lang / "LC_MESSAGES").glob("*.po"))
+
+
+def catalog_text(lang: str) -> str:
+    """Every .po file of ``lang`` as one catalog (a header, then every file's entries)."""
+    header = 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    return header + "\n".join(path.read_text(encoding="utf-8") for path in catalog_files(lang))
 
 
 def _(message: str) -> str:
@@ -68,7 +80,7 @@ def _(message: str) -> str:
 # -- catalogs ---------------------------------------------------------------------------------
 def read_po(text: str) -> dict:
     """msgid -> msgstr of a .po file (the subset the kit writes: no plurals, no contexts)."""
-    entries: dict = {}
+    entries: dict = {}  # a later entry with the same msgid wins
     key = None
     current: dict = {}
     for raw in text.splitlines() + [""]:
