@@ -8,6 +8,8 @@ example in the worker, computes the torch reference and compares.
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import weakref
 import zlib
 from dataclasses import dataclass, field
@@ -180,9 +182,9 @@ def as_failed(problem: Exception, example: str | None = None) -> Failed:
         return Failed(problem.summary, problem.lines, example)
     if isinstance(problem, StudentException):
         if problem.type_name == "NotImplementedError":
-            return Failed("not implemented yet (the function raises NotImplementedError)")
+            return Failed(_("not implemented yet (the function raises NotImplementedError)"))
         lines = ["    " + line for line in problem.trace.strip().splitlines()[-8:]]
-        return Failed(f"your code raised {problem}", lines, example)
+        return Failed(_("your code raised {error}").format(error=problem), lines, example)
     if isinstance(problem, StudentViolation):
         return Failed(str(problem), [], example, violation=True)
     if isinstance(problem, WorkerProblem):
@@ -198,9 +200,10 @@ def _describe(example) -> str:
 def unpack(value, count: int, what: str) -> tuple:
     """A tuple of ``count`` items, or a Mismatch naming what came back instead."""
     if not isinstance(value, (tuple, list)) or len(value) != count:
-        got = (f"a {type(value).__name__} of length {len(value)}" if isinstance(value, (tuple, list))
-               else f"a {describe_type(value)}")
-        raise Mismatch(f"{what} should return a tuple of {count} values, but returned {got}")
+        got = (_("a {type} of length {length}").format(type=type(value).__name__, length=len(value))
+               if isinstance(value, (tuple, list)) else _("a {type}").format(type=describe_type(value)))
+        raise Mismatch(_("{what} should return a tuple of {count} values, but returned {got}").format(
+            what=what, count=count, got=got))
     return tuple(value)
 
 
@@ -210,8 +213,9 @@ def require_unchanged(function_name: str, names: list[str], before: list, after:
         if isinstance(old, np.ndarray) and (
                 not isinstance(new, np.ndarray) or new.shape != old.shape
                 or not np.array_equal(new, old, equal_nan=True)):
-            raise Mismatch(f"{function_name} modified its input {name}: a function must not "
-                           "change its arguments (use out-of-place operations, or copy first)")
+            raise Mismatch(_("{function} modified its input {name}: a function must not "
+                             "change its arguments (use out-of-place operations, or copy first)").format(
+                function=function_name, name=name))
 
 
 def expect_value_error(ctx: Context, target: str, args: tuple, kwargs: dict, situation: str,
@@ -226,9 +230,9 @@ def expect_value_error(ctx: Context, target: str, args: tuple, kwargs: dict, sit
             return
         if error.type_name == "NotImplementedError":
             raise
-        raise Failed(f"{situation}: expected a ValueError, got {error}",
+        raise Failed(_("{situation}: expected a ValueError, got {error}").format(situation=situation, error=error),
                      example=describe_call(target, args, kwargs, names)) from None
-    raise Failed(f"{situation}: expected a ValueError, but the call returned normally",
+    raise Failed(_("{situation}: expected a ValueError, but the call returned normally").format(situation=situation),
                  example=describe_call(target, args, kwargs, names))
 
 
@@ -237,7 +241,7 @@ def describe_call(target: str, args: tuple, kwargs: dict, names: tuple = ()) -> 
     their shape (and "all ones" where they are), everything else as written."""
     def text(value) -> str:
         if isinstance(value, np.ndarray):
-            ones = " all ones" if value.size and np.all(value == 1) else ""
+            ones = _(" all ones") if value.size and np.all(value == 1) else ""
             return f"{value.shape}{ones}" if value.ndim else repr(value.item())
         return repr(value)
 

@@ -21,6 +21,8 @@ finite. Every failure raises :class:`Mismatch` with the evidence a student needs
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import math
 
 import numpy as np
@@ -133,22 +135,25 @@ def describe_type(value) -> str:
     if isinstance(value, Opaque):
         return value.type_name
     if isinstance(value, np.ndarray):
-        return f"ndarray of dtype {value.dtype}"
+        return _("ndarray of dtype {dtype}").format(dtype=value.dtype)
     return type(value).__name__
 
 
 def require_array(label: str, actual, expected: np.ndarray) -> None:
     """Type, shape and dtype, each with its own message."""
     if not isinstance(actual, np.ndarray):
-        raise Mismatch(f"{label} should be a numpy array of shape {expected.shape}, "
-                       f"but the function returned a {describe_type(actual)}")
+        raise Mismatch(_("{label} should be a numpy array of shape {shape}, "
+                         "but the function returned a {type}").format(
+            label=label, shape=expected.shape, type=describe_type(actual)))
     if actual.shape != expected.shape:
-        raise Mismatch(f"{label} has shape {actual.shape}, expected {expected.shape}")
+        raise Mismatch(_("{label} has shape {shape}, expected {expected}").format(
+            label=label, shape=actual.shape, expected=expected.shape))
     if actual.dtype != expected.dtype:
-        raise Mismatch(
-            f"{label} has dtype {actual.dtype}, expected {expected.dtype}: compute in the "
+        raise Mismatch(_(
+            "{label} has dtype {dtype}, expected {expected}: compute in the "
             "input's dtype (a float32 step loses the precision the checks need; look for "
-            "np.float32, astype or a float32 constant array)")
+            "np.float32, astype or a float32 constant array)").format(
+            label=label, dtype=actual.dtype, expected=expected.dtype))
 
 
 def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TOL,
@@ -161,9 +166,10 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
     bad = ~np.isfinite(actual) & np.isfinite(expected)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise Mismatch(
-            f"{label} contains {int(bad.sum())} non-finite value(s) (NaN or inf) where the "
-            f"reference is finite, first at index {list(index)}: an overflow or a division by zero?",
+        raise Mismatch(_(
+            "{label} contains {count} non-finite value(s) (NaN or inf) where the "
+            "reference is finite, first at index {index}: an overflow or a division by zero?").format(
+            label=label, count=int(bad.sum()), index=list(index)),
             _samples(actual, expected, np.argwhere(bad)[:SAMPLES_SHOWN]))
     largest = float(np.max(np.abs(expected)))
     scale = max(largest, floor)
@@ -176,17 +182,19 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
     order = np.argsort(errors, axis=None)[::-1][:SAMPLES_SHOWN]
     indices = [np.unravel_index(i, errors.shape) for i in order if errors.flat[i] > tol]
     wrong = int((errors > tol).sum())
-    measured = (f"the array's scale ({scale:.3g})" if largest >= floor else
-                f"the comparison scale ({scale:.3g}; every expected value is below it, the largest "
-                f"is {largest:.3g})")
-    raise Mismatch(
-        f"{label} differs from the reference: {wrong} of {errors.size} values are off, the "
-        f"largest by {worst:.3g} of {measured} at index {list(int(i) for i in indices[0])}",
+    measured = (_("the array's scale ({scale:.3g})").format(scale=scale) if largest >= floor else
+                _("the comparison scale ({scale:.3g}; every expected value is below it, the largest "
+                  "is {largest:.3g})").format(scale=scale, largest=largest))
+    raise Mismatch(_(
+        "{label} differs from the reference: {wrong} of {size} values are off, the "
+        "largest by {worst:.3g} of {measured} at index {index}").format(
+        label=label, wrong=wrong, size=errors.size, worst=worst, measured=measured,
+        index=list(int(i) for i in indices[0])),
         _samples(actual, expected, indices))
 
 
 def _samples(actual, expected, indices) -> list[str]:
-    lines = ["    index            expected            actual"]
+    lines = [_("    index            expected            actual")]
     for index in indices:
         index = tuple(int(i) for i in index)
         lines.append(f"    {str(list(index)):16} {expected[index]!s:>19}  {actual[index]!s:>16}")
@@ -197,9 +205,11 @@ def compare_scalar(label: str, actual, expected: float, *, tol: float = DEFAULT_
     if isinstance(actual, np.ndarray) and actual.shape == () and actual.dtype.kind == "f":
         actual = float(actual)
     if not isinstance(actual, float) or isinstance(actual, bool):
-        raise Mismatch(f"{label} should be a real number (a Python or NumPy float), "
-                       f"but the function returned a {describe_type(actual)}")
+        raise Mismatch(_("{label} should be a real number (a Python or NumPy float), "
+                         "but the function returned a {type}").format(label=label, type=describe_type(actual)))
     if not np.isfinite(actual):
-        raise Mismatch(f"{label} is {actual}, expected {expected!r}: an overflow?")
+        raise Mismatch(_("{label} is {actual}, expected {expected!r}: an overflow?").format(
+            label=label, actual=actual, expected=expected))
     if abs(actual - expected) > tol * max(abs(expected), 1.0):
-        raise Mismatch(f"{label} is {actual!r}, expected {expected!r}")
+        raise Mismatch(_("{label} is {actual!r}, expected {expected!r}").format(
+            label=label, actual=actual, expected=expected))
