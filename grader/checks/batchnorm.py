@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import numpy as np
 
 from grader.checks.harness import examples as S
@@ -21,7 +23,7 @@ def _forward(ctx: Context, ex: S.Norm, spatial: bool, judge: bool = True):
     x, gamma, beta, mean, var, dout = ex.arrays()
     returned = ctx.call(f"batchnorm.{name}", x, gamma, beta, mean, var, training=ex.training,
                         momentum=ex.momentum, eps=ex.eps, echo_args=True)
-    out, _ = unpack(returned.value, 2, name)
+    out, _unused = unpack(returned.value, 2, name)
     expected, grads, new_mean, new_var = ref.batch_norm(x, gamma, beta, mean, var, ex.training,
                                                         ex.momentum, ex.eps, dout)
     if not judge:
@@ -33,12 +35,12 @@ def _forward(ctx: Context, ex: S.Norm, spatial: bool, judge: bool = True):
         for label, before, after, wanted in (("running_mean", mean, mean_after, new_mean),
                                              ("running_var", var, var_after, new_var)):
             if ex.momentum != 0 and np.array_equal(after, before) and not np.allclose(wanted, before):
-                raise Mismatch(f"{label} was not updated in place: after the call the caller's array still "
-                               "holds the old values (assigning a new array to the name does not change "
-                               "the caller's; update with [...] =, *= or +=)")
-            compare(f"{label} after the call", after, wanted)
+                raise Mismatch(_("{label} was not updated in place: after the call the caller's array still "
+                                 "holds the old values (assigning a new array to the name does not change "
+                                 "the caller's; update with [...] =, *= or +=)").format(label=label))
+            compare(_("{label} after the call").format(label=label), after, wanted)
     else:
-        require_unchanged(name + " in evaluation mode", ["running_mean", "running_var"], [mean, var],
+        require_unchanged(_("{name} in evaluation mode").format(name=name), ["running_mean", "running_var"], [mean, var],
                           [mean_after, var_after])
     return returned, dout, grads
 
@@ -69,20 +71,21 @@ def batchnorm_forward_eval(ctx: Context) -> None:
 @check("batchnorm.batchnorm_normalised")
 def batchnorm_normalised(ctx: Context) -> None:
     def body(ex: S.Norm):
-        x, _, _, mean, var, _ = ex.arrays()
+        x, _unused, _unused, mean, var, _unused = ex.arrays()
         ones, zeros = np.ones(ex.channels), np.zeros(ex.channels)
         returned = ctx.call("batchnorm.batchnorm_forward", x, ones, zeros, mean, var, training=True,
                             momentum=ex.momentum, eps=ex.eps)
-        out, _ = unpack(returned.value, 2, "batchnorm_forward")
+        out, _unused = unpack(returned.value, 2, "batchnorm_forward")
         ctx.worker.release(returned.handle)
         if not isinstance(out, np.ndarray) or out.shape != x.shape:
-            raise Mismatch(f"batchnorm_forward should return an array of shape {x.shape}")
+            raise Mismatch(_("batchnorm_forward should return an array of shape {shape}").format(shape=x.shape))
         batch_var = x.var(axis=0)
-        for label, got, wanted in (("mean", out.mean(axis=0), np.zeros(ex.channels)),
-                                   ("variance", out.var(axis=0), batch_var / (batch_var + ex.eps))):
+        for label, got, wanted in ((_("mean"), out.mean(axis=0), np.zeros(ex.channels)),
+                                   (_("variance"), out.var(axis=0), batch_var / (batch_var + ex.eps))):
             if not np.allclose(got, wanted, rtol=NORMALISED_TOL, atol=NORMALISED_TOL):
-                raise Mismatch(f"with gamma = 1 and beta = 0 each feature of the output should have "
-                               f"{label} {np.round(wanted, 6).tolist()}, got {np.round(got, 6).tolist()}")
+                raise Mismatch(_("with gamma = 1 and beta = 0 each feature of the output should have "
+                                 "{label} {wanted}, got {got}").format(
+                    label=label, wanted=np.round(wanted, 6).tolist(), got=np.round(got, 6).tolist()))
 
     ctx.for_all(S.norm_examples(spatial=False, training=True), body)
 
@@ -90,10 +93,10 @@ def batchnorm_normalised(ctx: Context) -> None:
 @check("batchnorm.batchnorm_one_value")
 def batchnorm_one_value(ctx: Context) -> None:
     def body(ex: S.Norm):
-        x, gamma, beta, mean, var, _ = ex.arrays()
+        x, gamma, beta, mean, var, _unused = ex.arrays()
         single = x[:1]
         expect_value_error(ctx, "batchnorm.batchnorm_forward", (single, gamma, beta, mean, var),
-                           {"training": True}, f"training on a batch of shape {single.shape}",
+                           {"training": True}, _("training on a batch of shape {shape}").format(shape=single.shape),
                            names=("x", "gamma", "beta", "running_mean", "running_var"))
 
     ctx.for_all(S.norm_examples(spatial=False, training=True), body, max_examples=5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -20,13 +22,14 @@ def conv_output_size(ctx: Context) -> None:
         args = (size, kernel, stride, padding)
         if expected < 1:
             expect_value_error(ctx, "conv.conv_output_size", args, {},
-                               f"conv_output_size{args} (no complete window fits)",
+                               _("{call} (no complete window fits)").format(call=f"conv_output_size{args}"),
                                names=("size", "kernel", "stride", "padding"))
             return
         got = ctx.call("conv.conv_output_size", *args).value
         if type(got) is not int or got != expected:
-            raise Mismatch(f"conv_output_size{args} returned {got!r}, expected {expected} "
-                           "(an int: (size + 2*padding - kernel) // stride + 1)")
+            raise Mismatch(_("{call} returned {got!r}, expected {expected} "
+                             "(an int: (size + 2*padding - kernel) // stride + 1)").format(
+                call=f"conv_output_size{args}", got=got, expected=expected))
 
     ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3)),
                 body, max_examples=60)
@@ -38,7 +41,8 @@ def receptive_field(ctx: Context) -> None:
         expected = ref.receptive_field(layers)
         got = ctx.call("conv.receptive_field", list(layers)).value
         if type(got) is not int or got != expected:
-            raise Mismatch(f"receptive_field({list(layers)}) returned {got!r}, expected {expected}")
+            raise Mismatch(_("{call} returned {got!r}, expected {expected}").format(
+                call=f"receptive_field({list(layers)})", got=got, expected=expected))
 
     for layers in ([(3, 1), (3, 1)], [(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]):
         try:
@@ -53,7 +57,7 @@ def _forward(ctx: Context, ex: S.Conv):
     x, w, b, dout = ex.arrays()
     returned = ctx.call("conv.conv2d_forward", x, w, b, stride=ex.stride, padding=ex.padding,
                         echo_args=True)
-    out, _ = unpack(returned.value, 2, "conv2d_forward")
+    out, _unused = unpack(returned.value, 2, "conv2d_forward")
     require_unchanged("conv2d_forward", ["x", "w", "b"], [x, w, b], returned.args_after)
     return returned, out, (x, w, b, dout)
 
@@ -61,24 +65,24 @@ def _forward(ctx: Context, ex: S.Conv):
 @check("conv.conv2d_forward")
 def conv2d_forward(ctx: Context) -> None:
     def body(ex: S.Conv):
-        _, out, (x, w, b, _) = _forward(ctx, ex)
-        expected, _ = ref.conv2d(x, w, b, ex.stride, ex.padding)
+        _unused, out, (x, w, b, _unused) = _forward(ctx, ex)
+        expected, _unused = ref.conv2d(x, w, b, ex.stride, ex.padding)
         compare("out", out, expected)
 
     ctx.for_all(S.conv_examples(), body)
 
 
 def conv2d_backward_example(ctx: Context, ex: S.Conv) -> None:
-    returned, _, (x, w, b, dout) = _forward(ctx, ex)
+    returned, _unused, (x, w, b, dout) = _forward(ctx, ex)
     back = ctx.call("conv.conv2d_backward", dout, ctx.worker.ref(returned, 1), echo_args=True)
     dx, dw, db = unpack(back.value, 3, "conv2d_backward")
     require_unchanged("conv2d_backward", ["dout"], [dout], back.args_after)
-    _, grads = ref.conv2d(x, w, b, ex.stride, ex.padding, dout)
+    _unused, grads = ref.conv2d(x, w, b, ex.stride, ex.padding, dout)
     compare("dx", dx, grads["x"])
     compare("dw", dw, grads["w"])
     if b is None:
         if db is not None:
-            raise Mismatch(f"db should be None when b is None, got a {type(db).__name__}")
+            raise Mismatch(_("db should be None when b is None, got a {type}").format(type=type(db).__name__))
     else:
         compare("db", db, grads["b"])
     ctx.worker.release(returned.handle, back.handle)
@@ -92,12 +96,13 @@ def conv2d_backward(ctx: Context) -> None:
 @check("conv.conv2d_arguments")
 def conv2d_arguments(ctx: Context) -> None:
     def body(ex: S.Conv):
-        x, w, b, _ = ex.arrays()
+        x, w, b, _unused = ex.arrays()
         ph = S.pair(ex.padding)[0]
         too_tall = np.ones((ex.f, ex.c, ex.h + 2 * ph + 1, ex.kernel[1]))
         expect_value_error(ctx, "conv.conv2d_forward", (x, too_tall, b),
                            {"stride": ex.stride, "padding": ex.padding},
-                           f"a kernel of height {too_tall.shape[2]} on an input padded to height {ex.h + 2 * ph}",
+                           _("a kernel of height {kernel} on an input padded to height {height}").format(
+                               kernel=too_tall.shape[2], height=ex.h + 2 * ph),
                            names=("x", "w", "b"))
         expect_value_error(ctx, "conv.conv2d_forward", (x, w, b), {"stride": 0, "padding": ex.padding},
                            "stride=0", names=("x", "w", "b"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -16,7 +18,7 @@ def _forward_backward(ctx: Context, name: str, args: tuple, arg_names: list, dou
     """Runs ``name_forward`` (and ``name_backward`` when ``dout`` is given) and returns
     ``(out, grads_value, forward_returned)``."""
     forward = ctx.call(f"layers.{name}_forward", *args, echo_args=True, **kwargs)
-    out, _ = unpack(forward.value, 2, f"{name}_forward")
+    out, _unused = unpack(forward.value, 2, f"{name}_forward")
     require_unchanged(f"{name}_forward", arg_names, list(args), forward.args_after)
     grads = None
     if dout is not None:
@@ -31,8 +33,8 @@ def _forward_backward(ctx: Context, name: str, args: tuple, arg_names: list, dou
 @check("layers.linear")
 def linear(ctx: Context) -> None:
     def body(ex):
-        x, w, b, _ = ex.arrays()
-        out, _, _ = _forward_backward(ctx, "linear", (x, w, b), ["x", "w", "b"])
+        x, w, b, _unused = ex.arrays()
+        out, _unused, _unused = _forward_backward(ctx, "linear", (x, w, b), ["x", "w", "b"])
         compare("out", out, ref.linear(x, w, b)[0])
 
     ctx.for_all(S.linear_examples(), body)
@@ -42,14 +44,14 @@ def linear(ctx: Context) -> None:
 def linear_backward(ctx: Context) -> None:
     def body(ex):
         x, w, b, dout = ex.arrays()
-        _, grads, _ = _forward_backward(ctx, "linear", (x, w, b), ["x", "w", "b"], dout)
+        _unused, grads, _unused = _forward_backward(ctx, "linear", (x, w, b), ["x", "w", "b"], dout)
         dx, dw, db = unpack(grads, 3, "linear_backward")
         expected = ref.linear(x, w, b, dout)[1]
         compare("dx", dx, expected["x"])
         compare("dw", dw, expected["w"])
         if b is None:
             if db is not None:
-                raise Mismatch(f"db should be None when b is None, got a {type(db).__name__}")
+                raise Mismatch(_("db should be None when b is None, got a {type}").format(type=type(db).__name__))
         else:
             compare("db", db, expected["b"])
 
@@ -59,8 +61,8 @@ def linear_backward(ctx: Context) -> None:
 @check("layers.relu")
 def relu(ctx: Context) -> None:
     def body(ex):
-        x, _ = ex.arrays()
-        out, _, _ = _forward_backward(ctx, "relu", (x,), ["x"])
+        x, _unused = ex.arrays()
+        out, _unused, _unused = _forward_backward(ctx, "relu", (x,), ["x"])
         compare("out", out, ref.relu(x)[0])
 
     ctx.for_all(S.dense_examples(zeros=ZEROS_SHARE), body)
@@ -70,7 +72,7 @@ def relu(ctx: Context) -> None:
 def relu_backward(ctx: Context) -> None:
     def body(ex):
         x, dout = ex.arrays()
-        _, dx, _ = _forward_backward(ctx, "relu", (x,), ["x"], dout)
+        _unused, dx, _unused = _forward_backward(ctx, "relu", (x,), ["x"], dout)
         # At x = 0 the expected gradient is 0 (where all of x is 0, all of it): measured on the
         # upstream gradient's scale, the size of what a wrong choice at the kink lets through.
         compare("dx", dx, ref.relu(x, dout)[1]["x"], floor=signal_scale(dout))
@@ -85,8 +87,8 @@ ZEROS_SHARE = 0.3
 @check("layers.sigmoid")
 def sigmoid(ctx: Context) -> None:
     def body(ex):
-        x, _ = ex.arrays()
-        out, _, _ = _forward_backward(ctx, "sigmoid", (x,), ["x"])
+        x, _unused = ex.arrays()
+        out, _unused, _unused = _forward_backward(ctx, "sigmoid", (x,), ["x"])
         compare("out", out, ref.sigmoid(x)[0])
 
     ctx.for_all(S.dense_examples(extremes=True), body)
@@ -96,7 +98,7 @@ def sigmoid(ctx: Context) -> None:
 def sigmoid_backward(ctx: Context) -> None:
     def body(ex):
         x, dout = ex.arrays()
-        _, dx, _ = _forward_backward(ctx, "sigmoid", (x,), ["x"], dout)
+        _unused, dx, _unused = _forward_backward(ctx, "sigmoid", (x,), ["x"], dout)
         # Saturated inputs make every expected value ~0: measure against the upstream gradient instead.
         compare("dx", dx, ref.sigmoid(x, dout)[1]["x"], floor=SIGMOID_SLOPE * float(np.abs(dout).max()))
 
@@ -108,7 +110,7 @@ def _dropout(ctx: Context, ex: S.DropoutExample, with_backward: bool) -> None:
     x, dout = ex.arrays()
     rng_seed = ex.rng_seed
     forward = ctx.call("layers.dropout_forward", x, p, training, Rng(rng_seed), echo_args=True)
-    out, _ = unpack(forward.value, 2, "dropout_forward")
+    out, _unused = unpack(forward.value, 2, "dropout_forward")
     expected, grads = ref.dropout(x, p, training, rng_seed, dout)
     if with_backward:
         backward = ctx.call("layers.dropout_backward", dout, ctx.worker.ref(forward, 1))
@@ -122,9 +124,9 @@ def _dropout(ctx: Context, ex: S.DropoutExample, with_backward: bool) -> None:
         fresh.random(x.shape)
     wanted_next = float(fresh.random())
     if forward.args_after[3] != {"next_draw": wanted_next}:
-        raise Mismatch("rng was drawn from the wrong number of times: in training call rng.random(x.shape) "
-                       "exactly once; in evaluation do not touch rng" if training else
-                       "rng was drawn from in evaluation mode: evaluation must not use rng at all")
+        raise Mismatch(_("rng was drawn from the wrong number of times: in training call rng.random(x.shape) "
+                         "exactly once; in evaluation do not touch rng") if training else
+                       _("rng was drawn from in evaluation mode: evaluation must not use rng at all"))
     ctx.worker.release(forward.handle)
 
 

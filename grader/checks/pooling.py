@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import numpy as np
 
 from grader.checks.harness import examples as S
@@ -17,7 +19,7 @@ def _pool_args(ex: S.Pool) -> dict:
 def _run(ctx: Context, name: str, x, dout, *args, **kwargs):
     """Forward then backward in the worker; returns ``(out, dx)`` after checking inputs survive."""
     forward = ctx.call(f"pooling.{name}_forward", x, *args, echo_args=True, **kwargs)
-    out, _ = unpack(forward.value, 2, f"{name}_forward")
+    out, _unused = unpack(forward.value, 2, f"{name}_forward")
     require_unchanged(f"{name}_forward", ["x"], [x], forward.args_after)
     if dout is None:
         ctx.worker.release(forward.handle)
@@ -31,26 +33,26 @@ def _run(ctx: Context, name: str, x, dout, *args, **kwargs):
 @check("pooling.max_pool2d_forward")
 def max_pool2d_forward(ctx: Context) -> None:
     def body(ex: S.Pool):
-        x, _ = ex.arrays()
-        out, _ = _run(ctx, "max_pool2d", x, None, ex.kernel_size, **_pool_args(ex))
+        x, _unused = ex.arrays()
+        out, _unused = _run(ctx, "max_pool2d", x, None, ex.kernel_size, **_pool_args(ex))
         compare("out", out, ref.max_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding)[0])
         kh, kw = S.pair(ex.kernel_size)
         expect_value_error(ctx, "pooling.max_pool2d_forward", (x, ex.kernel_size),
                            {"stride": ex.stride, "padding": (kh // 2 + 1, kw // 2 + 1)},
-                           "padding larger than half the kernel", names=("x", "kernel_size"))
+                           _("padding larger than half the kernel"), names=("x", "kernel_size"))
 
     ctx.for_all(S.pool_examples(), body)
 
 
 def max_pool2d_backward_example(ctx: Context, ex: S.Pool) -> None:
     x, dout = ex.arrays()
-    _, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
+    _unused, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
     require_array("dx", dx, x)
     lost = np.abs(dx.sum(axis=(2, 3)) - dout.sum(axis=(2, 3))).max()
     if lost > ROUND_OFF_TOL * max(1.0, np.abs(dout).sum()):
-        raise Mismatch(f"the gradient is not conserved: each window's gradient must reach the input "
-                       f"whole, but sum(dx) and sum(dout) differ by {lost:.3g} in some channel "
-                       "(overwritten instead of accumulated where windows overlap?)")
+        raise Mismatch(_("the gradient is not conserved: each window's gradient must reach the input "
+                         "whole, but sum(dx) and sum(dout) differ by {lost:.3g} in some channel "
+                         "(overwritten instead of accumulated where windows overlap?)").format(lost=lost))
     expected = ref.max_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding, dout)[1]["x"]
     compare("dx", dx, expected)
 
@@ -66,7 +68,7 @@ def max_pool2d_backward(ctx: Context) -> None:
 def max_pool2d_ties(ctx: Context) -> None:
     def body(ex: S.Pool):
         x, dout = ex.arrays()
-        _, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
+        _unused, dx = _run(ctx, "max_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
         require_array("dx", dx, x)
         _check_whole_gradient_to_one_maximum(x, dout, dx, ex)
 
@@ -84,20 +86,24 @@ def _check_whole_gradient_to_one_maximum(x, dout, dx, ex: S.Pool) -> None:
         covered[n, c, rows, cols] = True
         window, grad = x[n, c, rows, cols], dx[n, c, rows, cols]
         receivers = np.argwhere(np.abs(grad) > NO_GRADIENT_SHARE * max(1.0, abs(dout[n, c, i, j])))
-        where = f"window {[n, c, i, j]} (rows {rows.start}..{rows.stop - 1}, cols {cols.start}..{cols.stop - 1})"
+        where = _("window {window} (rows {r0}..{r1}, cols {c0}..{c1})").format(
+            window=[n, c, i, j], r0=rows.start, r1=rows.stop - 1, c0=cols.start, c1=cols.stop - 1)
+        shown = [_("    window values:\n{values}").format(values=_indent(window)),
+                 _("    your dx there:\n{values}").format(values=_indent(grad))]
         if len(receivers) != 1:
-            raise Mismatch(f"{where}: its gradient should go to exactly one element, "
-                           f"but {len(receivers)} elements received some",
-                           [f"    window values:\n{_indent(window)}", f"    your dx there:\n{_indent(grad)}"])
+            raise Mismatch(_("{where}: its gradient should go to exactly one element, "
+                             "but {count} elements received some").format(where=where, count=len(receivers)),
+                           shown)
         r, s = receivers[0]
         if window[r, s] != window.max() or abs(grad[r, s] - dout[n, c, i, j]) > ROUND_OFF_TOL * max(1.0, abs(dout[n, c, i, j])):
-            raise Mismatch(f"{where}: the whole gradient {dout[n, c, i, j]:.6g} should go to a maximal "
-                           f"element, got {grad[r, s]:.6g} at a value {window[r, s]:g} "
-                           f"(the window's maximum is {window.max():g})",
-                           [f"    window values:\n{_indent(window)}", f"    your dx there:\n{_indent(grad)}"])
+            raise Mismatch(_("{where}: the whole gradient {gradient:.6g} should go to a maximal "
+                             "element, got {got:.6g} at a value {value:g} "
+                             "(the window's maximum is {maximum:g})").format(
+                where=where, gradient=dout[n, c, i, j], got=grad[r, s], value=window[r, s], maximum=window.max()),
+                           shown)
     stray = np.abs(dx[~covered])
     if stray.size and stray.max() > 0:
-        raise Mismatch("dx is non-zero at elements that lie in no pooling window")
+        raise Mismatch(_("dx is non-zero at elements that lie in no pooling window"))
 
 
 def _indent(array) -> str:
@@ -107,8 +113,8 @@ def _indent(array) -> str:
 @check("pooling.avg_pool2d_forward")
 def avg_pool2d_forward(ctx: Context) -> None:
     def body(ex: S.Pool):
-        x, _ = ex.arrays()
-        out, _ = _run(ctx, "avg_pool2d", x, None, ex.kernel_size, **_pool_args(ex))
+        x, _unused = ex.arrays()
+        out, _unused = _run(ctx, "avg_pool2d", x, None, ex.kernel_size, **_pool_args(ex))
         compare("out", out, ref.avg_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding)[0])
 
     ctx.for_all(S.pool_examples(), body)
@@ -118,7 +124,7 @@ def avg_pool2d_forward(ctx: Context) -> None:
 def avg_pool2d_backward(ctx: Context) -> None:
     def body(ex: S.Pool):
         x, dout = ex.arrays()
-        _, dx = _run(ctx, "avg_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
+        _unused, dx = _run(ctx, "avg_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
         compare("dx", dx, ref.avg_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding,
                                          dout)[1]["x"])
 
@@ -128,9 +134,9 @@ def avg_pool2d_backward(ctx: Context) -> None:
 @check("pooling.adaptive_avg_pool2d_forward")
 def adaptive_avg_pool2d_forward(ctx: Context) -> None:
     def body(ex: S.Adaptive):
-        x, _ = ex.arrays()
+        x, _unused = ex.arrays()
         forward = ctx.call("pooling.adaptive_avg_pool2d_forward", x, ex.output_size, echo_args=True)
-        out, _ = unpack(forward.value, 2, "adaptive_avg_pool2d_forward")
+        out, _unused = unpack(forward.value, 2, "adaptive_avg_pool2d_forward")
         require_unchanged("adaptive_avg_pool2d_forward", ["x"], [x], forward.args_after)
         ctx.worker.release(forward.handle)
         compare("out", out, ref.adaptive_avg_pool2d(x, ex.output_size)[0])
