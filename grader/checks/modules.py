@@ -21,6 +21,8 @@ count once the layer's forward runs.
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import copy
 import math
 
@@ -41,8 +43,14 @@ from grader.worker.client import StudentException
 from grader.worker.protocol import Opaque, Ref
 
 MODES = ("eval", "train")
-MODE_NAMES = {"eval": "evaluation mode", "train": "training mode"}
-PASS_NAMES = ("1st pass", "2nd pass", "3rd pass (forward only)")
+
+
+def mode_name(mode: str) -> str:
+    return {"eval": _("evaluation mode"), "train": _("training mode")}[mode]
+
+
+def pass_name(index: int) -> str:
+    return (_("1st pass"), _("2nd pass"), _("3rd pass (forward only)"))[index]
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,31 +167,35 @@ def compare_gradient(label: str, got, expected: np.ndarray, floor: float, tol: f
         if previous is not None and isinstance(got, np.ndarray) and got.shape == expected.shape:
             scale = max(float(np.max(np.abs(expected))), floor)
             if np.allclose(got, expected + previous, rtol=0, atol=RECOGNISE_TOL * scale):
-                mismatch.summary += (": it is the sum of this pass's and the previous pass's gradients. "
-                                     "backward must overwrite the gradients of the previous pass, not add "
-                                     "to them (this kit does not accumulate as torch's .grad does)")
+                mismatch.summary += _(": it is the sum of this pass's and the previous pass's gradients. "
+                                      "backward must overwrite the gradients of the previous pass, not add "
+                                      "to them (this kit does not accumulate as torch's .grad does)")
             elif np.allclose(got, previous, rtol=0, atol=RECOGNISE_TOL * scale):
-                mismatch.summary += ": it is still the previous pass's gradient (not stored again?)"
+                mismatch.summary += _(": it is still the previous pass's gradient (not stored again?)")
         raise
 
 
 def read_gradients(session: Session, model: Ref, names: list) -> dict:
     value = session.get(model, "gradients", depth=1).value
     if not isinstance(value, dict):
-        raise Mismatch(f"gradients should be a dict from parameter names to arrays, got a {describe_type(value)}")
+        raise Mismatch(_("gradients should be a dict from parameter names to arrays, got a {type}").format(
+            type=describe_type(value)))
     missing = [name for name in names if name not in value]
     if missing:
-        raise Mismatch(f"gradients has no entry for {some(missing)} (its keys: {some(list(value))})")
+        raise Mismatch(_("gradients has no entry for {missing} (its keys: {keys})").format(
+            missing=some(missing), keys=some(list(value))))
     unexpected = [name for name in value if name not in names]
     if unexpected:
-        raise Mismatch(f"gradients has entries for {some(unexpected)}, which are not parameters: its keys "
-                       f"must be torch's named_parameters(), {some(names)}")
+        raise Mismatch(_("gradients has entries for {unexpected}, which are not parameters: its keys "
+                         "must be torch's named_parameters(), {names}").format(
+            unexpected=some(unexpected), names=some(names)))
     for name in names:
         if value[name] is None:
-            raise Mismatch(f"gradients[{name!r}] is None after backward: backward must store the gradient "
-                           f"of every parameter (self.gradients[...] = ...)")
+            raise Mismatch(_("gradients[{name!r}] is None after backward: backward must store the gradient "
+                             "of every parameter (self.gradients[...] = ...)").format(name=name))
         if isinstance(value[name], Opaque):
-            raise Mismatch(f"gradients[{name!r}] should be a numpy array, not a {value[name].type_name}")
+            raise Mismatch(_("gradients[{name!r}] should be a numpy array, not a {type}").format(
+                name=name, type=value[name].type_name))
     return value
 
 
@@ -210,7 +222,7 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
         loaded = numpy_state(model)
         if loaded:
             session.method(student, "load_state_dict", loaded)
-        param_names = [name for name, _ in model.named_parameters()]
+        param_names = [name for name, _unused in model.named_parameters()]
         mirror = DropoutMirror(spec.args[0] if spec.args else 0.5, example.seed) if spec.cls == "Dropout" else None
         dout_rng = np.random.default_rng(example.seed + 2)
         xs = example.inputs()
@@ -222,7 +234,7 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
             previous_grads = None
             last_grads = None
             for index, (x, backward) in enumerate(plan):
-                where = f"{MODE_NAMES[mode]}, {PASS_NAMES[index]}"
+                where = _("{mode}, {passing}").format(mode=mode_name(mode), passing=pass_name(index))
                 expected = torch_pass(model, x, dout_rng, backward, mirror)
                 forward = session.method(student, "forward", x, echo_args=True)
                 require_unchanged("forward", ["x"], [x], forward.args_after)
@@ -230,9 +242,9 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
                     compare(f"out ({where})", forward.value, expected["out"], tol=tol)
                 except Mismatch as mismatch:
                     if mirror is not None and mode == "train":
-                        mismatch.lines.append("    (the mask must be keep = self.rng.random(x.shape) >= p, drawn "
-                                              "once per training forward from the module's own rng, and never "
-                                              "drawn in evaluation mode)")
+                        mismatch.lines.append(_("    (the mask must be keep = self.rng.random(x.shape) >= p, drawn "
+                                                "once per training forward from the module's own rng, and never "
+                                                "drawn in evaluation mode)"))
                     raise
                 returned = {"out": (Ref(forward.handle), forward.value)}
                 if backward:
@@ -252,18 +264,19 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
                     grads = read_gradients(session, student, param_names)
                     for name in param_names:
                         if not np.array_equal(grads[name], last_grads[name]):
-                            raise Mismatch(f"gradients[{name!r}] changed during a forward ({where}): only "
-                                           "backward may set the gradients")
+                            raise Mismatch(_("gradients[{name!r}] changed during a forward ({where}): only "
+                                             "backward may set the gradients").format(name=name, where=where))
                 state = session.method(student, "state_dict").value
                 if not isinstance(state, dict):
-                    raise Mismatch(f"state_dict() should return a dict, got a {describe_type(state)}")
+                    raise Mismatch(_("state_dict() should return a dict, got a {type}").format(type=describe_type(state)))
                 for key, value in expected["state"].items():
                     if key in param_names:
                         if not (isinstance(state.get(key), np.ndarray) and np.array_equal(state[key], loaded[key])):
-                            raise Mismatch(f"the parameter {key!r} changed during forward/backward ({where}): "
-                                           "a layer must not change its parameters (an optimiser does)")
+                            raise Mismatch(_("the parameter {key!r} changed during forward/backward ({where}): "
+                                             "a layer must not change its parameters (an optimiser does)").format(
+                                key=key, where=where))
                     else:
-                        compare(f"state_dict()[{key!r}] after the forward ({where})", state.get(key), value,
+                        compare(_("state_dict()[{key!r}] after the forward ({where})").format(key=key, where=where), state.get(key), value,
                                 tol=tol)
                 if first is None:
                     first = returned
@@ -272,10 +285,11 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
                 if not (isinstance(again, np.ndarray) and isinstance(value, np.ndarray)
                         and again.shape == value.shape and np.array_equal(again, value)):
                     call = "forward" if what == "out" else "backward"
-                    raise Mismatch(
-                        f"the array returned by the 1st {call} ({MODE_NAMES[mode]}) was changed by the calls "
+                    raise Mismatch(_(
+                        "the array returned by the 1st {call} ({mode}) was changed by the calls "
                         "after it: return a new array each time (a buffer reused between calls, or an "
-                        "in-place update of an array kept in the cache, changes what the caller holds)")
+                        "in-place update of an array kept in the cache, changes what the caller holds)").format(
+                        call=call, mode=mode_name(mode)))
 
 
 def module_check(check_id: str, strategy, max_examples: int = 12, examples=()):
@@ -320,7 +334,7 @@ def _requires_forward(session: Session, layer: Ref, x: np.ndarray) -> None:
 def _uniform_statistics(label: str, values, bound: float, rule: str) -> None:
     """``values`` look like U(-bound, bound): inside the bound, filling it, with its spread."""
     if not isinstance(values, np.ndarray) or values.dtype != np.float64:
-        raise Mismatch(f"{label} should be a float64 array, got a {describe_type(values)}")
+        raise Mismatch(_("{label} should be a float64 array, got a {type}").format(label=label, type=describe_type(values)))
     flat = values.ravel()
     n = flat.size
     largest = float(np.max(np.abs(flat)))
@@ -328,26 +342,30 @@ def _uniform_statistics(label: str, values, bound: float, rule: str) -> None:
     # the sample std of n uniform draws has relative sd sqrt(0.8 / (4 n)).
     std_tol = SIGMA_BAND * math.sqrt(0.8 / (4.0 * n)) + STD_SLACK
     inner = float(np.mean(np.abs(flat) < bound / 2))
-    lines = [f"    {n} values: largest |value| {largest:.4g}, std {std:.4g}, mean {float(flat.mean()):.3g}; "
-             f"U(-{bound:.4g}, {bound:.4g}) has std {wanted:.4g}"]
+    lines = [_("    {n} values: largest |value| {largest:.4g}, std {std:.4g}, mean {mean:.3g}; "
+               "U(-{bound:.4g}, {bound:.4g}) has std {wanted:.4g}").format(
+        n=n, largest=largest, std=std, mean=float(flat.mean()), bound=bound, wanted=wanted)]
     if not np.all(np.isfinite(flat)):
-        raise Mismatch(f"{label} holds NaN or inf", lines)
+        raise Mismatch(_("{label} holds NaN or inf").format(label=label), lines)
     if largest > bound * (1 + ROUND_OFF_TOL):
-        raise Mismatch(f"{label} has values outside ±{bound:.4g} = ±{rule}: not drawn as torch does "
-                       "(Kaiming-uniform: U(-1/sqrt(fan_in), 1/sqrt(fan_in)))", lines)
+        raise Mismatch(_("{label} has values outside ±{bound:.4g} = ±{rule}: not drawn as torch does "
+                         "(Kaiming-uniform: U(-1/sqrt(fan_in), 1/sqrt(fan_in)))").format(
+            label=label, bound=bound, rule=rule), lines)
     if abs(std / wanted - 1) > std_tol or largest < BOUND_FILL * bound:
-        raise Mismatch(f"{label} is not spread as U(-{rule}, {rule}): its std is {std:.4g}, "
-                       f"expected {wanted:.4g} (is fan_in = in_channels * kernel height * kernel width, "
-                       "or in_features?)", lines)
+        raise Mismatch(_("{label} is not spread as U(-{rule}, {rule}): its std is {std:.4g}, "
+                         "expected {wanted:.4g} (is fan_in = in_channels * kernel height * kernel width, "
+                         "or in_features?)").format(label=label, rule=rule, std=std, wanted=wanted), lines)
     if abs(float(flat.mean())) > SIGMA_BAND * wanted / math.sqrt(n) \
             or abs(inner - 0.5) > SIGMA_BAND * math.sqrt(0.25 / n):
-        raise Mismatch(f"{label} is not uniform on ±{rule} (mean or share of small values off)", lines)
+        raise Mismatch(_("{label} is not uniform on ±{rule} (mean or share of small values off)").format(
+            label=label, rule=rule), lines)
 
 
 def _state(session: Session, layer: Ref, owner: str, keys: list, shapes: dict) -> dict:
     state = session.method(layer, "state_dict").value
     if not isinstance(state, dict):
-        raise Mismatch(f"state_dict() of {owner} should return a dict, got a {describe_type(state)}")
+        raise Mismatch(_("state_dict() of {owner} should return a dict, got a {type}").format(
+            owner=owner, type=describe_type(state)))
     compare_keys(read_shapes({k: ({"shape": v.shape, "dtype": v.dtype.str} if isinstance(v, np.ndarray) else v)
                               for k, v in state.items()}, f"{owner}.state_dict()"),
                  {k: shapes[k] for k in keys}, owner)
@@ -400,5 +418,6 @@ def batchnorm_init(ctx: Context) -> None:
             state = _state(session, layer, owner, keys, {k: (args[0],) for k in keys})
             for key in keys:
                 if not np.array_equal(state[key], np.full(args[0], wanted[key])):
-                    raise Mismatch(f"{owner}: {key} should start as all {wanted[key]:g} (as torch), "
-                                   f"got {np.round(state[key], 4).tolist()}")
+                    raise Mismatch(_("{owner}: {key} should start as all {wanted:g} (as torch), "
+                                     "got {got}").format(owner=owner, key=key, wanted=wanted[key],
+                                                         got=np.round(state[key], 4).tolist()))
