@@ -8,6 +8,8 @@ floats. ``describe()`` is the line shown for a failing example.
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import math
 from dataclasses import dataclass
 
@@ -259,7 +261,7 @@ EXTREMES = (1000.0, -1000.0)
 @st.composite
 def dense_examples(draw, ndim: int | None = None, extra=st.none(), zeros: float = 0.0, extremes: bool = False):
     rank = draw(st.integers(1, 4)) if ndim is None else ndim
-    shape = tuple(draw(st.integers(1, 6)) for _ in range(rank))
+    shape = tuple(draw(st.integers(1, 6)) for _unused in range(rank))
     return Dense(shape, draw(scales), draw(seeds), draw(extra), zeros=zeros, extremes=extremes)
 
 
@@ -482,7 +484,7 @@ def batchnorm_module_examples(draw, spatial: bool):
 @st.composite
 def elementwise_module_examples(draw, cls: str, min_rank: int = 1):
     rank = draw(st.integers(min_rank, 4))
-    shape = tuple(draw(st.integers(1, 5)) for _ in range(rank))
+    shape = tuple(draw(st.integers(1, 5)) for _unused in range(rank))
     return ModuleExample(Spec(cls), (shape, (_other_batch(shape[0]),) + shape[1:]), draw(scales),
                          draw(seeds), zeros=cls == "ReLU" and draw(st.booleans()))
 
@@ -500,7 +502,7 @@ class SeededRng:
 @st.composite
 def dropout_module_examples(draw):
     rank = draw(st.integers(1, 4))
-    shape = tuple(draw(st.integers(1, 5)) for _ in range(rank))
+    shape = tuple(draw(st.integers(1, 5)) for _unused in range(rank))
     p = draw(st.sampled_from((0.5, 0.0, 1.0, 0.2, 0.9)))
     seed = draw(seeds)
     return ModuleExample(Spec("Dropout", (p,), (("rng", SeededRng(seed)),)),
@@ -576,7 +578,7 @@ def block_examples(draw, block: str):
 
 
 def mode_name(mode: str) -> str:
-    return "training mode" if mode == "train" else "evaluation mode"
+    return _("training mode") if mode == "train" else _("evaluation mode")
 
 
 @dataclass(frozen=True)
@@ -633,7 +635,7 @@ class SgdExample:
         rng = np.random.default_rng(self.seed)
         params = {name: rng.standard_normal(shape) for name, shape in self.shapes.items()}
         grads = [{name: rng.standard_normal(shape) for name, shape in self.shapes.items()}
-                 for _ in range(self.steps)]
+                 for _unused in range(self.steps)]
         velocities = {name: rng.standard_normal(self.shapes[name]) for name in self.with_velocity}
         return params, grads, velocities
 

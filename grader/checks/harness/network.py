@@ -23,6 +23,8 @@ forward (or backward) connects them.
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import zlib
 from dataclasses import dataclass, field
 
@@ -130,14 +132,14 @@ def reference(title: str, factory, seed: int | None = None) -> Reference:
     model = _meta_model(factory)
     state = refnets.comparable_state_dict(model)
     keys = {k: tuple(v.shape) for k, v in state.items()}
-    params = [name for name, _ in model.named_parameters()]
+    params = [name for name, _unused in model.named_parameters()]
     count = sum(p.numel() for p in model.parameters())
     result = Reference(title, keys, params, count)
     if seed is None:
         return result
     for name, module in list(model.named_modules()):
         if isinstance(module, nn.Linear) and module.weight.numel() > GIANT:
-            parent, _, child = name.rpartition(".")
+            parent, _unused, child = name.rpartition(".")
             tiled = TiledLinear(module.in_features, module.out_features, _tile_rows(module.out_features),
                                 device="meta")
             setattr(model.get_submodule(parent), child, tiled)
@@ -150,7 +152,7 @@ def reference(title: str, factory, seed: int | None = None) -> Reference:
     result.tiled = {name: m for name, m in model.named_modules() if isinstance(m, TiledLinear)}
     own = model.state_dict()
     for key in keys:
-        owner, _, local = key.rpartition(".")
+        owner, _unused, local = key.rpartition(".")
         if owner in result.tiled and local == "weight":
             result.values[key] = Tiled(result.tiled[owner].block.detach().numpy().copy(),
                                        result.tiled[owner].reps)
@@ -233,7 +235,7 @@ def run_reference(ref: Reference, mode: str, x: np.ndarray, seed: int) -> Expect
     named = dict(model.named_parameters())
     grads = {}
     for key in ref.params:
-        owner, _, local = key.rpartition(".")
+        owner, _unused, local = key.rpartition(".")
         if owner in ref.tiled and local == "weight":
             grads[key] = ("tiled", owner)
         else:
@@ -331,9 +333,9 @@ def compare_parameter_gradient(session: Session, grads: Ref, local: str, label: 
     owner = expected[1]
     x, dy = recorder.inputs[owner], recorder.grad_out[owner]
     v, u = _projections(label, shape)
-    compare_floor(f"{label} @ v (v random; the array is too large to ship, so it is compared through "
-                  "projections)", session.method(target, "dot", v).value, dy.T @ (x @ v), 0.0, tol)
-    compare_floor(f"u @ {label} (u random)", session.method(target, "__rmatmul__", u).value, (dy @ u) @ x, 0.0, tol)
+    compare_floor(_("{label} @ v (v random; the array is too large to ship, so it is compared through "
+                    "projections)").format(label=label), session.method(target, "dot", v).value, dy.T @ (x @ v), 0.0, tol)
+    compare_floor(_("u @ {label} (u random)").format(label=label), session.method(target, "__rmatmul__", u).value, (dy @ u) @ x, 0.0, tol)
 
 
 def compare_floor(label, actual, expected, floor, tol):
@@ -346,11 +348,13 @@ def gradient_shapes(session: Session, module: Ref, ref_shapes: dict, what: str) 
     shapes = read_shapes(session.get(Ref(grads.handle), depth=1, shapes=True).value, what)
     for key, shape in ref_shapes.items():
         if key not in shapes:
-            raise Mismatch(f"{what} has no entry {key!r}")
+            raise Mismatch(_("{what} has no entry {key!r}").format(what=what, key=key))
         if shapes[key] is None:
-            raise Mismatch(f"{what}[{key!r}] is None after backward: every parameter needs its gradient")
+            raise Mismatch(_("{what}[{key!r}] is None after backward: every parameter needs its gradient").format(
+                what=what, key=key))
         if shapes[key] != shape:
-            raise Mismatch(f"{what}[{key!r}] has shape {shapes[key]}, the parameter has {shape}")
+            raise Mismatch(_("{what}[{key!r}] has shape {got}, the parameter has {shape}").format(
+                what=what, key=key, got=shapes[key], shape=shape))
     return Ref(grads.handle)
 
 
@@ -390,7 +394,7 @@ def run_student(session: Session, student: Ref, ref: Reference, expected: Expect
         state = session.method(student, "state_dict", depth=0)
         for key, value in expected.state.items():
             try:
-                compare(f"state_dict()[{key!r}] after the forward ({mode_name(mode)})",
+                compare(_("state_dict()[{key!r}] after the forward ({where})").format(key=key, where=mode_name(mode)),
                         session.get(Ref(state.handle, (key,))).value, value)
             except Mismatch as mismatch:
                 raise Departure("state", mismatch) from None
@@ -400,8 +404,8 @@ def diagnose(session: Session, student: Ref, ref: Reference, expected: Expected,
     """Lines naming the first module that departs, fed the reference's own inputs."""
     recorder = expected.recorder
     if departure.kind == "state":
-        return ["    (the output and every gradient agree: only the running statistics differ; the key "
-                "names the BatchNorm layer)"]
+        return [_("    (the output and every gradient agree: only the running statistics differ; the key "
+                  "names the BatchNorm layer)")]
     order = recorder.forward_order if departure.kind == "forward" else recorder.backward_order
     hooked = set(order)
     params_of = {}
@@ -414,55 +418,56 @@ def diagnose(session: Session, student: Ref, ref: Reference, expected: Expected,
             module = submodule(session, student, name)
         except WorkerProblem:
             continue
-        label = f"`{name}`" if name else f"{ref.title} as a whole"
+        label = f"`{name}`" if name else _("{title} as a whole").format(title=ref.title)
         try:
             out = session.method(module, "forward", recorder.inputs[name], timeout=session.ctx.settings.network_timeout)
-            compare(f"output of {label}", out.value, recorder.outputs[name],
+            compare(_("output of {label}").format(label=label), out.value, recorder.outputs[name],
                     floor=signal_scale(recorder.inputs[name]))
             if departure.kind == "backward":
                 dx = session.method(module, "backward", recorder.grad_out[name], timeout=session.ctx.settings.network_timeout)
                 if recorder.grad_in.get(name) is not None:
-                    compare(f"input gradient of {label}", dx.value, recorder.grad_in[name],
+                    compare(_("input gradient of {label}").format(label=label), dx.value, recorder.grad_in[name],
                             floor=signal_scale(recorder.grad_out[name]))
                 if params_of.get(name):
                     grads = gradient_shapes(session, module, {k.rpartition(".")[2]: ref.keys[k]
                                                               for k in params_of[name]}, f"{label}.gradients")
                     for key in params_of[name]:
                         local = key.rpartition(".")[2]
-                        compare_parameter_gradient(session, grads, local, f"gradients[{local!r}] of {label}",
+                        compare_parameter_gradient(session, grads, local,
+                                                   _("gradients[{key!r}] of {label}").format(key=local, label=label),
                                                    expected.grads[key], expected.floors[key], recorder,
                                                    ref.keys[key])
         except (Mismatch, StudentException) as problem:
             return _culprit_lines(ref, recorder, name, departure.kind, problem,
                                   any(other.startswith(name + ".") or (not name and other)
                                       for other in hooked if other != name))
-    return ["    (fed the reference's own inputs, every layer agrees on its own: the difference builds up "
-            "from round-off or from state kept between calls)"]
+    return [_("    (fed the reference's own inputs, every layer agrees on its own: the difference builds up "
+              "from round-off or from state kept between calls)")]
 
 
 def _culprit_lines(ref: Reference, recorder: Recorder, name: str, kind: str, problem, composite: bool) -> list:
     kind_name = type(recorder.modules[name]).__name__.replace("TiledLinear", "Linear")
-    where = f"`{name}` ({kind_name})" if name else f"{ref.title} as a whole"
+    where = f"`{name}` ({kind_name})" if name else _("{title} as a whole").format(title=ref.title)
     if kind == "forward":
-        lines = [f"    The first layer that departs, in forward order, is {where}: fed the reference's own "
-                 "input, its output is wrong, while every layer before it agrees."]
+        lines = [_("    The first layer that departs, in forward order, is {where}: fed the reference's own "
+                   "input, its output is wrong, while every layer before it agrees.").format(where=where)]
         if composite:
-            lines.append("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
-                         "forward connects them: the layers without parameters (activation, pooling, dropout, "
-                         "flatten), the shortcut, or the order.")
+            lines.append(_("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
+                           "forward connects them: the layers without parameters (activation, pooling, dropout, "
+                           "flatten), the shortcut, or the order."))
     else:
-        lines = [f"    Walking back from the output (gradients flow backwards), the first layer whose backward "
-                 f"departs is {where}: given the reference's input and upstream gradient, its gradients are "
-                 "wrong, while every layer after it agrees."]
+        lines = [_("    Walking back from the output (gradients flow backwards), the first layer whose backward "
+                   "departs is {where}: given the reference's input and upstream gradient, its gradients are "
+                   "wrong, while every layer after it agrees.").format(where=where)]
         if composite:
-            lines.append("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
-                         "backward combines them: e.g. a shortcut's gradient must be ADDED to the main path's, "
-                         "layers without parameters need their own backward, in reverse order.")
+            lines.append(_("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
+                           "backward combines them: e.g. a shortcut's gradient must be ADDED to the main path's, "
+                           "layers without parameters need their own backward, in reverse order."))
     if isinstance(problem, Mismatch):
         lines.append("    " + problem.summary)
         lines.extend(problem.lines)
     else:
-        lines.append(f"    there, your code raised {problem}")
+        lines.append(_("    there, your code raised {error}").format(error=problem))
     return lines
 
 
@@ -473,16 +478,17 @@ def compare_network(session: Session, student: Ref, ref: Reference, mode: str, x
     try:
         run_student(session, student, ref, expected, mode, x, backward)
     except Departure as departure:
-        what = {"forward": "the output differs from torch's",
-                "backward": "the output agrees but the gradients differ from torch's",
-                "state": "the running statistics differ from torch's"}[departure.kind]
+        what = {"forward": _("the output differs from torch's"),
+                "backward": _("the output agrees but the gradients differ from torch's"),
+                "state": _("the running statistics differ from torch's")}[departure.kind]
         lines = [departure.mismatch.summary] + departure.mismatch.lines
         if diagnosed:
             try:
                 lines += diagnose(session, student, ref, expected, departure)
             except WorkerProblem as problem:
-                lines.append(f"    (looking for the layer that departs stopped: {problem})")
-        raise Failed(f"{ref.title} in {mode_name(mode)}: {what}", lines) from None
+                lines.append(_("    (looking for the layer that departs stopped: {error})").format(error=problem))
+        raise Failed(_("{title} in {mode}: {what}").format(title=ref.title, mode=mode_name(mode), what=what),
+                     lines) from None
 
 
 

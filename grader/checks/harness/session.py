@@ -8,6 +8,8 @@ reference here; state dicts are compared by their keys, order and shapes, read a
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import math
 
 import numpy as np
@@ -125,7 +127,8 @@ def read_shapes(value, what: str) -> dict:
     """``{key: shape}`` from a state dict (or gradients) read with ``shapes=True``; a
     missing value (None) stays None."""
     if not isinstance(value, dict):
-        raise Mismatch(f"{what} should be a dict of arrays, but it is a {describe_type(value)}")
+        raise Mismatch(_("{what} should be a dict of arrays, but it is a {type}").format(
+            what=what, type=describe_type(value)))
     shapes = {}
     for key, item in value.items():
         if item is None:
@@ -133,10 +136,12 @@ def read_shapes(value, what: str) -> dict:
         elif (isinstance(item, dict) and set(item) == {"shape", "dtype"} and isinstance(item["shape"], tuple)
               and all(isinstance(n, int) for n in item["shape"]) and isinstance(item["dtype"], str)):
             if np.dtype(item["dtype"]) != np.float64:
-                raise Mismatch(f"{what}[{key!r}] has dtype {np.dtype(item['dtype'])}, expected float64")
+                raise Mismatch(_("{what}[{key!r}] has dtype {dtype}, expected float64").format(
+                    what=what, key=key, dtype=np.dtype(item['dtype'])))
             shapes[key] = item["shape"]
         else:
-            raise Mismatch(f"{what}[{key!r}] should be a numpy array, but it is a {describe_type(item)}")
+            raise Mismatch(_("{what}[{key!r}] should be a numpy array, but it is a {type}").format(
+                what=what, key=key, type=describe_type(item)))
     return shapes
 
 
@@ -152,23 +157,25 @@ def compare_keys(got: dict, expected: dict, owner: str, what: str = "state_dict(
         unexpected = [k for k in got_keys if k not in expected]
         lines = []
         if missing:
-            lines.append(f"    missing ({len(missing)}): {some(missing)}")
+            lines.append(_("    missing ({count}): {keys}").format(count=len(missing), keys=some(missing)))
         if unexpected:
-            lines.append(f"    unexpected ({len(unexpected)}): {some(unexpected)}")
+            lines.append(_("    unexpected ({count}): {keys}").format(count=len(unexpected), keys=some(unexpected)))
         if not missing and not unexpected:
             index = next(i for i, (a, b) in enumerate(zip(got_keys, want_keys)) if a != b)
-            lines.append(f"    the same keys in another order: at position {index} torch has {want_keys[index]!r}, "
-                         f"yours {got_keys[index]!r} (the state dict follows the order in which __init__ "
-                         "assigns the sub-modules)")
-        raise Mismatch(f"the {what} keys of {owner} differ from torch's "
-                       f"({len(got_keys)} keys, torch has {len(want_keys)})", lines)
+            lines.append(_("    the same keys in another order: at position {index} torch has {want!r}, "
+                           "yours {got!r} (the state dict follows the order in which __init__ "
+                           "assigns the sub-modules)").format(index=index, want=want_keys[index], got=got_keys[index]))
+        raise Mismatch(_("the {what} keys of {owner} differ from torch's "
+                         "({count} keys, torch has {wanted})").format(
+            what=what, owner=owner, count=len(got_keys), wanted=len(want_keys)), lines)
     for key in want_keys:
         if got[key] != tuple(expected[key]):
-            raise Mismatch(f"{what}[{key!r}] of {owner} has shape {got[key]}, torch's has "
-                           f"{tuple(expected[key])}")
+            raise Mismatch(_("{what}[{key!r}] of {owner} has shape {shape}, torch's has "
+                             "{wanted}").format(what=what, key=key, owner=owner, shape=got[key],
+                                                wanted=tuple(expected[key])))
 
 
 def some(keys: list, count: int = 6) -> str:
     shown = ", ".join(repr(k) for k in keys[:count])
-    return shown + (f", ... ({len(keys) - count} more)" if len(keys) > count else "")
+    return shown + (_(", ... ({count} more)").format(count=len(keys) - count) if len(keys) > count else "")
 

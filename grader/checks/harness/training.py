@@ -3,6 +3,8 @@ reproduce, and, when training is too slow, where the time goes."""
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import math
 import time
 
@@ -24,7 +26,7 @@ def matching_reference(state: dict, probe: np.ndarray, student_logits):
         try:
             model.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
         except (RuntimeError, KeyError) as error:
-            raise Failed(f"the returned model's state_dict does not fit LeNet5: {error}") from None
+            raise Failed(_("the returned model's state_dict does not fit LeNet5: {error}").format(error=error)) from None
         model.eval()
         with torch.no_grad():
             logits = model(torch.tensor(probe)).numpy()
@@ -32,28 +34,29 @@ def matching_reference(state: dict, probe: np.ndarray, student_logits):
             errors[activation] = float(np.abs(student_logits - logits).max() / max(np.abs(logits).max(), DEFAULT_FLOOR))
             if errors[activation] < REPRODUCE_TOL:
                 return model
-    raise Failed("the returned model's forward pass does not match LeNet5 (relu or sigmoid) with its own "
-                 f"weights (relative errors {errors}); make the networks checks pass first")
+    raise Failed(_("the returned model's forward pass does not match LeNet5 (relu or sigmoid) with its own "
+                   "weights (relative errors {errors}); make the networks checks pass first").format(errors=errors))
 
 
 
 
-SPEED_PROBES = (
-    ("conv2d_forward + conv2d_backward (conv2: 6 -> 16 channels, 5x5, 14x14 input)", "conv.conv2d",
-     lambda rng: (rng.standard_normal((32, 6, 14, 14)), rng.standard_normal((16, 6, 5, 5)),
-                  rng.standard_normal(16)), {}),
-    ("max_pool2d_forward + max_pool2d_backward (2x2 on 6x28x28)", "pooling.max_pool2d",
-     lambda rng: (rng.standard_normal((32, 6, 28, 28)), 2), {}),
-    ("linear_forward + linear_backward (120 -> 64)", "layers.linear",
-     lambda rng: (rng.standard_normal((32, 120)), rng.standard_normal((64, 120)), rng.standard_normal(64)), {}),
-)
+def speed_probes() -> tuple:
+    return (
+        (_("conv2d_forward + conv2d_backward (conv2: 6 -> 16 channels, 5x5, 14x14 input)"), "conv.conv2d",
+         lambda rng: (rng.standard_normal((32, 6, 14, 14)), rng.standard_normal((16, 6, 5, 5)),
+                      rng.standard_normal(16)), {}),
+        (_("max_pool2d_forward + max_pool2d_backward (2x2 on 6x28x28)"), "pooling.max_pool2d",
+         lambda rng: (rng.standard_normal((32, 6, 28, 28)), 2), {}),
+        ("linear_forward + linear_backward (120 -> 64)", "layers.linear",
+         lambda rng: (rng.standard_normal((32, 120)), rng.standard_normal((64, 120)), rng.standard_normal(64)), {}),
+    )
 
 
 def speed_report(ctx: Context) -> list[str]:
     """Times the student's layers on one LeNet batch of 32 against torch, to say which is slow."""
     rng = np.random.default_rng(0)
     lines = []
-    for label, stem, make, kwargs in SPEED_PROBES:
+    for label, stem, make, kwargs in speed_probes():
         args = make(rng)
         try:
             forward = ctx.call(f"{stem}_forward", *args, timeout=60, **kwargs)
@@ -62,13 +65,14 @@ def speed_report(ctx: Context) -> list[str]:
             theirs = forward.seconds + backward.seconds
             ctx.worker.release(forward.handle, backward.handle)
         except (WorkerProblem, TypeError, IndexError, AttributeError) as problem:
-            lines.append(f"    {label}: could not be timed ({problem})")
+            lines.append(_("    {label}: could not be timed ({error})").format(label=label, error=problem))
             continue
         torch_seconds = _torch_time(stem, args)
-        lines.append(f"    {label}: {theirs * 1000:.1f} ms per batch, {theirs / torch_seconds:,.0f}x torch's "
-                     f"{torch_seconds * 1000:.2f} ms")
-    lines.append("    A vectorised NumPy layer (im2col or sliding_window_view and one matrix product) is within a "
-                 "few times torch's speed; a Python loop over every pixel is thousands of times slower.")
+        lines.append(_("    {label}: {ms:.1f} ms per batch, {times:,.0f}x torch's "
+                       "{torch_ms:.2f} ms").format(label=label, ms=theirs * 1000, times=theirs / torch_seconds,
+                                                   torch_ms=torch_seconds * 1000))
+    lines.append(_("    A vectorised NumPy layer (im2col or sliding_window_view and one matrix product) is within a "
+                   "few times torch's speed; a Python loop over every pixel is thousands of times slower."))
     return lines
 
 
@@ -78,7 +82,7 @@ def _torch_time(stem: str, args) -> float:
                 "pooling.max_pool2d": lambda x, k: F.max_pool2d(x, k),
                 "layers.linear": lambda x, w, b: F.linear(x, w, b)}[stem]
     best = math.inf
-    for _ in range(3):
+    for _unused in range(3):
         start = time.perf_counter()
         function(*tensors).sum().backward()
         best = min(best, time.perf_counter() - start)
