@@ -19,6 +19,8 @@ When something differs, the report names the first layer that departs
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import math
 
 import numpy as np
@@ -54,7 +56,8 @@ def check_structure(ctx: Context, title: str, name: str, factory, args: tuple = 
     kwargs = kwargs or {}
     ref = reference(title, factory)
     if count is not None and ref.count != count:
-        raise Failed(f"internal grader error: the reference {title} has {ref.count} parameters, not {count}")
+        raise Failed(_("internal grader error: the reference {title} has {got} parameters, not {count}").format(
+            title=title, got=ref.count, count=count))
     with Session(ctx, "networks") as session:
         student = session.construct(name, *args, timeout=session.ctx.settings.network_timeout, **kwargs)
         shapes = student_state_shapes(session, student)
@@ -66,8 +69,9 @@ def check_structure(ctx: Context, title: str, name: str, factory, args: tuple = 
                 compare_keys(shapes, ref.keys, title)
             except Mismatch as mismatch:
                 lines = [mismatch.summary] + mismatch.lines
-            raise Failed(f"{title} has {total:,} parameters, torch's has {count:,} "
-                         f"({total - count:+,})", lines)
+            raise Failed(_("{title} has {total:,} parameters, torch's has {count:,} "
+                           "({difference:+,})").format(title=title, total=total, count=count,
+                                                      difference=total - count), lines)
         try:
             compare_keys(shapes, ref.keys, title)
         except Mismatch as mismatch:
@@ -131,7 +135,7 @@ def run_case(ctx: Context, case: NetCase, factory, diagnosed: bool = True, stude
         try:
             compare_keys(student_state_shapes(session, student), ref.keys, case.title)
         except Mismatch as mismatch:
-            raise Failed(mismatch.summary + " (so torch's weights cannot be loaded)", mismatch.lines) from None
+            raise Failed(mismatch.summary + _(" (so torch's weights cannot be loaded)"), mismatch.lines) from None
         load_weights(session, student, ref)
         for index, mode in enumerate(case.modes):
             compare_network(session, student, ref, mode, x, case.seed + 2 + index, diagnosed, case.backward)
@@ -271,6 +275,7 @@ def initial_loss(ctx: Context) -> None:
     require_array("LeNet5().forward(x)", logits, np.zeros((len(X), 10)))
     loss = float(F.cross_entropy(torch.tensor(logits), torch.tensor(y)))
     if not abs(loss - math.log(10)) < INITIAL_LOSS_BAND:
-        raise Failed(f"the untrained LeNet5's cross-entropy on 100 digits is {loss:.3f}, expected close to "
-                     f"ln 10 = {math.log(10):.3f} (ten classes, no preference yet): check the weights' "
-                     "initial scale (uniform in ±1/sqrt(fan_in)) and the forward pass")
+        raise Failed(_("the untrained LeNet5's cross-entropy on 100 digits is {loss:.3f}, expected close to "
+                       "ln 10 = {ln10:.3f} (ten classes, no preference yet): check the weights' "
+                       "initial scale (uniform in ±1/sqrt(fan_in)) and the forward pass").format(
+            loss=loss, ln10=math.log(10)))

@@ -36,7 +36,7 @@ def values(rng, shape, scale: float = 1.0) -> np.ndarray:
 
 
 def _fmt_scale(scale: float) -> str:
-    return "standard normal" if scale == 1.0 else f"standard normal × {scale:g}"
+    return _("standard normal") if scale == 1.0 else _("standard normal × {scale:g}").format(scale=scale)
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,10 @@ class Conv:
 
     def describe(self) -> str:
         b = f"b {(self.f,)}" if self.bias else "b None"
-        return (f"x {(self.n, self.c, self.h, self.w)}, w {(self.f, self.c) + tuple(self.kernel)}, {b}, "
-                f"stride={self.stride!r}, padding={self.padding!r}; x values {_fmt_scale(self.scale)} "
-                f"(seed {self.seed}); output {(self.n, self.f) + self.out_hw}")
+        return _("x {x}, w {w}, {b}, stride={stride!r}, padding={padding!r}; x values {values} "
+                 "(seed {seed}); output {out}").format(
+            x=(self.n, self.c, self.h, self.w), w=(self.f, self.c) + tuple(self.kernel), b=b, stride=self.stride,
+            padding=self.padding, values=_fmt_scale(self.scale), seed=self.seed, out=(self.n, self.f) + self.out_hw)
 
 
 @st.composite
@@ -114,10 +115,11 @@ class Pool:
         return x, dout
 
     def describe(self) -> str:
-        kind = "small integers (with ties)" if self.ties else _fmt_scale(self.scale)
-        return (f"x {(self.n, self.c, self.h, self.w)}, kernel_size={self.kernel_size!r}, "
-                f"stride={self.stride!r}, padding={self.padding!r}; x values {kind} (seed {self.seed}); "
-                f"output {(self.n, self.c) + self.out_hw}")
+        kind = _("small integers (with ties)") if self.ties else _fmt_scale(self.scale)
+        return _("x {x}, kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}; x values {values} "
+                 "(seed {seed}); output {out}").format(
+            x=(self.n, self.c, self.h, self.w), kernel_size=self.kernel_size, stride=self.stride,
+            padding=self.padding, values=kind, seed=self.seed, out=(self.n, self.c) + self.out_hw)
 
 
 @st.composite
@@ -160,8 +162,9 @@ class Adaptive:
         return x, values(rng, (self.n, self.c) + self.out_hw)
 
     def describe(self) -> str:
-        return (f"x {(self.n, self.c, self.h, self.w)}, output_size={self.output_size!r}; "
-                f"x values {_fmt_scale(self.scale)} (seed {self.seed})")
+        return _("x {x}, output_size={output_size!r}; x values {values} (seed {seed})").format(
+            x=(self.n, self.c, self.h, self.w), output_size=self.output_size, values=_fmt_scale(self.scale),
+            seed=self.seed)
 
 
 @st.composite
@@ -198,9 +201,9 @@ class Norm:
         return x, gamma, beta, running_mean, running_var, dout
 
     def describe(self) -> str:
-        mode = "training" if self.training else "evaluation"
-        return (f"x {self.shape}, {mode} mode, momentum={self.momentum!r}, eps={self.eps!r}; "
-                f"x values {_fmt_scale(self.scale)} (seed {self.seed})")
+        return _("x {shape}, {mode}, momentum={momentum!r}, eps={eps!r}; x values {values} (seed {seed})").format(
+            shape=self.shape, mode=mode_name("train" if self.training else "eval"), momentum=self.momentum,
+            eps=self.eps, values=_fmt_scale(self.scale), seed=self.seed)
 
 
 def norm_examples(spatial: bool, training: bool | None = None):
@@ -243,16 +246,18 @@ class Dense:
         """What was put into x on top of its random values, as it is."""
         if self.zeros:
             x = self.arrays(1)[0]
-            return f", then {int((x == 0).sum())} of {x.size} set to exactly 0"
+            return _(", then {count} of {size} set to exactly 0").format(count=int((x == 0).sum()), size=x.size)
         if self.extremes:
             shown = EXTREMES[: min(2, math.prod(self.shape))]
-            return f", then the first {'two values set to' if len(shown) == 2 else 'value set to'} " \
-                   f"{', '.join(f'{v:g}' for v in shown)}"
+            values = ', '.join(f'{v:g}' for v in shown)
+            return (_(", then the first two values set to {values}") if len(shown) == 2 else
+                    _(", then the first value set to {values}")).format(values=values)
         return ""
 
     def describe(self) -> str:
         extra = f", {self.extra}" if self.extra is not None else ""
-        return f"x {self.shape}{extra}; x values {_fmt_scale(self.scale)} (seed {self.seed}){self.injected()}"
+        return _("x {shape}{extra}; x values {values} (seed {seed}){injected}").format(
+            shape=self.shape, extra=extra, values=_fmt_scale(self.scale), seed=self.seed, injected=self.injected())
 
 
 EXTREMES = (1000.0, -1000.0)
@@ -284,7 +289,8 @@ class LinearExample(Dense):
     def describe(self) -> str:
         d_out, bias = self.extra
         b = f"b {(d_out,)}" if bias else "b None"
-        return f"x {self.shape}, w {(d_out, self.shape[1])}, {b}; x values {_fmt_scale(self.scale)} (seed {self.seed})"
+        return _("x {shape}, w {w}, {b}; x values {values} (seed {seed})").format(
+            shape=self.shape, w=(d_out, self.shape[1]), b=b, values=_fmt_scale(self.scale), seed=self.seed)
 
 
 @st.composite
@@ -303,8 +309,10 @@ class DropoutExample(Dense):
         return self.seed + 7
 
     def describe(self) -> str:
-        return (f"x {self.shape}, p={self.p}, training={self.training}, rng=default_rng({self.rng_seed}); "
-                f"x values standard normal × {self.scale:g} (seed {self.seed})")
+        return _("x {shape}, p={p}, training={training}, rng=default_rng({rng_seed}); "
+                 "x values standard normal × {scale:g} (seed {seed})").format(
+            shape=self.shape, p=self.p, training=self.training, rng_seed=self.rng_seed, scale=self.scale,
+            seed=self.seed)
 
 
 def dropout_examples(training: bool | None):
@@ -334,7 +342,8 @@ class Classification:
     def describe(self) -> str:
         if self.logits is not None:
             return f"logits {[list(row) for row in self.logits]}, y {list(self.labels)}"
-        return f"logits {self.shape}, values {_fmt_scale(self.scale)} (seed {self.seed}); labels y (seed {self.seed + 3})"
+        return _("logits {shape}, values {values} (seed {seed}); labels y (seed {label_seed})").format(
+            shape=self.shape, values=_fmt_scale(self.scale), seed=self.seed, label_seed=self.seed + 3)
 
 
 @st.composite
@@ -396,11 +405,12 @@ class ModuleExample:
         return xs
 
     def describe(self) -> str:
-        shapes = " then ".join(str(tuple(s)) for s in self.shapes)
-        zeros = ", some exactly 0" if self.zeros else ""
-        return (f"{self.spec.text()}; forward and backward on x {shapes}, then forward on the first "
-                f"again; x values {_fmt_scale(self.scale)}{zeros} (seed {self.seed}); "
-                f"evaluation mode, then training mode")
+        shapes = _(" then ").join(str(tuple(s)) for s in self.shapes)
+        zeros = _(", some exactly 0") if self.zeros else ""
+        return _("{spec}; forward and backward on x {shapes}, then forward on the first "
+                 "again; x values {values}{zeros} (seed {seed}); "
+                 "evaluation mode, then training mode").format(
+            spec=self.spec.text(), shapes=shapes, values=_fmt_scale(self.scale), zeros=zeros, seed=self.seed)
 
 
 def _other_batch(n: int, high: int = 4) -> int:
@@ -558,8 +568,9 @@ class BlockExample:
         down = (f"Sequential(Conv2d({self.inplanes}, {out}, 1, stride={self.stride}, bias=False), "
                 f"BatchNorm2d({out}))") if self.downsample else "None"
         stride = f", stride={self.stride}" if self.pass_stride else ""
-        return (f"{self.block}({self.inplanes}, {self.planes}{stride}, downsample={down}); x {self.shape} "
-                f"standard normal (seed {self.seed}); evaluation mode, then training mode")
+        return _("{block}; x {shape} standard normal (seed {seed}); evaluation mode, then training mode").format(
+            block=f"{self.block}({self.inplanes}, {self.planes}{stride}, downsample={down})", shape=self.shape,
+            seed=self.seed)
 
 
 @st.composite
@@ -598,9 +609,10 @@ class NetCase:
         return self.label or f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.kwargs)})"
 
     def describe(self) -> str:
-        modes = ", then ".join(mode_name(m) for m in self.modes)
-        only = "" if self.backward else ", forward only"
-        return f"{self.title}; x {self.shape} standard normal (seed {self.seed}); {modes}{only}"
+        modes = _(", then ").join(mode_name(m) for m in self.modes)
+        only = "" if self.backward else _(", forward only")
+        return _("{title}; x {shape} standard normal (seed {seed}); {modes}{only}").format(
+            title=self.title, shape=self.shape, seed=self.seed, modes=modes, only=only)
 
 
 @st.composite
@@ -641,6 +653,7 @@ class SgdExample:
 
     def describe(self) -> str:
         missing = sorted(set(self.shapes) - set(self.with_velocity))
-        return (f"params {self.shapes}, lr={self.lr}, momentum={self.momentum}, "
-                f"weight_decay={self.weight_decay}, {self.steps} step(s); no velocity yet for {missing} "
-                f"(seed {self.seed})")
+        return _("params {shapes}, lr={lr}, momentum={momentum}, weight_decay={weight_decay}, {steps} step(s); "
+                 "no velocity yet for {missing} (seed {seed})").format(
+            shapes=self.shapes, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay,
+            steps=self.steps, missing=missing, seed=self.seed)
