@@ -11,6 +11,8 @@ verdict does not depend on the machine's load; the time limit is a guard only.
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +57,8 @@ class Images:
         return np.random.default_rng(self.seed).random(self.shape)
 
     def describe(self) -> str:
-        return f"x {self.shape} uniform in [0, 1] (seed {self.seed}), {self.text()}"
+        return _("x {shape} uniform in [0, 1] (seed {seed}), {args}").format(
+            shape=self.shape, seed=self.seed, args=self.text())
 
     def text(self) -> str:
         return ", ".join(repr(a) for a in self.args)
@@ -112,8 +115,8 @@ def _call(ctx: Context, name: str, x: np.ndarray, *args, rng_seed: int | None = 
 
 def _require_draws(name: str, got, wanted: float, rule: str) -> None:
     if got != wanted:
-        raise Mismatch(f"{name} drew from rng a different number of times than the contract says: "
-                       f"draw exactly {rule}, and nothing else")
+        raise Mismatch(_("{name} drew from rng a different number of times than the contract says: "
+                         "draw exactly {rule}, and nothing else").format(name=name, rule=rule))
 
 
 def _values_errors(ctx: Context, name: str, cases) -> None:
@@ -128,7 +131,7 @@ def affine(ctx: Context) -> None:
     def body(ex: AffineExample):
         x = ex.x()
         angle, scale, (tx, ty) = ex.args
-        out, _ = _call(ctx, "affine", x, angle, scale, (tx, ty))
+        out, _unused = _call(ctx, "affine", x, angle, scale, (tx, ty))
         compare("out", out, ref.affine(x, angle, scale, tx, ty))
 
     ctx.for_all(affine_examples(), body, examples=AFFINE_EXPLICIT)
@@ -140,8 +143,8 @@ def affine_arguments(ctx: Context) -> None:
     _values_errors(ctx, "affine", [
         ((x, 10.0, 0.0, (0.0, 0.0)), "scale=0"),
         ((x, 10.0, -1.0, (0.0, 0.0)), "scale=-1"),
-        ((x, 10.0, 1.0, (0.0, 0.0, 1.0)), "translate with three numbers"),
-        ((x[0], 10.0, 1.0, (0.0, 0.0)), "x of shape (1, 4, 4), not (N, C, H, W)"),
+        ((x, 10.0, 1.0, (0.0, 0.0, 1.0)), _("translate with three numbers")),
+        ((x[0], 10.0, 1.0, (0.0, 0.0)), _("x of shape (1, 4, 4), not (N, C, H, W)")),
         ((x, float("nan"), 1.0, (0.0, 0.0)), "angle=nan"),
     ])
 
@@ -173,15 +176,15 @@ def random_crop(ctx: Context) -> None:
         x = ex.x()
         size, padding = ex.args
         out, drawn = _call(ctx, "random_crop", x, size, padding, rng_seed=ex.seed + 1)
-        expected, _, _, rng = ref.random_crop(x, S.pair(size), padding, ex.seed + 1)
+        expected, _unused, _unused, rng = ref.random_crop(x, S.pair(size), padding, ex.seed + 1)
         compare("out", out, expected)
         _require_draws("random_crop", drawn, ref.next_draw(rng),
-                       "top = rng.integers(0, Hp - h + 1, size=N), then left = rng.integers(0, Wp - w + 1, size=N)")
+                       _("top = rng.integers(0, Hp - h + 1, size=N), then left = rng.integers(0, Wp - w + 1, size=N)"))
 
     ctx.for_all(crop_examples(), body)
     x = np.random.default_rng(0).random((2, 1, 4, 5))
     _values_errors(ctx, "random_crop", [
-        ((x, 7, 1, Rng(0)), "size 7 larger than the padded 6 x 7 images"),
+        ((x, 7, 1, Rng(0)), _("size 7 larger than the padded 6 x 7 images")),
         ((x, (2, 0), 0, Rng(0)), "size (2, 0)"),
         ((x, 2, -1, Rng(0)), "padding=-1"),
     ])
@@ -194,18 +197,19 @@ def random_crop_windows(ctx: Context) -> None:
     def body(ex: CropExample):
         x = ex.x()
         size, padding = ex.args
-        out, _ = _call(ctx, "random_crop", x, size, padding, rng_seed=ex.seed + 1)
+        out, _unused = _call(ctx, "random_crop", x, size, padding, rng_seed=ex.seed + 1)
         require_array("out", out, x)
         padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
         windows = np.lib.stride_tricks.sliding_window_view(padded, x.shape[2:], axis=(2, 3))
         for n in range(x.shape[0]):
             if padding == 0 and not np.array_equal(out[n], x[n]):
-                raise Mismatch(f"with padding=0 and size (H, W) the only window is the image itself, but "
-                               f"image {n} came back changed")
+                raise Mismatch(_("with padding=0 and size (H, W) the only window is the image itself, but "
+                                 "image {n} came back changed").format(n=n))
             found = (windows[n] == out[n][:, None, None]).all(axis=(0, 3, 4))
             if not found.any():
-                raise Mismatch(f"image {n} of the output is not a {x.shape[2]}x{x.shape[3]} window of its zero-"
-                               f"padded image (padding {padding} on each side)")
+                raise Mismatch(_("image {n} of the output is not a {h}x{w} window of its zero-"
+                                 "padded image (padding {padding} on each side)").format(
+                    n=n, h=x.shape[2], w=x.shape[3], padding=padding))
 
     ctx.for_all(crop_examples(full_size=True), body, max_examples=20)
 
@@ -232,9 +236,9 @@ def horizontal_flip(ctx: Context) -> None:
         x = ex.x()
         (p,) = ex.args
         out, drawn = _call(ctx, "horizontal_flip", x, p, rng_seed=ex.seed + 1)
-        expected, _, rng = ref.horizontal_flip(x, p, ex.seed + 1)
+        expected, _unused, rng = ref.horizontal_flip(x, p, ex.seed + 1)
         compare("out", out, expected)
-        _require_draws("horizontal_flip", drawn, ref.next_draw(rng), "once flip = rng.random(N) < p")
+        _require_draws("horizontal_flip", drawn, ref.next_draw(rng), _("once flip = rng.random(N) < p"))
 
     ctx.for_all(flip_examples(), body)
     x = np.random.default_rng(0).random((2, 1, 3, 3))
@@ -247,26 +251,27 @@ def flip_properties(ctx: Context) -> None:
     images, the fraction flipped is near p."""
     def body(ex: FlipExample):
         x = ex.x()
-        once, _ = _call(ctx, "horizontal_flip", x, 1.0, rng_seed=ex.seed)
-        twice, _ = _call(ctx, "horizontal_flip", once, 1.0, rng_seed=ex.seed + 1) \
+        once, _unused = _call(ctx, "horizontal_flip", x, 1.0, rng_seed=ex.seed)
+        twice, _unused = _call(ctx, "horizontal_flip", once, 1.0, rng_seed=ex.seed + 1) \
             if isinstance(once, np.ndarray) else (None, None)
         require_array("horizontal_flip(horizontal_flip(x, 1), 1)", twice, x)
         if not np.array_equal(twice, x):
-            raise Mismatch("flipping twice with p=1 did not give the images back: a mirror image mirrored "
-                           "again is the original")
-        kept, _ = _call(ctx, "horizontal_flip", x, 0.0, rng_seed=ex.seed)
+            raise Mismatch(_("flipping twice with p=1 did not give the images back: a mirror image mirrored "
+                             "again is the original"))
+        kept, _unused = _call(ctx, "horizontal_flip", x, 0.0, rng_seed=ex.seed)
         require_array("horizontal_flip(x, 0)", kept, x)
         if not np.array_equal(kept, x):
-            raise Mismatch("with p=0 no image may change")
+            raise Mismatch(_("with p=0 no image may change"))
         (p,) = ex.args
         columns = np.broadcast_to(np.array([0.0, 1.0]), (FLIP_DRAWS, 1, 1, 2)).copy()
-        flipped, _ = _call(ctx, "horizontal_flip", columns, p, rng_seed=ex.seed)
+        flipped, _unused = _call(ctx, "horizontal_flip", columns, p, rng_seed=ex.seed)
         require_array("horizontal_flip(x, p)", flipped, columns)
         fraction = float((flipped[:, 0, 0, 0] == 1.0).mean())
         allowed = 5 * np.sqrt(p * (1 - p) / FLIP_DRAWS) + 1.0 / FLIP_DRAWS
         if abs(fraction - p) > allowed:
-            raise Mismatch(f"with p={p}, {fraction:.1%} of {FLIP_DRAWS} images were mirrored (expected "
-                           f"{p:.0%} give or take {allowed:.1%}): flip where rng.random(N) < p")
+            raise Mismatch(_("with p={p}, {fraction:.1%} of {count} images were mirrored (expected "
+                             "{p:.0%} give or take {allowed:.1%}): flip where rng.random(N) < p").format(
+                p=p, fraction=fraction, count=FLIP_DRAWS, allowed=allowed))
 
     ctx.for_all(flip_examples(), body, max_examples=8)
 
@@ -292,7 +297,7 @@ factors = st.one_of(st.sampled_from((1.0, 0.0, 0.5, 2.0, 3.0)), st.floats(0, 4).
 def adjust_brightness(ctx: Context) -> None:
     def body(ex: ToneExample):
         x, delta = ex.x(), ex.args[1]
-        out, _ = _call(ctx, "adjust_brightness", x, delta)
+        out, _unused = _call(ctx, "adjust_brightness", x, delta)
         compare("out", out, ref.adjust_brightness(x, delta))
 
     ctx.for_all(tone_examples("delta", deltas), body)
@@ -302,7 +307,7 @@ def adjust_brightness(ctx: Context) -> None:
 def adjust_contrast(ctx: Context) -> None:
     def body(ex: ToneExample):
         x, factor = ex.x(), ex.args[1]
-        out, _ = _call(ctx, "adjust_contrast", x, factor)
+        out, _unused = _call(ctx, "adjust_contrast", x, factor)
         compare("out", out, ref.adjust_contrast(x, factor))
 
     ctx.for_all(tone_examples("factor", factors), body)
@@ -316,11 +321,11 @@ def tone_range(ctx: Context) -> None:
     def body(ex: ToneExample):
         x, amount = ex.x(), ex.args[1]
         name = "adjust_brightness" if ex.args[0] == "delta" else "adjust_contrast"
-        out, _ = _call(ctx, name, x, amount)
+        out, _unused = _call(ctx, name, x, amount)
         require_array("out", out, x)
         if not (np.all(out >= 0.0) and np.all(out <= 1.0)):
-            raise Mismatch(f"{name} returned values from {out.min():.3g} to {out.max():.3g}: images must stay "
-                           "in [0, 1] (clip)")
+            raise Mismatch(_("{name} returned values from {low:.3g} to {high:.3g}: images must stay "
+                             "in [0, 1] (clip)").format(name=name, low=out.min(), high=out.max()))
 
     strong = st.one_of(tone_examples("delta", st.sampled_from((0.7, -0.7, 1.5))),
                        tone_examples("factor", st.sampled_from((3.0, 10.0))))
@@ -355,7 +360,7 @@ def random_affine(ctx: Context) -> None:
         expected, rng = ref.random_affine(x, degrees, scale_range, max_translate, ex.seed + 1)
         compare("out", out, expected)
         _require_draws("random_affine", drawn, ref.next_draw(rng),
-                       "angles, scales, tx, ty: four rng.uniform(..., size=N), in that order")
+                       _("angles, scales, tx, ty: four rng.uniform(..., size=N), in that order"))
 
     ctx.for_all(random_affine_examples(), body)
     x = np.random.default_rng(0).random((2, 1, 4, 4))
@@ -382,15 +387,15 @@ def augment_batch(ctx: Context) -> None:
         out = returned.value
         require_array("augment_batch(x, rng)", out, X)
         if not np.all(np.isfinite(out)) or out.min() < 0.0 or out.max() > 1.0:
-            raise Failed(f"augment_batch returned values outside [0, 1] ({np.nanmin(out):.3g} to "
-                         f"{np.nanmax(out):.3g}): images must stay images")
+            raise Failed(_("augment_batch returned values outside [0, 1] ({low:.3g} to "
+                           "{high:.3g}): images must stay images").format(low=np.nanmin(out), high=np.nanmax(out)))
         outs.append(out)
     if not np.array_equal(outs[0], outs[1]):
-        raise Failed("augment_batch gave different batches for the same seed: draw only from rng")
+        raise Failed(_("augment_batch gave different batches for the same seed: draw only from rng"))
     if np.array_equal(outs[0], X):
-        raise Failed("augment_batch returned the digits unchanged")
+        raise Failed(_("augment_batch returned the digits unchanged"))
     if np.array_equal(outs[0], outs[2]):
-        raise Failed("augment_batch gave the same batch for two different seeds: draw from rng")
+        raise Failed(_("augment_batch gave the same batch for two different seeds: draw from rng"))
 
 
 # -- the evidence: held-out accuracy with and without augmentation ---------------------------
@@ -399,7 +404,7 @@ def heldout_and_training_accuracy(ctx: Context, model, X_train, y_train) -> tupl
     """The returned model measured by the grader's torch LeNet-5 with its weights."""
     state = ctx.call((model, "state_dict"), depth=1).value
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
-        raise Failed("train_lenet_small should return a LeNet5 whose state_dict() gives arrays by name")
+        raise Failed(_("train_lenet_small should return a LeNet5 whose state_dict() gives arrays by name"))
     probe = X_train[:16]
     torch_model = matching_reference(state, probe, ctx.call((model, "forward"), probe).value)
     X_held, y_held = data.load_mnist("heldout")
@@ -415,8 +420,9 @@ def train_small(ctx: Context, X, y, seed: int, augment: bool) -> tuple[float, fl
         returned = ctx.call("augment.train_lenet_small", X, y, Rng(seed), augment=augment, depth=0,
                             timeout=ctx.settings.augment_timeout)
     except CallTimeout:
-        raise Failed(f"train_lenet_small(augment={augment}) did not finish within {ctx.settings.augment_timeout:g} s on "
-                     f"{len(X)} digits (the reference needs about 6 s). Where the time goes:",
+        raise Failed(_("train_lenet_small(augment={augment}) did not finish within {timeout:g} s on "
+                       "{count} digits (the reference needs about 6 s). Where the time goes:").format(
+            augment=augment, timeout=ctx.settings.augment_timeout, count=len(X)),
                      speed_report(ctx)) from None
     try:
         return heldout_and_training_accuracy(ctx, ctx.worker.ref(returned), X, y)
@@ -438,18 +444,22 @@ def gain_of(ctx: Context, seed: int) -> dict:
 @check("augment.gain")
 def gain(ctx: Context) -> None:
     result = gain_of(ctx, GAIN_SEED)
-    table = [f"    without augmentation: training {result['plain_train']:.1%}, held-out {result['plain_held']:.1%}",
-             f"    with augment_batch:   training {result['augmented_train']:.1%}, held-out "
-             f"{result['augmented_held']:.1%}"]
+    table = [_("    without augmentation: training {train:.1%}, held-out {held:.1%}").format(
+                 train=result['plain_train'], held=result['plain_held']),
+             _("    with augment_batch:   training {train:.1%}, held-out {held:.1%}").format(
+                 train=result['augmented_train'], held=result['augmented_held'])]
     if result["plain_train"] < MIN_TRAIN_ACCURACY:
-        raise Failed(f"without augmentation, train_lenet_small reached only {result['plain_train']:.1%} on its own "
-                     f"{GAIN_DIGITS} training digits (at least {MIN_TRAIN_ACCURACY:.0%} needed): it must learn the "
-                     "small set before a gain from augmentation means anything. Train for more epochs.", table)
+        raise Failed(_("without augmentation, train_lenet_small reached only {train:.1%} on its own "
+                       "{count} training digits (at least {needed:.0%} needed): it must learn the "
+                       "small set before a gain from augmentation means anything. Train for more epochs.").format(
+            train=result['plain_train'], count=GAIN_DIGITS, needed=MIN_TRAIN_ACCURACY), table)
     fraction = (result["gain"] - ZERO_MARKS_GAIN) / (FULL_MARKS_GAIN - ZERO_MARKS_GAIN)
-    summary = (f"augmentation changed the held-out accuracy by {100 * result['gain']:+.1f} points "
-               f"({result['plain_held']:.1%} -> {result['augmented_held']:.1%}); full marks from "
-               f"+{100 * FULL_MARKS_GAIN:g} points, none at {100 * ZERO_MARKS_GAIN:+g} or below")
+    summary = _("augmentation changed the held-out accuracy by {gain:+.1f} points "
+                "({before:.1%} -> {after:.1%}); full marks from "
+                "+{full:g} points, none at {zero:+g} or below").format(
+        gain=100 * result['gain'], before=result['plain_held'], after=result['augmented_held'],
+        full=100 * FULL_MARKS_GAIN, zero=100 * ZERO_MARKS_GAIN)
     if fraction < 1:
-        table.append("Small rotations, scalings and shifts of a digit are still the same digit; a flip, a "
-                     "large rotation or a shift that cuts the digit off teaches the network wrong examples.")
+        table.append(_("Small rotations, scalings and shifts of a digit are still the same digit; a flip, a "
+                       "large rotation or a shift that cuts the digit off teaches the network wrong examples."))
     raise Partial(fraction, summary, table)
