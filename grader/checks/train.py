@@ -7,6 +7,8 @@ accuracy itself, with its own torch LeNet-5. Held-out digits never reach the wor
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 import io
 import math
 import time
@@ -75,11 +77,11 @@ def _sgd_steps(ctx: Context, ex: S.SgdExample, state: Ref, own: Ref, params, gra
                 for name, wanted in expected[step - 2][1].items():
                     got = held.get(name) if isinstance(held, dict) else None
                     if isinstance(got, np.ndarray) and got.shape == wanted.shape and not _close(got, wanted):
-                        raise Mismatch(
-                            f"velocities[{name!r}] changed between step {step - 1} and step {step}, when only "
-                            f"the gradient array grads[{name!r}] was overwritten in place (as the next backward "
+                        raise Mismatch(_(
+                            "velocities[{name!r}] changed between step {previous} and step {step}, when only "
+                            "the gradient array grads[{name!r}] was overwritten in place (as the next backward "
                             "does): the velocity IS the gradient array. Store a copy as the first velocity "
-                            "(np.array(d, copy=True) or d.copy())")
+                            "(np.array(d, copy=True) or d.copy())").format(name=name, previous=step - 1, step=step))
         returned = ctx.call("train.sgd_step", Ref(state.handle, ("params",)), Ref(state.handle, ("grads",)),
                             Ref(state.handle, ("velocities",)), ex.lr, momentum=ex.momentum,
                             weight_decay=ex.weight_decay, echo_args=True)
@@ -88,30 +90,32 @@ def _sgd_steps(ctx: Context, ex: S.SgdExample, state: Ref, own: Ref, params, gra
         for name, g in step_grads.items():
             got = grads_after.get(name) if isinstance(grads_after, dict) else None
             if not (isinstance(got, np.ndarray) and got.shape == g.shape and np.array_equal(got, g)):
-                raise Mismatch(f"step {step}: sgd_step changed grads[{name!r}], the caller's gradient: do not "
-                               "modify grads (torch leaves .grad alone); compute d = g + weight_decay * p as a "
-                               "new array, and store a copy of it as the first velocity")
+                raise Mismatch(_("step {step}: sgd_step changed grads[{name!r}], the caller's gradient: do not "
+                                 "modify grads (torch leaves .grad alone); compute d = g + weight_decay * p as a "
+                                 "new array, and store a copy of it as the first velocity").format(step=step, name=name))
         callers = _read(ctx, own)
         wanted_params, wanted_velocities = expected[step - 1]
         for name, wanted in wanted_params.items():
             got = callers.get(name) if isinstance(callers, dict) else None
             in_dict = params_after.get(name) if isinstance(params_after, dict) else None
             if isinstance(got, np.ndarray) and not _close(got, wanted) and _close(in_dict, wanted):
-                raise Mismatch(f"step {step}: params[{name!r}] was rebound to a new array: the dict holds the "
-                               "right values, but the caller's own array (a model's weight) still holds the old "
-                               "ones. Update the array in place: p -= lr * d, or params[name][...] = ...")
+                raise Mismatch(_("step {step}: params[{name!r}] was rebound to a new array: the dict holds the "
+                                 "right values, but the caller's own array (a model's weight) still holds the old "
+                                 "ones. Update the array in place: p -= lr * d, or params[name][...] = ...").format(
+                    step=step, name=name))
             if isinstance(got, np.ndarray) and np.array_equal(got, before[name]) \
                     and not np.array_equal(wanted, before[name]):
-                raise Mismatch(f"step {step}: params[{name!r}] was not updated in place (the caller's "
-                               "array still holds the old values: use -= or [...] =)")
-            compare(f"params[{name!r}] after step {step}", got, wanted)
+                raise Mismatch(_("step {step}: params[{name!r}] was not updated in place (the caller's "
+                                 "array still holds the old values: use -= or [...] =)").format(step=step, name=name))
+            compare(_("params[{name!r}] after step {step}").format(name=name, step=step), got, wanted)
         if ex.momentum:
             for name, wanted in wanted_velocities.items():
                 got = velocities_after.get(name) if isinstance(velocities_after, dict) else None
                 if got is None:
-                    raise Mismatch(f"step {step}: velocities has no entry {name!r}: create the momentum "
-                                   "buffer on the first step (a copy of the gradient, weight decay included)")
-                compare(f"velocities[{name!r}] after step {step}", got, wanted)
+                    raise Mismatch(_("step {step}: velocities has no entry {name!r}: create the momentum "
+                                     "buffer on the first step (a copy of the gradient, weight decay included)").format(
+                        step=step, name=name))
+                compare(_("velocities[{name!r}] after step {step}").format(name=name, step=step), got, wanted)
         before = wanted_params
 
 
@@ -171,14 +175,15 @@ def overfit(ctx: Context) -> None:
     velocities = ctx.worker.keep({})
     losses = []
     started = time.perf_counter()
-    for _ in range(OVERFIT_STEPS):
+    for _unused in range(OVERFIT_STEPS):
         if time.perf_counter() - started > ctx.settings.overfit_timeout:
-            raise Failed(f"{OVERFIT_STEPS} training steps on {OVERFIT_DIGITS} digits did not finish within "
-                         f"{ctx.settings.overfit_timeout:g} s (the reference needs about 10 s). Where the time goes:",
+            raise Failed(_("{steps} training steps on {count} digits did not finish within "
+                           "{timeout:g} s (the reference needs about 10 s). Where the time goes:").format(
+                steps=OVERFIT_STEPS, count=OVERFIT_DIGITS, timeout=ctx.settings.overfit_timeout),
                          speed_report(ctx))
         logits = ctx.call((model, "forward"), X)
         ce = ctx.call("layers.softmax_cross_entropy", ctx.worker.ref(logits), y)
-        loss, _ = unpack(ce.value, 2, "softmax_cross_entropy")
+        loss, _unused = unpack(ce.value, 2, "softmax_cross_entropy")
         losses.append(float(loss) if isinstance(loss, float) else float("nan"))
         backward = ctx.call((model, "backward"), ctx.worker.ref(ce, 1))
         params = ctx.worker.get(model, "parameters", depth=0)
@@ -189,11 +194,13 @@ def overfit(ctx: Context) -> None:
     final = ctx.call((model, "forward"), X).value
     accuracy = float((np.asarray(final).argmax(axis=1) == y).mean()) if isinstance(final, np.ndarray) else 0.0
     if accuracy < OVERFIT_ACCURACY:
-        raise Failed(
-            f"after {OVERFIT_STEPS} steps of SGD (lr {OVERFIT_LR}, momentum 0.9) on the same {OVERFIT_DIGITS} digits, "
-            f"your LeNet5 (relu) classifies only {accuracy:.0%} of them (a correct network reaches 100%); "
-            f"loss went {losses[0]:.3f} -> {losses[-1]:.3f}. A network that cannot learn 50 examples by "
-            "heart has a wrong gradient somewhere: look at the failing backward checks first")
+        raise Failed(_(
+            "after {steps} steps of SGD (lr {lr}, momentum 0.9) on the same {count} digits, "
+            "your LeNet5 (relu) classifies only {accuracy:.0%} of them (a correct network reaches 100%); "
+            "loss went {first:.3f} -> {last:.3f}. A network that cannot learn 50 examples by "
+            "heart has a wrong gradient somewhere: look at the failing backward checks first").format(
+            steps=OVERFIT_STEPS, lr=OVERFIT_LR, count=OVERFIT_DIGITS, accuracy=accuracy, first=losses[0],
+            last=losses[-1]))
 
 
 # -- training on real digits -------------------------------------------------------------------
@@ -207,15 +214,16 @@ def train_lenet(ctx: Context) -> None:
         returned = ctx.call("train.train_lenet", X_train, y_train, Rng(TRAIN_SEED), depth=0,
                             timeout=ctx.settings.train_timeout, echo_args=True)
     except CallTimeout:
-        raise Failed(f"train_lenet did not finish within {ctx.settings.train_timeout:g} s, about ten times what the "
-                     "reference solution needs on this machine. Where the time goes:",
+        raise Failed(_("train_lenet did not finish within {timeout:g} s, about ten times what the "
+                       "reference solution needs on this machine. Where the time goes:").format(
+            timeout=ctx.settings.train_timeout),
                      speed_report(ctx)) from None
     seconds = time.perf_counter() - started
     require_unchanged("train_lenet", ["X", "y"], [X_train, y_train], returned.args_after[:2])
     model = ctx.worker.ref(returned)
     state = ctx.call((model, "state_dict"), depth=1).value
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
-        raise Failed("train_lenet should return a LeNet5 whose state_dict() gives arrays by name")
+        raise Failed(_("train_lenet should return a LeNet5 whose state_dict() gives arrays by name"))
     probe = X_train[:16]
     student_logits = ctx.call((model, "forward"), probe).value
     torch_model = matching_reference(state, probe, student_logits)
@@ -225,14 +233,15 @@ def train_lenet(ctx: Context) -> None:
     accuracy = float((predictions == y_held).mean())
     curve = _learning_curve(ctx, model)
     fraction = (accuracy - ZERO_MARKS_ACCURACY) / (FULL_MARKS_ACCURACY - ZERO_MARKS_ACCURACY)
-    summary = (f"held-out accuracy {accuracy:.1%} ({int((predictions == y_held).sum())}/{len(y_held)} digits) "
-               f"after {seconds:.0f} s of training; full marks from {FULL_MARKS_ACCURACY:.0%}, none below "
-               f"{ZERO_MARKS_ACCURACY:.0%}")
+    summary = _("held-out accuracy {accuracy:.1%} ({right}/{count} digits) "
+                "after {seconds:.0f} s of training; full marks from {full:.0%}, none below "
+                "{zero:.0%}").format(accuracy=accuracy, right=int((predictions == y_held).sum()), count=len(y_held),
+                                     seconds=seconds, full=FULL_MARKS_ACCURACY, zero=ZERO_MARKS_ACCURACY)
     lines = [curve] if curve else []
     if accuracy < ZERO_MARKS_ACCURACY + 0.2:
-        lines.append("A LeNet-5 with correct gradients reaches about 97% here: when training barely works, "
-                     "a backward pass is usually wrong. Fix the failing gradient checks (conv2d_backward, "
-                     "max_pool2d_backward, linear_backward, ...) first.")
+        lines.append(_("A LeNet-5 with correct gradients reaches about 97% here: when training barely works, "
+                       "a backward pass is usually wrong. Fix the failing gradient checks (conv2d_backward, "
+                       "max_pool2d_backward, linear_backward, ...) first."))
     raise Partial(fraction, summary, lines)
 
 
@@ -265,4 +274,5 @@ def _learning_curve(ctx: Context, model) -> str:
     pyplot.close(figure)
     ctx.artifacts["learning_curve.png"] = buffer.getvalue()
     per_epoch = ", ".join(f"{key} {values[-1]:.3g}" for key, values in series.items())
-    return f"Learning curve saved as learning_curve.png ({len(next(iter(series.values())))} epochs; last: {per_epoch})."
+    return _("Learning curve saved as learning_curve.png ({epochs} epochs; last: {last}).").format(
+        epochs=len(next(iter(series.values()))), last=per_epoch)
