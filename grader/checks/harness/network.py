@@ -383,7 +383,7 @@ def run_student(session: Session, student: Ref, ref: Reference, expected: Expect
         return
     back = session.method(student, "backward", expected.dout, timeout=session.ctx.settings.network_timeout)
     try:
-        compare("dx (the gradient of the input)", back.value, expected.dx, floor=signal_scale(expected.dout))
+        compare(_("dx (the gradient of the input)"), back.value, expected.dx, floor=signal_scale(expected.dout))
         grads = gradient_shapes(session, student, {k: ref.keys[k] for k in ref.params}, "gradients")
         for key in ref.params:
             compare_parameter_gradient(session, grads, key, f"gradients[{key!r}]", expected.grads[key],
