@@ -20,7 +20,9 @@ from pathlib import Path
 from grader import config, replay
 from grader import rubric as rubric_module
 from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_failed
+from grader.checks.harness.network import DepartureLine
 from grader.errors import GraderFault
+from grader.i18n import _
 from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
@@ -196,9 +198,9 @@ def _withhold(result: CheckResult) -> None:
     """Nothing the worker computed may reach the student where reference code ran beside theirs
     (their code could read it and smuggle it out through the numbers): pass or fail, and which
     layer departs first. "Not implemented yet" is the grader's own sentence: it stays."""
-    if result.summary.startswith("not implemented yet"):
+    if result.summary == _("not implemented yet (the function raises NotImplementedError)"):
         return
-    kept = [line.strip() for line in result.lines if "first layer that departs" in line]
+    kept = [line.strip() for line in result.lines if isinstance(line, DepartureLine)]
     result.summary = ("failed (graded with the reference files named above, so this check shows "
                       "no values; run it on your own files to see them)")
     result.lines, result.example = kept, None

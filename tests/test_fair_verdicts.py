@@ -113,3 +113,21 @@ def test_reference_code_in_the_worker_cannot_be_smuggled_out(tmp_path):
     secret = 987654 + len((SOLUTIONS / "batchnorm.py").read_text())
     for text in ((folder / "feedback.md").read_text(), json.dumps(results)):
         assert str(secret) not in text and f"{secret:.3g}" not in text
+
+
+def test_withheld_feedback_keeps_the_departing_layer_and_nothing_computed():
+    from grader.checks.harness.network import DepartureLine
+    from grader.results import CheckResult
+    from grader.runner import _withhold
+
+    result = CheckResult("networks.lenet5", "networks", "LeNet5", "t", 4.0,
+                         summary="out differs: the largest by 987654 at index [0]",
+                         lines=[DepartureLine("    The first layer that departs is `conv1`"), "    987654.0"],
+                         example="x (2, 1, 32, 32)")
+    _withhold(result)
+    assert result.lines == ["The first layer that departs is `conv1`"] and result.example is None
+    assert "987654" not in result.message()
+    stub = CheckResult("modules.linear", "modules", "Linear", "t", 3.0,
+                       summary="not implemented yet (the function raises NotImplementedError)")
+    _withhold(stub)
+    assert stub.summary.startswith("not implemented yet")

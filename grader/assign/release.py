@@ -45,7 +45,7 @@ from grader.assign.stubs import stub_sources
 MARKER = ".cnn-kit-release"  # marks a folder that release wrote (and may replace)
 DATA_FILES = ("mnist5000.npz", "README.md")
 #: Packages the students do not need (instructors' tools and the kit's own tests).
-INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "nbformat", "nbclient", "nbconvert"}
+INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "nbformat", "nbclient", "nbconvert", "dask", "psutil"}
 NOTEBOOK_PACKAGES = ["jupyterlab>=4,<5", "ipykernel>=6,<8"]
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis"}
 #: The contract of each language, at the kit's root; the bundle ships it as EXERCISES.md.

@@ -445,20 +445,26 @@ def diagnose(session: Session, student: Ref, ref: Reference, expected: Expected,
               "from round-off or from state kept between calls)")]
 
 
+class DepartureLine(str):
+    """The line that names the first layer that departs: the one line of a failing network check
+    that official grading still shows when reference files ran beside the student's
+    (:func:`grader.runner.withhold`)."""
+
+
 def _culprit_lines(ref: Reference, recorder: Recorder, name: str, kind: str, problem, composite: bool) -> list:
     kind_name = type(recorder.modules[name]).__name__.replace("TiledLinear", "Linear")
     where = f"`{name}` ({kind_name})" if name else _("{title} as a whole").format(title=ref.title)
     if kind == "forward":
-        lines = [_("    The first layer that departs, in forward order, is {where}: fed the reference's own "
-                   "input, its output is wrong, while every layer before it agrees.").format(where=where)]
+        lines = [DepartureLine(_("    The first layer that departs, in forward order, is {where}: fed the reference's "
+                             "own input, its output is wrong, while every layer before it agrees.").format(where=where))]
         if composite:
             lines.append(_("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
                            "forward connects them: the layers without parameters (activation, pooling, dropout, "
                            "flatten), the shortcut, or the order."))
     else:
-        lines = [_("    Walking back from the output (gradients flow backwards), the first layer whose backward "
-                   "departs is {where}: given the reference's input and upstream gradient, its gradients are "
-                   "wrong, while every layer after it agrees.").format(where=where)]
+        lines = [DepartureLine(_("    Walking back from the output (gradients flow backwards), the first layer whose "
+                             "backward departs is {where}: given the reference's input and upstream gradient, its "
+                             "gradients are wrong, while every layer after it agrees.").format(where=where))]
         if composite:
             lines.append(_("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
                            "backward combines them: e.g. a shortcut's gradient must be ADDED to the main path's, "
