@@ -31,7 +31,7 @@ class GradingFailed(Exception):
 
 
 def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
-                time_limit: float = 3600.0) -> dict:
+                time_limit: float = 3600.0, language: str | None = None) -> dict:
     """``files``: name -> bytes of the student's exercise files. Returns
     ``{"report": Report.to_dict(), "artifacts": {name: base64}}``; raises :class:`GradingFailed`."""
     staging = Path(tempfile.mkdtemp(prefix="grader-student-"))
@@ -45,6 +45,8 @@ def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
                    "--settings", json.dumps(settings)]
         for part in parts:
             command += ["--part", part]
+        if language:
+            command += ["--lang", language]
         for path in (*hide, str(staging)):
             command += ["--hide", str(path)]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
