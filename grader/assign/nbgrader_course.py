@@ -50,10 +50,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from grader.i18n import _
-
 from grader import config
 from grader import rubric as rubric_module
+from grader.i18n import _
 from grader.assign import markers, texts
 
 ASSIGNMENT = "cnn"
