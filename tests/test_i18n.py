@@ -40,6 +40,12 @@ def english_runs(text: str) -> list[str]:
     return ENGLISH_RUN.findall(CODE_TOKEN.sub(" ", text))
 
 
+def untranslated(lines) -> list[str]:
+    """Lines with an English word (not code) and no Chinese: a short sentence left in English."""
+    return [line for line in lines if not CJK.search(line)
+            and re.search(r"[A-Za-z]{2,}", CODE_TOKEN.sub(" ", re.sub(r"`[^`\n]*`", " ", line)))]
+
+
 def messages(path) -> list[str]:
     """The literal msgids of ``_("...")`` calls in a source file."""
     tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
@@ -63,6 +69,7 @@ def room_lines(report: str) -> list[str]:
 # -- the catalogs --------------------------------------------------------------------------------
 def test_the_heuristic_finds_an_english_sentence_and_spares_code():
     assert english_runs("提示：this is not translated at all") == ["this is not translated at all"]
+    assert untranslated(["Total: 3/4 (1.0 s)", "== conv.py  0/19", "总分：3/4"]) == ["Total: 3/4 (1.0 s)"]
     assert english_runs("前向计算，与 F.conv2d 对照；x (2, 3, 8, 8), conv2d_forward(x, w, b)") == []
     assert english_runs("`np.pad with mode constant`") == []
 
@@ -115,6 +122,7 @@ def test_the_stubs_report_in_chinese():
     assert run.returncode == 1, run.stderr
     assert CJK.search(run.stdout)
     assert english_runs("\n".join(room_lines(run.stdout))) == [], run.stdout
+    assert untranslated(room_lines(run.stdout)) == [], run.stdout
     titles = {e.title_zh for e in rubric_module.load().select(["conv", "layers"])}
     assert all(title in run.stdout for title in titles)
 
@@ -135,6 +143,7 @@ def test_a_planted_bug_report_in_chinese(planted):
     lines = room_lines(run.stdout)
     assert any(line.strip().startswith("提示：") for line in lines), run.stdout  # a hint is shown
     assert english_runs("\n".join(lines)) == [], run.stdout
+    assert untranslated(lines) == [], run.stdout
     assert "总分：" in run.stdout
 
 
@@ -178,3 +187,4 @@ def test_a_chinese_release_grades_in_chinese(tmp_path):
     assert run.returncode == 1, run.stderr
     assert run.stdout.startswith("正在评分"), run.stdout
     assert english_runs("\n".join(room_lines(run.stdout))) == [], run.stdout
+    assert untranslated(room_lines(run.stdout)) == [], run.stdout
