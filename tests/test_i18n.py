@@ -188,3 +188,18 @@ def test_a_chinese_release_grades_in_chinese(tmp_path):
     assert run.stdout.startswith("正在评分"), run.stdout
     assert english_runs("\n".join(room_lines(run.stdout))) == [], run.stdout
     assert untranslated(room_lines(run.stdout)) == [], run.stdout
+
+
+def test_batch_feedback_in_chinese(planted, tmp_path):
+    """--lang reaches each student's grading process (the titles, hints and sentences of its
+    report) and the feedback written by the batch itself."""
+    root = tmp_path / "class"
+    shutil.copytree(planted, root / "alice")
+    run = grader("batch", root, "--out", tmp_path / "out", "--part", "conv", "--lang", "zh",
+                 env={"GRADER_LANG": "en"}, timeout=600)
+    assert run.returncode == 0, run.stderr
+    feedback = (tmp_path / "out" / "students" / "alice" / "feedback.md").read_text(encoding="utf-8")
+    assert feedback.startswith("# alice 的反馈") and "总分：" in feedback, feedback
+    assert rubric_module.load().select(["conv"])[0].title_zh in feedback
+    headings = [line for line in feedback.splitlines() if line.startswith(("#", "- **", "**"))]
+    assert untranslated(headings) == [], feedback
