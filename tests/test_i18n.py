@@ -26,6 +26,7 @@ from tests.planted_bugs import BUGS, plant
 from tests.test_cli import grader
 
 ROOM_FILES = ["grader/results.py", "grader/runner.py", "grader/cli.py", "grader/batch/__init__.py",
+              "grader/batch/unpack.py", "grader/batch/grading.py",
               "grader/worker/client.py", "grader/assign/nbgrader_course.py", "grader/assign/gradescope.py"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WORD = r"[A-Za-z]+(?:['’-][A-Za-z]+)*"
