@@ -204,3 +204,19 @@ def test_batch_feedback_in_chinese(planted, tmp_path):
     assert rubric_module.load().select(["conv"])[0].title_zh in feedback
     headings = [line for line in feedback.splitlines() if line.startswith(("#", "- **", "**"))]
     assert untranslated(headings) == [], feedback
+
+
+def test_gradescope_and_notebooks_follow_the_language(planted, tmp_path, monkeypatch):
+    from grader.assign import gradescope, nbgrader_course
+
+    monkeypatch.setenv("GRADER_LANG", "zh")  # as a zh zip's or course's rubric would say
+    submission = tmp_path / "root" / "submission"
+    submission.mkdir(parents=True)
+    shutil.copyfile(planted / "conv.py", submission / "conv.py")
+    data = gradescope.autograde(tmp_path / "root", parts=["conv"])
+    assert "已评分的文件：conv.py。" in data["output"] and "总分" not in data["output"]
+    assert untranslated([test["name"] for test in data["tests"]]) == []
+    assert {test["status"] for test in data["tests"]} == {"passed", "failed"}  # Gradescope's words
+    with pytest.raises(AssertionError, match="^未通过 conv_output_size: 输出尺寸公式"):
+        nbgrader_course.assert_check("conv.conv_output_size", folder=planted)
+    assert i18n._chosen is None
