@@ -220,3 +220,11 @@ def test_gradescope_and_notebooks_follow_the_language(planted, tmp_path, monkeyp
     with pytest.raises(AssertionError, match="^未通过 conv_output_size: 输出尺寸公式"):
         nbgrader_course.assert_check("conv.conv_output_size", folder=planted)
     assert i18n._chosen is None
+
+
+def test_a_grading_process_that_runs_out_of_time_says_so_in_chinese():
+    from grader.batch.grading import GradingFailed, grade_files
+
+    files = {"conv.py": (SOLUTIONS / "conv.py").read_bytes()}
+    with pytest.raises(GradingFailed, match="^评分用时超过 0.01 秒"):
+        grade_files(files, ["conv"], {}, time_limit=0.01, language="zh")

@@ -63,7 +63,7 @@ def _grade_files(files, parts, settings, hide, time_limit, language) -> dict:
         with _live_lock:
             _live[process] = threading.get_ident()
         try:
-            _, error = process.communicate(timeout=time_limit)
+            _stdout, error = process.communicate(timeout=time_limit)
         except subprocess.TimeoutExpired:
             _kill(process)
             raise GradingFailed(_("grading took longer than {limit} s and was stopped").format(
