@@ -199,7 +199,7 @@ def write_gradebook(out: Path, students, parts) -> int:
         try:
             state = json.loads((out / "students" / student.slug / "state.json").read_text())
         except (OSError, ValueError):
-            writer.writerow([student.id, 0, *(0 for _ in parts), "error: not graded"])
+            writer.writerow([student.id, 0, *(0 for part in parts), "error: not graded"])
             continue
         errors += state["status"] == GRADER_ERROR
         writer.writerow([student.id, f"{state['total']:g}",
