@@ -10,10 +10,10 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from grader import atomic, config
+from grader import atomic, config, i18n
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
-from grader.i18n import LANGUAGES
+from grader.i18n import LANGUAGES, _
 from grader.results import check_lines, header, note_lines, part_line, points, total_line
 
 
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade only this part (repeatable)")
     check.add_argument("--json", metavar="FILE.json",
                        help="also write Gradescope's results.json here (outside the submission's files)")
+    check.add_argument("--lang", choices=LANGUAGES, default=None,
+                       help="the report's language (default: $GRADER_LANG, else the rubric's, else the locale)")
     loudness = check.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
     loudness.add_argument("-v", "--verbose", action="store_true", help="also print each check's time")
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"seconds one call of student code may take (default {config.DEFAULTS.call_timeout:g})")
     batch.add_argument("--show-hidden-inputs", action="store_true",
                        help="show hidden checks' failing examples in the feedback")
+    batch.add_argument("--lang", choices=LANGUAGES, default=None,
+                       help="the feedback's language (default: $GRADER_LANG, else the rubric's, else the locale)")
 
     similar = commands.add_parser("similar", help="flag similar submissions in a class")
     similar.add_argument("submissions", help="the class folder, as for batch")
@@ -88,13 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("check", "batch") and args.lang:
+        i18n.set_language(args.lang)
     try:
         return COMMANDS[args.command](args)
     except UsageError as error:
-        print(f"grader: {error}", file=sys.stderr)
+        print(_("grader: {error}").format(error=error), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\ngrader: interrupted (nothing left running)", file=sys.stderr)
+        print("\n" + _("grader: interrupted (nothing left running)"), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -121,8 +127,9 @@ class TerminalObserver:
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
-        said = f"; your code last printed: {last[:100]}" if last else ""
-        self.say(f"         ... {entry.name} still running: {elapsed:.0f} s of its {limit:g} s{said}")
+        said = _("; your code last printed: {line}").format(line=last[:100]) if last else ""
+        self.say("         ... " + _("{name} still running: {elapsed} s of its {limit} s").format(
+            name=entry.name, elapsed=f"{elapsed:.0f}", limit=f"{limit:g}") + said)
 
 
 def _check(args) -> int:
@@ -131,15 +138,20 @@ def _check(args) -> int:
 
     submission = Path(args.submission)
     if not submission.is_dir():
-        raise UsageError(f"{submission} is not a folder (give the folder holding your .py files)")
+        raise UsageError(_("{folder} is not a folder (give the folder holding your .py files)").format(
+            folder=submission))
     rubric = rubric_module.load()
+    if not args.lang:  # GRADER_LANG, else the rubric's language, else the locale
+        i18n.set_language(i18n.language(default=rubric.settings.language))
     unknown = set(args.parts or ()) - set(rubric.parts)
     if unknown:
-        raise UsageError(f"unknown part(s): {', '.join(sorted(unknown))}; choose from {', '.join(rubric.parts)}")
+        raise UsageError(_("unknown part(s): {parts}; choose from {choices}").format(
+            parts=", ".join(sorted(unknown)), choices=", ".join(rubric.parts)))
     parts = args.parts or list(rubric.parts)
     if not any((submission / rubric.parts[part]).is_file() for part in parts):
         wanted = ", ".join(rubric.parts[part] for part in parts)
-        raise UsageError(f"no exercise file in {submission}/ (expected {wanted})")
+        raise UsageError(_("no exercise file in {folder}/ (expected {files})").format(
+            folder=submission, files=wanted))
     json_path = _json_target(args.json, submission) if args.json else None
 
     observer = TerminalObserver(args.quiet, args.verbose)
@@ -154,16 +166,18 @@ def _check(args) -> int:
     for name, blob in report.artifacts().items():
         target = folder / name
         if json_path is None and target.exists() and not target.read_bytes().startswith(b"\x89PNG"):
-            print(f"{name} not written: {target} exists and is not a picture the grader wrote")
+            print(_("{name} not written: {target} exists and is not a picture the grader wrote").format(
+                name=name, target=target))
             continue
         atomic.write_bytes(target, blob)
-        print(f"{name} written to {target}")
+        print(_("{name} written to {target}").format(name=name, target=target))
     if json_path is not None:
         try:
             atomic.write_json(json_path, report.to_gradescope(show_hidden_inputs=True))
         except OSError as error:
-            raise UsageError(f"cannot write {json_path}: {error.strerror or error}") from None
-        print(f"results written to {json_path}")
+            raise UsageError(_("cannot write {path}: {error}").format(
+                path=json_path, error=error.strerror or error)) from None
+        print(_("results written to {path}").format(path=json_path))
     if report.grader_errors:
         return EXIT_GRADER_ERROR
     return EXIT_OK if report.score == report.max_score else EXIT_POINTS_LOST
@@ -173,13 +187,15 @@ def _json_target(name: str, submission: Path) -> Path:
     """Where --json may write: a .json file, never a file of the submission, in a folder that exists."""
     path = Path(name)
     if path.suffix.lower() != ".json":
-        raise UsageError(f"--json {name}: name a .json file (results.json), not {path.name}")
+        raise UsageError(_("--json {name}: name a .json file (results.json), not {file}").format(
+            name=name, file=path.name))
     if path.is_dir():
-        raise UsageError(f"--json {name} is a folder: name a .json file")
+        raise UsageError(_("--json {name} is a folder: name a .json file").format(name=name))
     if not path.parent.resolve().is_dir():
-        raise UsageError(f"--json {name}: the folder {path.parent} does not exist")
+        raise UsageError(_("--json {name}: the folder {folder} does not exist").format(
+            name=name, folder=path.parent))
     if not os.access(path.parent.resolve(), os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"--json {name}: that place is not writable")
+        raise UsageError(_("--json {name}: that place is not writable").format(name=name))
     return path
 
 

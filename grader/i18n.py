@@ -16,6 +16,7 @@ the rubric's ``language`` setting (a Chinese release sets it), the environment's
 from __future__ import annotations
 
 import ast
+import contextlib
 import gettext
 import io
 import os
@@ -36,6 +37,19 @@ def set_language(language: str | None) -> None:
     if language is not None and language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; choose from {', '.join(LANGUAGES)}")
     _chosen = language
+
+
+@contextlib.contextmanager
+def speaking(lang: str | None):
+    """Speaks ``lang`` inside the block (``None``: as before), then what was chosen before."""
+    global _chosen
+    before = _chosen
+    if lang is not None:
+        set_language(lang)
+    try:
+        yield
+    finally:
+        _chosen = before
 
 
 def language(default: str | None = None) -> str:

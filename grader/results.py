@@ -12,8 +12,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from grader.i18n import _
+
+# Statuses are data (the gradebook's, results.json's): shown to a reader through status_text.
 PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
 HIDDEN_NOTE = "(a hidden check: its inputs are not shown)"
+
+
+def status_text(status: str) -> str:
+    return {PASSED: _("passed"), FAILED: _("failed"), GRADER_ERROR: _("grader error")}.get(status, status)
 
 
 def points(value: float) -> str:
@@ -52,15 +59,15 @@ class CheckResult:
         """What a student reads for this check. A hidden check's inputs are shown only where
         ``show_inputs`` (the instructors' view)."""
         if self.passed and not self.summary:
-            return PASSED
+            return status_text(PASSED)
         if self.hidden and not self.passed and not show_inputs:
-            return f"{self.summary}\n{HIDDEN_NOTE}"
+            return f"{self.summary}\n{_(HIDDEN_NOTE)}"
         text = [self.summary]
         if self.example:
-            text.append(f"Smallest failing example: {self.example}")
+            text.append(_("Smallest failing example: {example}").format(example=self.example))
         text.extend(self.lines)
         if self.hint and self.example and not self.grader_error:
-            text.append(f"Hint: {self.hint}")
+            text.append(_("Hint: {hint}").format(hint=self.hint))
         return "\n".join(text)
 
     @property
@@ -152,19 +159,20 @@ class Report:
     def render_markdown(self, title: str, notes=(), show_hidden_inputs: bool = False) -> str:
         lines = [f"# {title}", ""]
         lines += [f"> {note}" for note in notes]
-        lines += ["", f"**Total: {points(self.score)} / {points(self.max_score)}**", ""]
+        lines += ["", "**" + _("Total: {score} / {max_score}").format(
+            score=points(self.score), max_score=points(self.max_score)) + "**", ""]
         if self.grader_errors:
-            lines += ["**Some checks could not be run because of a fault in the grader, not in your "
-                      "code; they will be graded again.**", ""]
+            lines += ["**" + _("Some checks could not be run because of a fault in the grader, not in "
+                               "your code; they will be graded again.") + "**", ""]
         totals = self.part_totals()
         for part in self.parts:
             lines += [f"## {part}.py: {points(totals[part][0])} / {points(totals[part][1])}", ""]
             lines += [f"*{note[0].upper() + note[1:]}.*" for note in self.notes.get(part, ())]
             lines += [""] if self.notes.get(part) else []
             for check in (c for c in self.checks if c.part == part):
-                hidden = " (hidden check)" if check.hidden else ""
+                hidden = _(" (hidden check)") if check.hidden else ""
                 lines.append(f"- **{check.name}**: {check.title}{hidden}: "
-                             f"{points(check.score)}/{points(check.max_score)}, {check.status}")
+                             f"{points(check.score)}/{points(check.max_score)}, {status_text(check.status)}")
                 if not check.passed:
                     body = check.message(show_hidden_inputs)
                     lines += ["", "  ```", *("  " + line for line in body.splitlines()), "  ```"]
@@ -187,8 +195,9 @@ class Report:
         output = [f"{points(self.score)}/{points(self.max_score)}", *notes]
         output += [f"{part}.py: {note}." for part, part_notes in self.notes.items() for note in part_notes]
         if self.grader_errors:
-            output.append(f"{len(self.grader_errors)} check(s) could not run because of a fault in "
-                          "the grader, not in your code: the course staff will grade them again.")
+            output.append(_("{count} check(s) could not run because of a fault in the grader, not in "
+                            "your code: the course staff will grade them again.").format(
+                                count=len(self.grader_errors)))
         return {"score": self.score, "execution_time": round(self.seconds, 3),
                 "output": "\n".join(output), "tests": tests,
                 "extra_data": {"versions": dict(self.versions), "status": self.status}}
@@ -202,7 +211,7 @@ class Report:
 
 def header(submission: str, versions: dict | None = None) -> str:
     stamp = ", ".join(f"{name} {version}" for name, version in (versions or {}).items())
-    return f"Grading {submission}" + (f"  ({stamp})" if stamp else "")
+    return _("Grading {submission}").format(submission=submission) + (f"  ({stamp})" if stamp else "")
 
 
 def part_line(part: str, got: float | None = None, out_of: float | None = None) -> str:
@@ -215,8 +224,8 @@ def note_lines(notes) -> list:
 
 
 def check_lines(check: CheckResult, show_hidden_inputs: bool = True, verbose: bool = False) -> list:
-    mark = {PASSED: "PASS", FAILED: "FAIL", GRADER_ERROR: "ERROR"}[check.status]
-    hidden = " (hidden)" if check.hidden else ""
+    mark = {PASSED: _("PASS"), FAILED: _("FAIL"), GRADER_ERROR: _("ERROR")}[check.status]
+    hidden = _(" (hidden)") if check.hidden else ""
     timing = f" [{check.seconds:.1f} s]" if verbose else ""
     lines = [f"  [{mark}] {points(check.score):>2}/{points(check.max_score):<2} "
              f"{check.name}: {check.title}{hidden}{timing}"]
@@ -226,8 +235,9 @@ def check_lines(check: CheckResult, show_hidden_inputs: bool = True, verbose: bo
 
 
 def total_line(report: Report) -> str:
-    line = f"Total: {points(report.score)}/{points(report.max_score)} ({report.seconds:.1f} s)"
+    line = _("Total: {score}/{max_score} ({seconds} s)").format(
+        score=points(report.score), max_score=points(report.max_score), seconds=f"{report.seconds:.1f}")
     if report.grader_errors:
-        line += (f"; {len(report.grader_errors)} check(s) hit a fault of the grader, not of your code "
-                 "(not counted against you: tell the course staff)")
+        line += _("; {count} check(s) hit a fault of the grader, not of your code (not counted "
+                  "against you: tell the course staff)").format(count=len(report.grader_errors))
     return line

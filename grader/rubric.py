@@ -23,6 +23,16 @@ class Entry:
     points: float
     hint: str = ""
     hidden: bool = False
+    title_zh: str = ""
+    hint_zh: str = ""
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language``; English where the rubric has none in it (an instructor's
+        English-only rubric still grades; tests/test_i18n.py demands both in the kit's)."""
+        return (self.title_zh if language == "zh" else "") or self.title
+
+    def hint_in(self, language: str) -> str:
+        return (self.hint_zh if language == "zh" else "") or self.hint
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,8 @@ def load(path: Path | str = RUBRIC_FILE) -> Rubric:
         if not isinstance(points, (int, float)) or points < 0:
             raise ValueError(f"rubric: check {check_id} has invalid points {points!r}")
         entries.append(Entry(check_id, part, raw["name"], raw.get("title", raw["name"]), float(points),
-                             raw.get("hint", ""), bool(raw.get("hidden", False))))
+                             raw.get("hint", ""), bool(raw.get("hidden", False)),
+                             raw.get("title_zh", ""), raw.get("hint_zh", "")))
     uses = {}
     for part, used in data.get("uses", {}).items():
         if part not in parts or not set(used) <= set(parts):

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import config, replay
+from grader import config, i18n, replay
 from grader import rubric as rubric_module
 from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_failed
 from grader.checks.harness.network import DepartureLine
@@ -87,7 +87,8 @@ DEFAULT = object()
 
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
           settings: config.Settings | None = None, observer: Observer | None = None,
-          hide: tuple = (), call_timeout: float | None = None, references=DEFAULT) -> Report:
+          hide: tuple = (), call_timeout: float | None = None, references=DEFAULT,
+          language: str | None = None) -> Report:
     """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric).
 
     ``settings`` default to the rubric's; ``call_timeout`` overrides theirs; ``hide``: folders
@@ -114,6 +115,14 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     folder = Path(submission_dir)
     start = time.perf_counter()
     limits = Limits.from_settings(settings, hide)
+    # --lang, else GRADER_LANG, else the rubric's language, else the locale; restored after
+    with i18n.speaking(language or i18n.language(default=settings.language)):
+        return _grade(folder, rubric, settings, observer, chosen, needed, references,
+                      include_hidden, limits, start, submission_dir)
+
+
+def _grade(folder, rubric, settings, observer, chosen, needed, references, include_hidden,
+           limits, start, submission_dir) -> Report:
     own: dict = {}      # part -> its results, as graded for its own checks
     notes: dict = {}    # part -> what its feedback must say first
     with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits) as worker:
@@ -124,8 +133,9 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
                        for used in rubric.uses.get(part, ()) if used in own}
             failing = {used: count for used, count in failing.items() if count}
             if failing and references:
-                notes[part] = [f"graded with the reference {rubric.parts[used]}, because yours fails "
-                               f"{count} of its own checks" for used, count in failing.items()]
+                notes[part] = [_("graded with the reference {file}, because yours fails {count} of its "
+                                 "own checks").format(file=rubric.parts[used], count=count)
+                               for used, count in failing.items()]
             if not silent:
                 observer.part_started(part, notes.get(part, ()))
             if failing and references:
@@ -144,8 +154,9 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
 
 def _fix_first(failing: dict, rubric) -> str:
     """The lead of a dependent check that fails while a file it runs fails its own checks."""
-    return "; ".join(f"this check runs your {rubric.parts[used]}, which fails {count} of its own "
-                     f"checks: fix those first" for used, count in failing.items())
+    return _("; ").join(_("this check runs your {file}, which fails {count} of its own checks: fix "
+                          "those first").format(file=rubric.parts[used], count=count)
+                        for used, count in failing.items())
 
 
 @contextlib.contextmanager
@@ -172,8 +183,8 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
         if broken is not None:
             failure = broken
             if number and "\n" in failure.summary:  # a traceback: shown once
-                failure = Failed(f"not graded: {part}.py does not import (the error is shown under "
-                                 "its first check)")
+                failure = Failed(_("not graded: {file} does not import (the error is shown under "
+                                   "its first check)").format(file=f"{part}.py"))
             result = _failed(entry, failure, 0.0)
         else:
             result = run_check(entry, worker, settings, observer)
@@ -183,7 +194,7 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
             if withhold:
                 _withhold(result)
             elif lead:
-                result.summary, result.hint = f"{lead}. {result.summary}", ""
+                result.summary, result.hint = _("{lead}. {summary}").format(lead=lead, summary=result.summary), ""
         results.append(result)
         if observer is not None:
             observer.check_finished(result)
@@ -201,8 +212,8 @@ def _withhold(result: CheckResult) -> None:
     if result.summary == _("not implemented yet (the function raises NotImplementedError)"):
         return
     kept = [line.strip() for line in result.lines if isinstance(line, DepartureLine)]
-    result.summary = ("failed (graded with the reference files named above, so this check shows "
-                      "no values; run it on your own files to see them)")
+    result.summary = _("failed (graded with the reference files named above, so this check shows "
+                       "no values; run it on your own files to see them)")
     result.lines, result.example = kept, None
 
 
@@ -210,8 +221,9 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     """Imports the part's file; returns the verdict when it cannot be graded."""
     found = forbidden_imports(folder / f"{part}.py")
     if found:
-        return Failed(f"{part}.py imports {', '.join(found)}: only NumPy, math and the standard library "
-                      "are allowed (a violation: this file scores zero)", violation=True)
+        return Failed(_("{file} imports {names}: only NumPy, math and the standard library are "
+                        "allowed (a violation: this file scores zero)").format(
+                            file=f"{part}.py", names=", ".join(found)), violation=True)
     try:
         worker.import_module(part)
     except StudentImportError as error:
@@ -219,7 +231,7 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     except StudentViolation as error:
         return Failed(str(error), violation=True)
     except WorkerProblem as error:
-        return Failed(f"importing {part}.py failed: {error}")
+        return Failed(_("importing {file} failed: {error}").format(file=f"{part}.py", error=error))
     return None
 
 
@@ -228,7 +240,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     function = CHECKS.get(entry.id)
     started = time.perf_counter()
     if function is None:
-        return _grader_error(entry, f"the grader has no check {entry.id} (a rubric error)", 0.0)
+        return _grader_error(entry, _("the grader has no check {id} (a rubric error)").format(id=entry.id), 0.0)
     context = Context(worker, entry.id, settings=settings)
     printed_from = worker.output_size()
     worker.recorder = replay.Recorder()
@@ -238,10 +250,10 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     try:
         function(context)
     except Partial as partial:
-        result = CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points,
+        result = CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points,
                              score=round(entry.points * partial.fraction, 2),
                              status=PASSED if partial.fraction >= 1.0 else FAILED,
-                             summary=partial.summary, lines=partial.lines, hint=entry.hint,
+                             summary=partial.summary, lines=partial.lines, hint=_hint(entry),
                              hidden=entry.hidden)
     except GraderFault as fault:
         result = _grader_error(entry, str(fault), 0.0)
@@ -256,8 +268,8 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
             if failed.example and not entry.hidden:
                 _add_replay(result, context, worker.recorder.calls)
     else:
-        result = CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points,
-                             score=entry.points, status=PASSED, hint=entry.hint, hidden=entry.hidden)
+        result = CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points,
+                             score=entry.points, status=PASSED, hint=_hint(entry), hidden=entry.hidden)
     finally:
         worker.heartbeat = None
         worker.recorder = None
@@ -274,8 +286,12 @@ def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
     npz = f"replay-{result.id}.npz"
     if arrays:
         context.artifacts[npz] = replay.arrays_npz(arrays)
-    where = f" (with {npz}, saved beside this report, in that folder)" if arrays else ""
-    result.lines = result.lines + ["", f"Run this example again in the folder of your files{where}:"]
+    if arrays:
+        title = _("Run this example again in the folder of your files (with {npz}, saved beside "
+                  "this report, in that folder):").format(npz=npz)
+    else:
+        title = _("Run this example again in the folder of your files:")
+    result.lines = result.lines + ["", title]
     result.lines += ["    " + line.replace("{npz}", npz) for line in lines]
 
 
@@ -287,17 +303,26 @@ def _printed(text: str) -> list[str]:
     shown = lines[-PRINTED_LINES_SHOWN:]
     cut = len(lines) - len(shown)
     body = "\n".join(shown)[-PRINTED_CHARS_SHOWN:]
-    title = "Your code printed" + (f" ({cut} earlier line(s) cut):" if cut else ":")
+    title = _("Your code printed ({count} earlier line(s) cut):").format(count=cut) if cut else \
+        _("Your code printed:")
     return ["", title, *("    " + line for line in body.splitlines())]
 
 
+def _title(entry) -> str:
+    return entry.title_in(i18n.language()) if hasattr(entry, "title_in") else entry.title
+
+
+def _hint(entry) -> str:
+    return entry.hint_in(i18n.language()) if hasattr(entry, "hint_in") else entry.hint
+
+
 def _failed(entry, failed: Failed, seconds: float) -> CheckResult:
-    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, FAILED,
-                       failed.summary, list(failed.lines), failed.example, entry.hint, entry.hidden,
+    return CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points, 0.0, FAILED,
+                       failed.summary, list(failed.lines), failed.example, _hint(entry), entry.hidden,
                        seconds, failed.violation)
 
 
 def _grader_error(entry, detail: str, seconds: float) -> CheckResult:
-    return CheckResult(entry.id, entry.part, entry.name, entry.title, entry.points, 0.0, GRADER_ERROR,
-                       f"internal grader error (not a mistake in your code): {detail}",
-                       hint=entry.hint, hidden=entry.hidden, seconds=seconds)
+    return CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points, 0.0, GRADER_ERROR,
+                       _("internal grader error (not a mistake in your code): {detail}").format(detail=detail),
+                       hint=_hint(entry), hidden=entry.hidden, seconds=seconds)

@@ -143,12 +143,17 @@ def autograde(root, parts=None) -> dict:
     submission, results = root / "submission", root / "results"
     results.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    from grader import i18n, rubric
+    from grader.i18n import _
+
     try:
-        data = _grade_submission(submission, results, parts)
+        # GRADER_LANG, else the zip's rubric's language (a zh zip says zh), else the locale
+        with i18n.speaking(i18n.language(default=rubric.load().settings.language)):
+            data = _grade_submission(submission, results, parts)
     except Exception:  # noqa: BLE001 - whatever happens, Gradescope gets a results.json
         traceback.print_exc()  # stdout and stderr reach the instructors only
-        data = _no_grade("The autograder failed on this submission (an error in the grader, not in "
-                         "your code). Please tell the course staff.")
+        data = _no_grade(_("The autograder failed on this submission (an error in the grader, not in "
+                           "your code). Please tell the course staff."))
     data.setdefault("execution_time", round(time.perf_counter() - started, 3))
     from grader import atomic
 
@@ -162,22 +167,24 @@ def _no_grade(message: str) -> dict:
 
 def _grade_submission(submission: Path, results: Path, parts) -> dict:
     from grader.batch.unpack import HandInError, collect
+    from grader.i18n import _
     from grader.runner import grade
 
     if not submission.is_dir():
-        return _no_grade("No submission was found.")
+        return _no_grade(_("No submission was found."))
     work = Path(tempfile.mkdtemp(prefix="gradescope-submission-"))
     try:
         try:
             notes = collect(submission, work)
         except HandInError as error:
-            return _no_grade(f"Your submission could not be graded: {error}. Upload your .py files "
-                             "(conv.py, pooling.py, ...), at the top level or in one folder, or as a .zip.")
+            return _no_grade(_("Your submission could not be graded: {error}. Upload your .py files "
+                               "(conv.py, pooling.py, ...), at the top level or in one folder, or as a "
+                               ".zip.").format(error=error))
         report = grade(work, parts=parts, include_hidden=True,
                        hide=(str(submission.resolve()), str(results.resolve())))
         print(report.render_text(show_hidden_inputs=True))  # the instructors' log
         found = sorted(path.name for path in work.glob("*.py"))
-        return report.to_gradescope(notes=[f"Files graded: {', '.join(found)}.", *notes])
+        return report.to_gradescope(notes=[_("Files graded: {files}.").format(files=", ".join(found)), *notes])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -52,6 +52,7 @@ from pathlib import Path
 
 from grader import config
 from grader import rubric as rubric_module
+from grader.i18n import _
 from grader.assign import markers, texts
 
 ASSIGNMENT = "cnn"
@@ -108,28 +109,38 @@ def assert_check(check_id: str, folder=None):
     """Runs the grader's check ``check_id`` on the notebook's files: prints PASS when it passes;
     raises ``AssertionError`` with the grader's explanation when it scores nothing; returns the
     score when it earns part of its points (nbgrader then gives that partial credit)."""
-    part = check_id.partition(".")[0]
-    try:
-        report = part_report(part, folder)
-    except ValueError as error:  # a part the installed grader does not know
-        raise AssertionError(f"the grader cannot check {check_id}: {error}") from None
-    for result in report.checks:
-        if result.id == check_id:
-            line = f"{result.name}: {result.title} ({result.score:g}/{result.max_score:g})"
-            message = result.message(show_inputs=not result.hidden)
-            if result.passed:
-                print(f"PASS {line}" + (f"\n{message}" if message != "passed" else ""))
-                return None
-            if result.score > 0:
-                print(f"PARTIAL {line}\n{message}")
-                return result.score
-            raise AssertionError(f"FAIL {line}\n{message}")
-    raise AssertionError(f"the installed grader has no check {check_id}")
+    with _rubric_language():
+        part = check_id.partition(".")[0]
+        try:
+            report = part_report(part, folder)
+        except ValueError as error:  # a part the installed grader does not know
+            raise AssertionError(_("the grader cannot check {id}: {error}").format(
+                id=check_id, error=error)) from None
+        for result in report.checks:
+            if result.id == check_id:
+                line = f"{result.name}: {result.title} ({result.score:g}/{result.max_score:g})"
+                message = result.message(show_inputs=not result.hidden)
+                if result.passed:
+                    print(f"{_('PASS')} {line}" + (f"\n{message}" if result.summary else ""))
+                    return None
+                if result.score > 0:
+                    print(f"{_('PARTIAL')} {line}\n{message}")
+                    return result.score
+                raise AssertionError(f"{_('FAIL')} {line}\n{message}")
+        raise AssertionError(_("the installed grader has no check {id}").format(id=check_id))
 
 
 def show_report(part: str, folder=None) -> None:
     """Prints the grader's report of ``part``, as ``grader check --part PART`` does."""
-    print(part_report(part, folder).render_text(show_hidden_inputs=False))
+    with _rubric_language():
+        print(part_report(part, folder).render_text(show_hidden_inputs=False))
+
+
+def _rubric_language():
+    """The notebook speaks GRADER_LANG, else the installed rubric's language, else the locale's."""
+    from grader import i18n, rubric
+
+    return i18n.speaking(i18n.language(default=rubric.load().settings.language))
 
 
 def fresh_import(*names: str, folder=None):

@@ -27,12 +27,13 @@ import time
 from pathlib import Path
 
 import grader
-from grader import atomic
+from grader import atomic, i18n
 from grader import rubric as rubric_module
 from grader.batch.grading import decode_artifacts
 from grader.batch.students import Student, discover
 from grader.batch.unpack import HandInError, clear, collect
 from grader.errors import EXIT_GRADER_ERROR, EXIT_OK, UsageError
+from grader.i18n import _
 from grader.results import GRADER_ERROR, Report
 
 __all__ = ["run", "discover", "Student", "collect", "HandInError"]
@@ -85,7 +86,11 @@ def run(args) -> int:
     if unknown:
         raise UsageError(f"unknown part(s): {', '.join(sorted(unknown))}")
     students = check_folders(root, out)
-    settings = rubric.settings
+    # --lang, else GRADER_LANG, else the rubric's, else the locale: the feedback's language; in
+    # the settings, so that a change of language regrades
+    language = getattr(args, "lang", None) or i18n.language(default=rubric.settings.language)
+    i18n.set_language(language)
+    settings = rubric.settings.replace(language=language)
     if args.timeout is not None:
         settings = settings.replace(call_timeout=args.timeout)
     out.mkdir(parents=True, exist_ok=True)
@@ -106,10 +111,10 @@ def run(args) -> int:
         hide = [str(root.resolve()), str(out.resolve()), str(staging)]
         executor = _executor(args)
         task = dict(parts=parts, settings=dataclasses.asdict(settings), hide=hide,
-                    time_limit=settings.student_time_limit)
+                    time_limit=settings.student_time_limit, language=language)
         with executor:
             for slug, outcome in executor.run({slug: job[1] for slug, job in jobs.items()}, task):
-                student, _, notes, key = jobs[slug]
+                student, _files, notes, key = jobs[slug]
                 if isinstance(outcome, Exception):
                     _finish(out, student, key, None, notes + [str(outcome)],
                             "error: " + str(outcome).splitlines()[0][:200], args.show_hidden_inputs)
@@ -170,12 +175,14 @@ def _finish(out: Path, student: Student, key: str, report: Report | None, notes,
     folder = out / "students" / student.slug
     if report is not None:
         results = report.to_gradescope(show_hidden_inputs=show_hidden, notes=notes)
-        feedback = report.render_markdown(f"Feedback for {student.id}", notes, show_hidden)
+        feedback = report.render_markdown(_("Feedback for {student}").format(student=student.id), notes,
+                                          show_hidden)
         fields = report.gradebook_fields()
     else:
         results = {"score": 0, "execution_time": 0.0, "output": "\n".join([*notes, status]), "tests": []}
-        feedback = "\n".join([f"# Feedback for {student.id}", "", *(f"> {n}" for n in notes), "",
-                              f"**Not graded**: {status}.", ""])
+        feedback = "\n".join(["# " + _("Feedback for {student}").format(student=student.id), "",
+                              *(f"> {n}" for n in notes), "",
+                              "**" + _("Not graded") + f"**: {status}.", ""])
         fields = {"status": status, "total": 0.0, "parts": {}}
     atomic.write_json(folder / "results.json", results)
     atomic.write_text(folder / "feedback.md", feedback)
@@ -192,7 +199,7 @@ def write_gradebook(out: Path, students, parts) -> int:
         try:
             state = json.loads((out / "students" / student.slug / "state.json").read_text())
         except (OSError, ValueError):
-            writer.writerow([student.id, 0, *(0 for _ in parts), "error: not graded"])
+            writer.writerow([student.id, 0, *(0 for part in parts), "error: not graded"])
             continue
         errors += state["status"] == GRADER_ERROR
         writer.writerow([student.id, f"{state['total']:g}",

@@ -20,7 +20,9 @@ import tempfile
 import threading
 from pathlib import Path
 
+from grader import i18n
 from grader.config import THREAD_ENV
+from grader.i18n import _
 
 _live: dict = {}  # grading process -> the thread that started it
 _live_lock = threading.Lock()
@@ -31,9 +33,15 @@ class GradingFailed(Exception):
 
 
 def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
-                time_limit: float = 3600.0) -> dict:
+                time_limit: float = 3600.0, language: str | None = None) -> dict:
     """``files``: name -> bytes of the student's exercise files. Returns
-    ``{"report": Report.to_dict(), "artifacts": {name: base64}}``; raises :class:`GradingFailed`."""
+    ``{"report": Report.to_dict(), "artifacts": {name: base64}}``; raises :class:`GradingFailed`
+    (in ``language``: this may run on a Dask worker, which speaks its own)."""
+    with i18n.speaking(language):
+        return _grade_files(files, parts, settings, hide, time_limit, language)
+
+
+def _grade_files(files, parts, settings, hide, time_limit, language) -> dict:
     staging = Path(tempfile.mkdtemp(prefix="grader-student-"))
     try:
         folder = staging / "submission"
@@ -45,6 +53,8 @@ def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
                    "--settings", json.dumps(settings)]
         for part in parts:
             command += ["--part", part]
+        if language:
+            command += ["--lang", language]
         for path in (*hide, str(staging)):
             command += ["--hide", str(path)]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -53,10 +63,11 @@ def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
         with _live_lock:
             _live[process] = threading.get_ident()
         try:
-            _, error = process.communicate(timeout=time_limit)
+            _stdout, error = process.communicate(timeout=time_limit)
         except subprocess.TimeoutExpired:
             _kill(process)
-            raise GradingFailed(f"grading took longer than {time_limit:g} s and was stopped") from None
+            raise GradingFailed(_("grading took longer than {limit} s and was stopped").format(
+                limit=f"{time_limit:g}")) from None
         finally:
             with _live_lock:
                 _live.pop(process, None)
@@ -64,7 +75,7 @@ def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
             return json.loads(result_file.read_text())
         except (OSError, ValueError):
             detail = error.decode("utf-8", "replace").strip()[-2000:]
-            raise GradingFailed("grading did not finish" + (f": {detail}" if detail else "")) from None
+            raise GradingFailed(_("grading did not finish") + (f": {detail}" if detail else "")) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -24,6 +24,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--part", action="append", dest="parts")
     parser.add_argument("--hide", action="append", default=[])
     parser.add_argument("--settings", default="{}")
+    parser.add_argument("--lang", default=None)
     args = parser.parse_args(argv)
 
     def stop(signum, frame):
@@ -36,7 +37,8 @@ def main(argv: list[str]) -> int:
     from grader.runner import grade
 
     report = grade(args.folder, parts=args.parts, include_hidden=True,
-                   settings=DEFAULTS.replace(**json.loads(args.settings)), hide=tuple(args.hide))
+                   settings=DEFAULTS.replace(**json.loads(args.settings)), hide=tuple(args.hide),
+                   language=args.lang)
     artifacts = {name: base64.b64encode(blob).decode() for name, blob in report.artifacts().items()}
     atomic.write_json(args.result, {"report": report.to_dict(), "artifacts": artifacts})
     return 0

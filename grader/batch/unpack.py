@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from grader import rubric as rubric_module
+from grader.i18n import _
 
 MAX_FILE_BYTES = 2 << 20
 MAX_TOTAL_BYTES = 32 << 20
@@ -39,16 +40,16 @@ def collect(source: Path, target: Path) -> list[str]:
     elif source.is_dir() and not source.is_symlink():
         files, notes = _read_folder(source)
     else:
-        raise HandInError(f"{source.name} is neither a folder nor a .zip file")
+        raise HandInError(_("{name} is neither a folder nor a .zip file").format(name=source.name))
     chosen = _choose_folder(files)
     if chosen is None:
-        raise HandInError("no exercise file found (expected "
-                          + ", ".join(exercise_files()[:4]) + ", ...)")
+        raise HandInError(_("no exercise file found (expected {files}, ...)").format(
+            files=", ".join(exercise_files()[:4])))
     folder, names = chosen
     for name in names:
         (target / name).write_bytes(files[(folder, name)])
     if folder:
-        notes.append(f"files taken from the folder {'/'.join(folder)}")
+        notes.append(_("files taken from the folder {folder}").format(folder="/".join(folder)))
     return notes
 
 
@@ -78,35 +79,39 @@ def _read_zip(path: Path):
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if len(members) > MAX_MEMBERS:
-                raise HandInError(f"the zip holds {len(members)} entries (at most {MAX_MEMBERS})")
+                raise HandInError(_("the zip holds {count} entries (at most {limit})").format(
+                    count=len(members), limit=MAX_MEMBERS))
             for member in members:
                 if member.is_dir():
                     continue
                 mode = member.external_attr >> 16
                 if stat.S_ISLNK(mode):
-                    notes.append(f"skipped the symlink {member.filename!r}")
+                    notes.append(_("skipped the symlink {name}").format(name=repr(member.filename)))
                     continue
                 parts = _safe_parts(member.filename)
                 if parts is None:
-                    notes.append(f"skipped the unsafe path {member.filename!r}")
+                    notes.append(_("skipped the unsafe path {name}").format(name=repr(member.filename)))
                     continue
                 if not parts[1].endswith(".py"):
                     continue
                 if parts in files:
-                    notes.append(f"{member.filename!r} appears twice; the first copy was kept")
+                    notes.append(_("{name} appears twice; the first copy was kept").format(
+                        name=repr(member.filename)))
                     continue
                 with archive.open(member) as stream:
                     data = stream.read(MAX_FILE_BYTES + 1)
                 if len(data) > MAX_FILE_BYTES:
-                    raise HandInError(f"{member.filename!r} is larger than {MAX_FILE_BYTES >> 20} MiB "
-                                      "once unpacked (a zip bomb?)")
+                    raise HandInError(_("{name} is larger than {size} MiB once unpacked (a zip "
+                                        "bomb?)").format(name=repr(member.filename), size=MAX_FILE_BYTES >> 20))
                 total += len(data)
                 if total > MAX_TOTAL_BYTES:
-                    raise HandInError(f"the zip unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB")
+                    raise HandInError(_("the zip unpacks to more than {size} MiB").format(
+                        size=MAX_TOTAL_BYTES >> 20))
                 files[parts] = data
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, OSError,
             RuntimeError, ValueError) as error:
-        raise HandInError(f"the zip file cannot be read ({type(error).__name__}: {error})") from None
+        raise HandInError(_("the zip file cannot be read ({error})").format(
+            error=f"{type(error).__name__}: {error}")) from None
     return files, notes
 
 
@@ -120,14 +125,15 @@ def _read_folder(root: Path):
             if not name.endswith(".py"):
                 continue
             if path.is_symlink() or not path.is_file():
-                notes.append(f"skipped {'/'.join(relative + (name,))} (not a regular file)")
+                notes.append(_("skipped {name} (not a regular file)").format(name="/".join(relative + (name,))))
                 continue
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise HandInError(f"{name} is larger than {MAX_FILE_BYTES >> 20} MiB")
+                raise HandInError(_("{name} is larger than {size} MiB").format(name=name, size=MAX_FILE_BYTES >> 20))
             total += size
             if total > MAX_TOTAL_BYTES:
-                raise HandInError(f"the folder holds more than {MAX_TOTAL_BYTES >> 20} MiB of Python files")
+                raise HandInError(_("the folder holds more than {size} MiB of Python files").format(
+                    size=MAX_TOTAL_BYTES >> 20))
             files[(relative, name)] = path.read_bytes()
     return files, notes
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from grader.config import DEFAULTS, ROOT, THREAD_ENV, Settings
 from grader import replay
+from grader.i18n import _
 from grader.worker import protocol
 from grader.worker.sandbox import UNPRIVILEGED_ID
 from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported for checks
@@ -193,7 +194,8 @@ class Worker:
         :class:`Ref` and :class:`Rng` arguments. ``shapes``: the result's arrays come back
         as ``{"shape": tuple, "dtype": str}`` dicts, their bytes stay in the worker."""
         if isinstance(target, str) and target in self.hung:
-            raise CallTimeout(f"{self.hung[target]} (in an earlier call, so it was not called again)")
+            raise CallTimeout(_("{reason} (in an earlier call, so it was not called again)").format(
+                reason=self.hung[target]))
         buffers: list = []
         if isinstance(target, tuple):
             ref, attr = target
@@ -244,7 +246,7 @@ class Worker:
     def keep(self, value) -> Ref:
         """Stores ``value`` in the worker (e.g. a dict that calls update in place); returns its Ref."""
         buffers: list = []
-        answer, _ = self._exchange({"op": "keep", "value": protocol.encode(value, buffers)}, buffers, None)
+        answer, _buffers = self._exchange({"op": "keep", "value": protocol.encode(value, buffers)}, buffers, None)
         handle = answer.get("handle")
         if not isinstance(handle, int) or isinstance(handle, bool):
             self.stop()
@@ -304,13 +306,21 @@ class Worker:
         type_name = str(error.get("type", "Exception"))[:100]
         message = str(error.get("message", ""))[:2000]
         trace = str(error.get("traceback", ""))[:4000]
+        # the sentences are the grader's own, built from what it asked (the worker's text is the
+        # student's code speaking: only the exception's type and message are quoted from it)
+        stem, name = _asked(request)
         if kind == "import":
-            raise StudentImportError(f"{message}" if type_name == "FileNotFoundError"
-                                     else f"importing failed with {type_name}: {message}\n{trace}".rstrip())
+            if type_name == "FileNotFoundError" and stem:
+                raise StudentImportError(_("{file} is missing from the submission").format(file=f"{stem}.py"))
+            raise StudentImportError((_("importing failed with {type}: {message}").format(
+                type=type_name, message=message) + f"\n{trace}").rstrip())
         if kind == "missing":
+            if name and stem:
+                raise StudentMissingName(_("{file} does not define {name}").format(file=f"{stem}.py", name=name))
             raise StudentMissingName(message)
         if kind == "violation":
-            raise StudentViolation(f"{message} (a violation: this file scores zero)")
+            raise StudentViolation(_("{detail} (a violation: this file scores zero)").format(
+                detail=_forbidden(message)))
         if kind == "exception":
             classes = error.get("classes")
             classes = [str(c)[:200] for c in classes[:32]] if isinstance(classes, list) else []
@@ -330,8 +340,8 @@ class Worker:
                 continue
             if not ready:
                 self.stop()
-                raise CallTimeout(f"the call did not finish within {limit:g} s and was stopped "
-                                  "(an endless loop, or code far too slow)")
+                raise CallTimeout(_("the call did not finish within {limit} s and was stopped "
+                                    "(an endless loop, or code far too slow)").format(limit=f"{limit:g}"))
             chunk = os.read(self._answers_fd, min(remaining, 1 << 20))
             if not chunk:
                 self._crashed_message()
@@ -347,14 +357,14 @@ class Worker:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            detail = f"it was killed by {name}"
+            detail = _("it was killed by {signal}").format(signal=name)
             if name == "SIGSEGV":
-                detail += " (a segmentation fault)"
+                detail += _(" (a segmentation fault)")
             elif name in ("SIGKILL", "SIGXCPU"):
-                detail += " (a resource limit: memory or CPU time)"
+                detail += _(" (a resource limit: memory or CPU time)")
         else:
-            detail = f"it exited with status {code} (os._exit or a crash)"
-        raise WorkerCrashed(f"the process running your code died: {detail}")
+            detail = _("it exited with status {code} (os._exit or a crash)").format(code=code)
+        raise WorkerCrashed(_("the process running your code died: {detail}").format(detail=detail))
 
     def output_size(self) -> int:
         """How much the student's code has printed so far (a mark for :meth:`output_since`)."""
@@ -370,3 +380,22 @@ class Worker:
         size = self.output_file.seek(0, os.SEEK_END)
         self.output_file.seek(max(mark, size - limit))
         return self.output_file.read().decode("utf-8", "replace")
+
+
+def _asked(request: dict) -> tuple:
+    """(stem, name) of the module or function a request asked for, where it names one."""
+    if request.get("op") == "import":
+        return request.get("module"), None
+    target = request.get("target")
+    if isinstance(target, str) and target.count(".") == 1:
+        return tuple(target.split("."))
+    return None, None
+
+
+def _forbidden(message: str) -> str:
+    """The worker's "your code tried to import X", in the grader's words (X: a module name)."""
+    prefix = "your code tried to import "
+    module = message[len(prefix):] if message.startswith(prefix) else ""
+    if module and module.replace(".", "").isidentifier():
+        return _("your code tried to import {module}").format(module=module)
+    return message
