@@ -105,3 +105,13 @@ def test_numbers_in_the_lessons_are_the_graders():
     for threshold in (train.FULL_MARKS_ACCURACY, train.ZERO_MARKS_ACCURACY):
         assert f"{threshold:.0%}" in built["train"]
     assert f"{rubric_module.load().settings.train_timeout / 60:g} minutes" in built["train"]
+
+
+def test_the_train_docstrings_quote_the_graders_thresholds():
+    """The stub's docstring is plain text (no placeholders): a test keeps its numbers true."""
+    from grader.checks import train
+
+    text = (ROOT / "solutions" / "train.py").read_text()
+    assert f"full marks from {train.FULL_MARKS_ACCURACY:.0%}" in text
+    assert f"partial credit down to {train.ZERO_MARKS_ACCURACY:.0%}" in text
+    assert "97%" not in text
