@@ -14,7 +14,7 @@ from grader import atomic, config, i18n
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
 from grader.i18n import LANGUAGES, _
-from grader.results import check_lines, header, note_lines, part_line, points, total_line
+from grader.results import check_lines, header, note_lines, part_line
 
 
 def _version() -> str:
@@ -109,15 +109,16 @@ class TerminalObserver:
     """Streams the report: the header at once, each check's line as it finishes, and a line
     every few seconds while a long call runs."""
 
-    def __init__(self, quiet: bool, verbose: bool):
+    def __init__(self, quiet: bool, verbose: bool, files: dict | None = None):
         self.quiet, self.verbose = quiet, verbose
+        self.files = files or {}  # part -> its file (the rubric's [parts])
 
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, flush=True)
 
     def part_started(self, part: str, notes=()) -> None:
-        self.say(part_line(part))
+        self.say(part_line(self.files.get(part, f"{part}.py")))
         for line in note_lines(notes):
             self.say(line)
 
@@ -141,12 +142,8 @@ def _check(args) -> int:
         raise UsageError(_("{folder} is not a folder (give the folder holding your .py files)").format(
             folder=submission))
     rubric = rubric_module.load()
-    if not args.lang:  # GRADER_LANG, else the rubric's language, else the locale
-        i18n.set_language(i18n.language(default=rubric.settings.language))
-    unknown = set(args.parts or ()) - set(rubric.parts)
-    if unknown:
-        raise UsageError(_("unknown part(s): {parts}; choose from {choices}").format(
-            parts=", ".join(sorted(unknown)), choices=", ".join(rubric.parts)))
+    i18n.set_language(i18n.resolve(args.lang, rubric.settings.language))
+    rubric.check_parts(args.parts)
     parts = args.parts or list(rubric.parts)
     if not any((submission / rubric.parts[part]).is_file() for part in parts):
         wanted = ", ".join(rubric.parts[part] for part in parts)
@@ -154,14 +151,14 @@ def _check(args) -> int:
             folder=submission, files=wanted))
     json_path = _json_target(args.json, submission) if args.json else None
 
-    observer = TerminalObserver(args.quiet, args.verbose)
+    observer = TerminalObserver(args.quiet, args.verbose, rubric.parts)
     observer.say(header(str(submission), versions()) + "\n")
     report = grade(submission, parts=args.parts, rubric=rubric, observer=observer)
-    totals = report.part_totals()
     observer.say("")
-    for part in report.parts:
-        observer.say(f"{part_line(part)}  {points(totals[part][0])}/{points(totals[part][1])}")
-    print(total_line(report))
+    *part_totals, total = report.totals_text().splitlines()
+    for line in part_totals:
+        observer.say(line)
+    print(total)
     folder = json_path.parent if json_path else submission
     for name, blob in report.artifacts().items():
         target = folder / name

@@ -52,7 +52,18 @@ def speaking(lang: str | None):
         _chosen = before
 
 
+def resolve(flag: str | None = None, rubric_language: str | None = None) -> str:
+    """The language a command speaks, the one place its order is worked out: ``flag`` (``--lang``),
+    else :func:`set_language`'s, else ``GRADER_LANG``, else ``rubric_language`` (the rubric's
+    ``[settings]``), else the locale, else English."""
+    if flag is not None and flag not in LANGUAGES:
+        raise ValueError(f"unknown language {flag!r}; choose from {', '.join(LANGUAGES)}")
+    return flag or language(default=rubric_language)
+
+
 def language(default: str | None = None) -> str:
+    """The language spoken now: :func:`set_language`'s, else ``GRADER_LANG``, else ``default``,
+    else the locale (commands ask :func:`resolve`, which puts ``--lang`` first)."""
     if _chosen:
         return _chosen
     variable = os.environ.get("GRADER_LANG", "")

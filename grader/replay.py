@@ -68,8 +68,9 @@ class _Writer:
         return base + "".join(f"[{step!r}]" for step in ref.path)
 
 
-def script(calls: list) -> tuple[list[str], dict]:
-    """The Python lines that redo ``calls`` and the arrays they read; ([], {}) if it cannot."""
+def script(calls: list, files: dict | None = None) -> tuple[list[str], dict]:
+    """The Python lines that redo ``calls`` and the arrays they read; ([], {}) if it cannot.
+    ``files``: each part's file (the rubric's [parts]): a call of ``part.name`` imports it."""
     handles: dict = {}
     writer = _Writer(handles)
     lines, modules = [], []
@@ -84,7 +85,8 @@ def script(calls: list) -> tuple[list[str], dict]:
                 ref, attr = call.target
                 expression = writer.ref(ref) + (f".{attr}" if attr else "")
             elif isinstance(call.target, str):
-                stem, function = call.target.split(".", 1)
+                part, function = call.target.split(".", 1)
+                stem = (files or {}).get(part, f"{part}.py").removesuffix(".py")
                 if stem not in modules:
                     modules.append(stem)
                 arguments = [writer.value(a) for a in call.args]

@@ -100,10 +100,7 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     settings = settings or rubric.settings
     if call_timeout is not None:
         settings = settings.replace(call_timeout=call_timeout)
-    unknown = set(parts or ()) - set(rubric.parts)
-    if unknown:
-        raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}; "
-                         f"choose from {', '.join(rubric.parts)}")
+    rubric.check_parts(parts)
     if references is DEFAULT:
         references = config.SOLUTIONS if config.is_instructor_kit() else None
     chosen = [part for part in rubric.parts if parts is None or part in parts]
@@ -115,8 +112,7 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     folder = Path(submission_dir)
     start = time.perf_counter()
     limits = Limits.from_settings(settings, hide)
-    # --lang, else GRADER_LANG, else the rubric's language, else the locale; restored after
-    with i18n.speaking(language or i18n.language(default=settings.language)):
+    with i18n.speaking(i18n.resolve(language, settings.language)):  # restored after
         return _grade(folder, rubric, settings, observer, chosen, needed, references,
                       include_hidden, limits, start, submission_dir)
 
@@ -125,7 +121,7 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
            limits, start, submission_dir) -> Report:
     own: dict = {}      # part -> its results, as graded for its own checks
     notes: dict = {}    # part -> what its feedback must say first
-    with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits) as worker:
+    with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits, files=rubric.parts) as worker:
         for part in needed:
             silent = part not in chosen
             entries = rubric.select([part], include_hidden)
@@ -140,7 +136,8 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
                 observer.part_started(part, notes.get(part, ()))
             if failing and references:
                 with _composed(folder, references, failing, rubric) as composed, \
-                        Worker(str(composed), call_timeout=settings.call_timeout, limits=limits) as other:
+                        Worker(str(composed), call_timeout=settings.call_timeout, limits=limits,
+                               files=rubric.parts) as other:
                     results = _grade_part(other, composed, part, entries, settings,
                                           None if silent else observer, withhold=True)
             else:
@@ -149,7 +146,8 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
             own[part] = results
     results = [result for part in chosen for result in own[part]]
     return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions(),
-                  {part: notes[part] for part in chosen if part in notes})
+                  {part: notes[part] for part in chosen if part in notes},
+                  {part: rubric.parts[part] for part in chosen})
 
 
 def _fix_first(failing: dict, rubric) -> str:
@@ -184,7 +182,7 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
             failure = broken
             if number and "\n" in failure.summary:  # a traceback: shown once
                 failure = Failed(_("not graded: {file} does not import (the error is shown under "
-                                   "its first check)").format(file=f"{part}.py"))
+                                   "its first check)").format(file=worker.file_of(part)))
             result = _failed(entry, failure, 0.0)
         else:
             result = run_check(entry, worker, settings, observer)
@@ -209,7 +207,7 @@ def _withhold(result: CheckResult) -> None:
     """Nothing the worker computed may reach the student where reference code ran beside theirs
     (their code could read it and smuggle it out through the numbers): pass or fail, and which
     layer departs first. "Not implemented yet" is the grader's own sentence: it stays."""
-    if result.summary == _("not implemented yet (the function raises NotImplementedError)"):
+    if result.not_implemented:
         return
     kept = [line.strip() for line in result.lines if isinstance(line, DepartureLine)]
     result.summary = _("failed (graded with the reference files named above, so this check shows "
@@ -219,11 +217,12 @@ def _withhold(result: CheckResult) -> None:
 
 def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     """Imports the part's file; returns the verdict when it cannot be graded."""
-    found = forbidden_imports(folder / f"{part}.py")
+    file = worker.file_of(part)
+    found = forbidden_imports(folder / file)
     if found:
         return Failed(_("{file} imports {names}: only NumPy, math and the standard library are "
                         "allowed (a violation: this file scores zero)").format(
-                            file=f"{part}.py", names=", ".join(found)), violation=True)
+                            file=file, names=", ".join(found)), violation=True)
     try:
         worker.import_module(part)
     except StudentImportError as error:
@@ -231,7 +230,7 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     except StudentViolation as error:
         return Failed(str(error), violation=True)
     except WorkerProblem as error:
-        return Failed(_("importing {file} failed: {error}").format(file=f"{part}.py", error=error))
+        return Failed(_("importing {file} failed: {error}").format(file=file, error=error))
     return None
 
 
@@ -280,7 +279,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
 
 def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
     """The Python that reruns the failing example on the student's files, and its arrays."""
-    lines, arrays = replay.script(calls)
+    lines, arrays = replay.script(calls, context.worker.files)
     if not lines:
         return
     npz = f"replay-{result.id}.npz"
@@ -297,7 +296,7 @@ def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
 
 def _printed(text: str) -> list[str]:
     """What the student's code printed while the check ran, truncated as pytest does."""
-    lines = [line for line in text.splitlines() if not line.startswith("sandbox steps skipped")]
+    lines = text.splitlines()
     if not any(line.strip() for line in lines):
         return []
     shown = lines[-PRINTED_LINES_SHOWN:]
@@ -319,7 +318,7 @@ def _hint(entry) -> str:
 def _failed(entry, failed: Failed, seconds: float) -> CheckResult:
     return CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points, 0.0, FAILED,
                        failed.summary, list(failed.lines), failed.example, _hint(entry), entry.hidden,
-                       seconds, failed.violation)
+                       seconds, failed.violation, not_implemented=failed.not_implemented)
 
 
 def _grader_error(entry, detail: str, seconds: float) -> CheckResult:
