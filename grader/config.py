@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.i18n import LANGUAGES, _
+from grader.i18n import LANGUAGES, N_, _
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
@@ -62,11 +62,14 @@ def _language(value) -> bool:
 
 #: What each kind of setting must be: the test, and how the refusal names it.
 _KINDS = {
-    "seconds": (_seconds, "a number of seconds above 0"),
-    "count": (_count, "a whole number above 0"),
-    "share": (_share, "a number from 0 to 1"),
-    "language": (_language, "en or zh"),
+    "seconds": (_seconds, N_("a number of seconds above 0")),
+    "count": (_count, N_("a whole number above 0")),
+    "share": (_share, N_("a number from 0 to 1")),
+    "language": (_language, N_("en or zh")),
 }
+
+
+BELOW_FULL_MARKS = N_("below full_marks_accuracy")
 
 
 def _setting(default, kind: str):
@@ -108,8 +111,7 @@ class Settings:
             if not valid(value):
                 problems.append(f"{field.name}={value!r} ({_(expected)})")
         if not problems and self.zero_marks_accuracy >= self.full_marks_accuracy:
-            problems.append(f"zero_marks_accuracy={self.zero_marks_accuracy!r} "
-                            f"({_('below full_marks_accuracy')})")
+            problems.append(f"zero_marks_accuracy={self.zero_marks_accuracy!r} ({_(BELOW_FULL_MARKS)})")
         if problems:
             raise SettingsError(_("invalid setting(s): {problems}").format(problems="; ".join(problems)))
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from grader.i18n import _
+from grader.i18n import N_, _
 
 # Statuses are data (the gradebook's, results.json's): shown to a reader through status_text.
 PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
-HIDDEN_NOTE = "(a hidden check: its inputs are not shown)"
+HIDDEN_NOTE = N_("(a hidden check: its inputs are not shown)")
 
 
 def status_text(status: str) -> str:

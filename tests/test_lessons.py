@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from types import SimpleNamespace
 
 import pytest
 
+from grader import cli
 from grader import rubric as rubric_module
 from grader.assign import notebooks, texts
 from grader.assign.notebooks import LessonError, parse_lesson
@@ -71,7 +71,7 @@ def test_every_part_of_the_rubric_has_a_lesson_and_a_missing_one_is_an_error(mon
     monkeypatch.setattr(rubric_module, "load", lambda *a, **k: extended)
     with pytest.raises(LessonError, match=r"nolesson\.md is missing"):
         notebooks.student_notebook_texts()
-    assert notebooks.run(SimpleNamespace(out=str(tmp_path / "nb"))) == 2
+    assert cli.main(["notebooks", "--out", str(tmp_path / "nb")]) == 2
     assert "nolesson.md is missing" in capsys.readouterr().err
     assert not (tmp_path / "nb").exists()
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tokenize
 import zipfile
-from types import SimpleNamespace
 
 import nbformat
 import pytest
