@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import example as hypothesis_example
+from hypothesis.configuration import set_hypothesis_home_dir
 
-from grader.config import DEFAULTS, Settings
+from grader.config import DEFAULTS, Settings, cache_folder
 from grader.checks.harness.metric import Mismatch, describe_type
 from grader.worker.client import (CallTimeout, StudentException, StudentMissingName, StudentViolation,
                                   Worker, WorkerCrashed, WorkerProblem)
 
 CHECKS: dict = {}
+
+# hypothesis keeps a cache in ./.hypothesis by default: never in the folder a student grades from
+set_hypothesis_home_dir(cache_folder("hypothesis"))
 
 # Derandomised, no example database, no deadline: the same examples for every student
 # and every run, and slow-but-correct code is never failed for its speed.
