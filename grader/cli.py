@@ -113,17 +113,25 @@ class TerminalObserver:
 
     def __init__(self, quiet: bool, verbose: bool):
         self.quiet, self.verbose = quiet, verbose
+        self.notes: list = []  # the part's notes, said before its first check they concern
 
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, flush=True)
 
-    def part_started(self, part: str, notes=()) -> None:
+    def part_started(self, part: str, notes=(), pending=()) -> None:
         self.say(part_line(part))
         for line in note_lines(notes):
             self.say(line)
+        self.notes = list(pending)
 
     def check_finished(self, result) -> None:
+        from grader.runner import concerned
+
+        if self.notes and concerned(result):
+            for line in note_lines(self.notes):
+                self.say(line)
+            self.notes = []
         for line in check_lines(result, show_hidden_inputs=True, verbose=self.verbose):
             self.say(line)
 

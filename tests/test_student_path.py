@@ -93,3 +93,48 @@ def test_a_syntax_error_shows_the_students_own_path(tmp_path):
     run = run_grader("check", work / "pooling.py", cwd=tmp_path)
     assert run.returncode == 1
     assert str(work / "pooling.py") in run.stdout and "grader-scratch-" not in run.stdout, run.stdout
+
+
+# -- a report that says each thing once -----------------------------------------------------------
+def _result(name, status="failed", unwritten=False, part="conv"):
+    from grader.results import CheckResult
+
+    return CheckResult(f"{part}.{name}", part, name, name, 1.0, status=status, summary="wrong",
+                       unwritten=unwritten)
+
+
+def test_a_failing_backward_says_its_forward_fails_too():
+    from grader.runner import _forward_fails
+
+    assert _forward_fails(_result("conv2d_backward"), {"conv2d_forward"}) == \
+        "your conv2d_forward fails too: fix it first"
+    assert _forward_fails(_result("conv2d_backward"), set()) == ""
+    assert _forward_fails(_result("conv2d_backward", unwritten=True), {"conv2d_forward"}) == ""
+    assert _forward_fails(_result("conv2d_forward"), {"conv2d_forward"}) == ""
+    with i18n.speaking("zh"):
+        assert "也未通过" in _forward_fails(_result("relu_backward"), {"relu_forward"})
+
+
+def test_the_terminal_says_a_part_note_once_before_the_first_check_it_concerns(capsys):
+    from grader.cli import TerminalObserver
+
+    observer = TerminalObserver(quiet=False, verbose=False)
+    observer.part_started("modules", pending=["this part runs your conv.py"])
+    observer.check_finished(_result("Linear", unwritten=True, part="modules"))
+    observer.check_finished(_result("Conv2d", status="passed", part="modules"))
+    assert "conv.py" not in capsys.readouterr().out
+    observer.check_finished(_result("MaxPool2d", part="modules"))
+    observer.check_finished(_result("AvgPool2d", part="modules"))
+    out = capsys.readouterr().out
+    assert out.count("this part runs your conv.py") == 1
+    assert out.index("this part runs your conv.py") < out.index("MaxPool2d")
+
+
+@pytest.mark.slow
+def test_on_the_stubs_no_part_note_and_no_line_repeats_it():
+    from grader.runner import grade
+
+    report = grade(ASSIGNMENTS, parts=["conv", "layers", "modules"], references=None)
+    assert report.notes == {}, report.notes
+    text = report.render_text()
+    assert "fix it first" not in text and "fix those first" not in text

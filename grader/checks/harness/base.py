@@ -52,12 +52,13 @@ class Failed(Exception):
     """A check failed; ``summary`` is one line, ``lines`` the evidence, ``example`` where."""
 
     def __init__(self, summary: str, lines: list[str] | None = None, example: str | None = None,
-                 violation: bool = False):
+                 violation: bool = False, unwritten: bool = False):
         super().__init__(summary)
         self.summary = summary
         self.lines = lines or []
         self.example = example
         self.violation = violation
+        self.unwritten = unwritten  # the function is not written yet (raises NotImplementedError)
 
 
 class Partial(Exception):
@@ -186,7 +187,7 @@ def as_failed(problem: Exception, example: str | None = None) -> Failed:
         return Failed(problem.summary, problem.lines, example)
     if isinstance(problem, StudentException):
         if problem.type_name == "NotImplementedError":
-            return Failed(_("not implemented yet (the function raises NotImplementedError)"))
+            return Failed(_("not implemented yet (the function raises NotImplementedError)"), unwritten=True)
         lines = ["    " + line for line in problem.trace.strip().splitlines()[-8:]]
         return Failed(_("your code raised {error}").format(error=problem), lines, example)
     if isinstance(problem, StudentViolation):
