@@ -45,6 +45,7 @@ class CheckResult:
     hidden: bool = False
     seconds: float = 0.0
     violation: bool = False              # a forbidden import: the file scores zero
+    unwritten: bool = False              # failed because the function is not written yet
     artifacts: dict = field(default_factory=dict, repr=False)  # file name -> bytes (not serialised)
 
     @property
