@@ -134,9 +134,12 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
                 if kept_notes:
                     notes[part] = kept_notes
                 if not silent:
-                    observer.part_started(part, [*kept_notes, _(
-                        "unchanged since the last check (its file, the files it uses and the grader): "
-                        "its results are reused")])
+                    reused = _("unchanged since the last check (its file, the files it uses and the grader): "
+                               "its results are reused")
+                    if references:
+                        observer.part_started(part, [*kept_notes, reused])
+                    else:
+                        observer.part_started(part, [reused], pending=kept_notes)
                     for result in own[part]:
                         observer.check_finished(result)
                 continue

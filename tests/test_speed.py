@@ -103,8 +103,8 @@ class _Heard:
     def __init__(self):
         self.notes = {}
 
-    def part_started(self, part, notes=()):
-        self.notes[part] = list(notes)
+    def part_started(self, part, notes=(), pending=()):
+        self.notes[part] = [*notes, *pending]
 
     def check_finished(self, result):
         pass
