@@ -15,7 +15,7 @@ from grader import atomic, config, i18n
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
 from grader.i18n import LANGUAGES, _
-from grader.results import check_lines, header, note_lines, part_line, points, total_line
+from grader.results import check_lines, header, note_lines, part_line, points, total_line, versions
 
 
 def kit_version() -> str:
@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "fine (the grader reads only its .py files), a .py file is refused"))
     check.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="the report's language (default: $GRADER_LANG, else the rubric's, else the locale)")
+    check.add_argument("--fresh", action="store_true",
+                       help="grade every part again (as does GRADER_FRESH=1; by default a part whose files "
+                            "and grader did not change since the last check keeps its results)")
     loudness = check.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
     loudness.add_argument("-v", "--verbose", action="store_true", help="also print each check's time")
@@ -168,7 +171,6 @@ class TerminalObserver:
 
 def _check(args) -> int:
     from grader import rubric as rubric_module
-    from grader.runner import grade, versions
 
     rubric = rubric_module.load()
     if not args.lang:  # GRADER_LANG, else the rubric's language, else the locale
@@ -189,7 +191,10 @@ def _check(args) -> int:
 
     observer = TerminalObserver(args.quiet, args.verbose)
     observer.say(header(str(submission.resolve() if submission == Path(".") else submission), versions()) + "\n")
-    report = grade(submission, parts=args.parts, rubric=rubric, observer=observer)
+    from grader.runner import grade  # torch and the checks: only once the arguments are good
+
+    report = grade(submission, parts=args.parts, rubric=rubric, observer=observer,
+                   rerun=not (args.fresh or os.environ.get("GRADER_FRESH")))
     totals = report.part_totals()
     observer.say("")
     for part in report.parts:

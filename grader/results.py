@@ -210,6 +210,20 @@ class Report:
                 "parts": {part: total[0] for part, total in self.part_totals().items()}}
 
 
+def versions() -> dict:
+    """The libraries the verdicts depend on (shown in every report), read from their installed
+    metadata: a report's header must not wait for torch's import."""
+    from importlib import metadata
+
+    found = {}
+    for name in ("numpy", "torch"):
+        try:
+            found[name] = metadata.version(name).split("+")[0]
+        except metadata.PackageNotFoundError:
+            found[name] = getattr(__import__(name), "__version__", "unknown").split("+")[0]
+    return found
+
+
 def header(submission: str, versions: dict | None = None) -> str:
     stamp = ", ".join(f"{name} {version}" for name, version in (versions or {}).items())
     return _("Grading {submission}").format(submission=submission) + (f"  ({stamp})" if stamp else "")

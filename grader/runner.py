@@ -23,7 +23,7 @@ from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_fail
 from grader.checks.harness.network import DepartureLine
 from grader.errors import GraderFault
 from grader.i18n import _
-from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report
+from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, versions
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
@@ -44,14 +44,6 @@ class Observer:
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
-
-
-def versions() -> dict:
-    """The libraries the verdicts depend on (shown in every report)."""
-    import numpy
-    import torch
-
-    return {"numpy": numpy.__version__, "torch": torch.__version__.split("+")[0]}
 
 
 def load_checks(parts, include_hidden: bool = False) -> None:
@@ -89,14 +81,16 @@ DEFAULT = object()
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
           settings: config.Settings | None = None, observer: Observer | None = None,
           hide: tuple = (), call_timeout: float | None = None, references=DEFAULT,
-          language: str | None = None) -> Report:
+          language: str | None = None, rerun: bool = False) -> Report:
     """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric).
 
     ``settings`` default to the rubric's; ``call_timeout`` overrides theirs; ``hide``: folders
     the worker must not see (the class, the results). ``references``: the folder of reference
     files (default: the kit's ``solutions/`` where it is at hand, i.e. official grading). With
     it, a part is graded with the reference file in place of each file it uses that fails its
-    own checks, so that a bug costs points only in the part whose file has it."""
+    own checks, so that a bug costs points only in the part whose file has it. ``rerun``: reuse
+    the results of the parts whose inputs did not change since the last run (see grader.rerun;
+    ``grader check`` only)."""
     rubric = rubric or rubric_module.load()
     settings = settings or rubric.settings
     if call_timeout is not None:
@@ -118,17 +112,37 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     limits = Limits.from_settings(settings, hide)
     # --lang, else GRADER_LANG, else the rubric's language, else the locale; restored after
     with i18n.speaking(language or i18n.language(default=settings.language)):
+        store = None
+        if rerun:
+            from grader.rerun import Store
+
+            store = Store(folder, rubric, settings, i18n.language(), references)
         return _grade(folder, rubric, settings, observer, chosen, needed, references,
-                      include_hidden, limits, start, submission_dir)
+                      include_hidden, limits, start, submission_dir, store)
 
 
 def _grade(folder, rubric, settings, observer, chosen, needed, references, include_hidden,
-           limits, start, submission_dir) -> Report:
+           limits, start, submission_dir, store=None) -> Report:
     own: dict = {}      # part -> its results, as graded for its own checks
     notes: dict = {}    # part -> what its feedback must say first
     with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits) as worker:
         for part in needed:
             silent = part not in chosen
+            kept = store.load(part) if store is not None and not include_hidden else None
+            if kept is not None:
+                own[part], kept_notes = kept
+                if kept_notes:
+                    notes[part] = kept_notes
+                if not silent:
+                    reused = _("unchanged since the last check (its file, the files it uses and the grader): "
+                               "its results are reused")
+                    if references:
+                        observer.part_started(part, [*kept_notes, reused])
+                    else:
+                        observer.part_started(part, [reused], pending=kept_notes)
+                    for result in own[part]:
+                        observer.check_finished(result)
+                continue
             entries = rubric.select([part], include_hidden)
             failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
                        for used in rubric.uses.get(part, ()) if used in own}
@@ -153,6 +167,8 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
             else:
                 results = _grade_part(worker, folder, part, entries, settings, None if silent else observer)
             own[part] = results
+            if store is not None and not include_hidden:
+                store.save(part, results, notes.get(part, ()))
     results = [result for part in chosen for result in own[part]]
     return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions(),
                   {part: notes[part] for part in chosen if part in notes and (references or any(
