@@ -23,7 +23,7 @@ from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_fail
 from grader.checks.harness.network import DepartureLine
 from grader.errors import GraderFault
 from grader.i18n import _
-from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, versions
+from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, versions
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
@@ -250,6 +250,8 @@ def _withhold(result: CheckResult) -> None:
     result.summary = _("failed (graded with the reference files named above, so this check shows "
                        "no values; run it on your own files to see them)")
     result.lines, result.example = kept, None
+    if result.diagnosis:  # how the values departed was computed beside reference code: not kept
+        result.diagnosis = dict(result.diagnosis, pattern=None)
 
 
 def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
@@ -262,9 +264,9 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     try:
         worker.import_module(part)
     except StudentImportError as error:
-        return Failed(str(error))
+        return Failed(str(error), diagnosis=diagnosis("does not import"))
     except StudentViolation as error:
-        return Failed(str(error), violation=True)
+        return Failed(str(error), violation=True, diagnosis=diagnosis("violation"))
     except WorkerProblem as error:
         return Failed(_("importing {file} failed: {error}").format(file=f"{part}.py", error=error))
     return None
@@ -291,7 +293,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
                              score=round(entry.points * partial.fraction, 2),
                              status=PASSED if partial.fraction >= 1.0 else FAILED,
                              summary=partial.summary, lines=partial.lines, hint=_hint(entry),
-                             hidden=entry.hidden)
+                             hidden=entry.hidden, diagnosis=None if partial.fraction >= 1.0 else partial.diagnosis)
     except GraderFault as fault:
         result = _grader_error(entry, str(fault), 0.0)
     except Exception as problem:  # noqa: BLE001 - every problem is a verdict
@@ -356,7 +358,7 @@ def _hint(entry) -> str:
 def _failed(entry, failed: Failed, seconds: float) -> CheckResult:
     return CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points, 0.0, FAILED,
                        failed.summary, list(failed.lines), failed.example, _hint(entry), entry.hidden,
-                       seconds, failed.violation, failed.unwritten)
+                       seconds, failed.violation, failed.unwritten, diagnosis=failed.diagnosis)
 
 
 def _grader_error(entry, detail: str, seconds: float) -> CheckResult:

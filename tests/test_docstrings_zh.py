@@ -17,7 +17,7 @@ from grader.assign import docstrings
 from grader.assign.stubs import stub_sources, strip_solutions
 
 PARTS = rubric_module.load().parts
-TRANSLATED = [part for part in PARTS if docstrings.path(part, "zh").is_file()]
+TRANSLATED = list(PARTS)
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e-?\d+)?(?![\w])")
 
 
@@ -46,6 +46,12 @@ def out_of_step(english_text: str, chinese_text: str, names: list[str]) -> list[
     faults += [f"number {number}" for number in sorted(set(NUMBER.findall(english_text)))
                if not re.search(rf"(?<![\w.]){re.escape(number)}(?![\w])", chinese_text)]
     return faults
+
+
+def test_every_part_has_its_chinese_docstrings():
+    missing = [str(docstrings.path(part, "zh").relative_to(config.ROOT)) for part in PARTS
+               if not docstrings.path(part, "zh").is_file()]
+    assert not missing, f"no Chinese docstrings: {', '.join(missing)}"
 
 
 def test_out_of_step_finds_a_missing_parameter_or_number():

@@ -26,12 +26,13 @@ ASCII_BESIDE_CHINESE = [
     (re.compile(rf'"[{IDEOGRAPH}][^"\n]*"|"[^"\n]*[{IDEOGRAPH}]"'), 'ASCII "quotes" around Chinese'),
     (re.compile(r"[^\s|] +[，。：；、！？）]|[，。：；、！？（）] +[^\s|]"), "a space beside full-width punctuation"),
 ]
-CODE = re.compile(r"```.*?```|`[^`\n]*`|\$\{\w+\}|\{[^{}\n]*\}|%\(\w+\)[sd]|\$\$.*?\$\$|\$[^$\n]+\$"
-                  r"|https?://\S+|<[^>\n]+>", re.S)
+CODE = re.compile(r"```.*?```|``[^`\n]*``|`[^`\n]*`|\$\{\w+\}|\{[^{}\n]*\}|%\(\w+\)[sd]|\$\$.*?\$\$|\$[^$\n]+\$"
+                  r"|https?://\S+|<[^>\n]+>|::$|^ *[\w, *]+ : ", re.S | re.M)
 
 
 def prose(text: str) -> str:
-    """``text`` with its code, placeholders, formulas, URLs and HTML replaced by ``X``."""
+    """``text`` with its code, placeholders, formulas, URLs and HTML replaced by ``X`` (and a
+    docstring's reST: a literal block's ``::``, a ``name : type`` line's colon)."""
     return CODE.sub("X", text)
 
 
@@ -112,7 +113,7 @@ def chinese_markdown() -> dict[str, str]:
 
 def chinese_strings() -> dict[str, str]:
     """Every short Chinese text: catalogs, the rubric's title_zh/hint_zh, the glossary, the lessons'
-    front matter and frame, the README's short texts."""
+    front matter and frame, the README's short texts, the stubs' docstrings."""
     strings = {}
     for path in sorted((GRADER / "locale" / "zh" / "LC_MESSAGES").glob("*.po")):
         for index, text in enumerate(po_translations(path)):
@@ -123,7 +124,8 @@ def chinese_strings() -> dict[str, str]:
             strings[where] = text
     for term, names in texts.glossary().items():
         strings[f"glossary.{term}"] = names["zh"]
-    tomls = [LESSONS / "zh" / "_notebook.toml", *sorted((GRADER / "assign" / "templates" / "zh").glob("*.toml"))]
+    tomls = [LESSONS / "zh" / "_notebook.toml", *sorted((GRADER / "assign" / "templates" / "zh").glob("*.toml")),
+             *sorted((GRADER / "assign" / "docstrings" / "zh").glob("*.toml"))]
     for path in tomls:
         strings.update(_toml_strings(tomllib.loads(path.read_text()), path.name))
     for path in sorted((LESSONS / "zh").glob("*.md")):
