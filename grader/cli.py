@@ -162,6 +162,10 @@ class TerminalObserver:
         for line in check_lines(result, show_hidden_inputs=True, verbose=self.verbose):
             self.say(line)
 
+    def told(self, entry, lines) -> None:
+        for line in lines:
+            self.say("         " + line)
+
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
         said = _("; your code last printed: {line}").format(line=last[:100]) if last else ""
