@@ -177,3 +177,49 @@ def test_every_backward_hint_names_what_the_planted_wrong_code_does():
     for entry in public:  # and each backward check's hint starts from the commonest slip
         if entry.name.endswith("_backward") and entry.id != "pooling.max_pool2d_ties":
             assert entry.hint.startswith("The commonest slip") and entry.hint_zh.startswith("最常见的错误"), entry.id
+
+
+# -- the replay compares --------------------------------------------------------------------------
+def test_the_replay_prints_yours_and_the_expected_side_by_side(tmp_path):
+    import numpy as np
+
+    from grader import replay
+
+    (tmp_path / "mod.py").write_text("def f(x):\n    return x * 2, x\n")
+    x = np.arange(20.0)
+    returned = (x * 2, x)
+    expected = x * 2
+    expected[3] = -1.0
+    calls = [replay.Call("mod.f", (x,), {}, 7, result=returned)]
+    lines, arrays = replay.script(calls, (returned[0], expected), "zh")
+    assert lines[-1] == 'show(r1[0], data["a1"], language=\'zh\')', lines
+    (tmp_path / "r.npz").write_bytes(replay.arrays_npz(arrays))
+    (tmp_path / "again.py").write_text("\n".join(line.replace("{npz}", "r.npz") for line in lines))
+    run = subprocess.run([sys.executable, "again.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("你的结果") and "期望值" in run.stdout.splitlines()[0]
+    assert "两者在 20 个位置中的 1 个不同" in run.stdout and "[3]" in run.stdout, run.stdout
+
+
+def test_the_comparison_in_english_names_shapes_and_agreement():
+    import numpy as np
+
+    from grader.replay import comparison
+
+    assert "they differ in shape: yours (2,), expected (3,)" in comparison(np.zeros(2), np.zeros(3))
+    assert "they agree" in comparison(np.ones(3), np.ones(3))
+    assert comparison(None, np.ones(2)).startswith("expected:")
+    assert "-0" not in comparison(np.array([1.0, -0.0]), np.array([2.0, -0.0]))
+
+
+@pytest.mark.slow
+def test_a_failing_check_replays_with_the_expected_value(tmp_path):
+    from grader.runner import grade
+    from tests.planted_bugs import BUGS, plant
+
+    work = tmp_path / "work"
+    shutil.copytree(SOLUTIONS, work)
+    plant(next(bug for bug in BUGS if bug.id == "conv_backward_assign_not_add"), work)
+    report = grade(work, parts=["conv"], references=None)
+    [failed] = [check for check in report.checks if not check.passed]
+    assert any(line.strip().startswith("show(r2[0], ") for line in failed.lines), failed.lines
