@@ -45,6 +45,9 @@ class Observer:
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
 
+    def told(self, entry, lines: list[str]) -> None:
+        """A running check says ``lines`` before its result (e.g. the pace of a training)."""
+
 
 def load_checks(parts, include_hidden: bool = False) -> None:
     """Registers the checks of ``parts``; hidden ones only where the hidden package is installed."""
@@ -276,6 +279,8 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     if function is None:
         return _grader_error(entry, _("the grader has no check {id} (a rubric error)").format(id=entry.id), 0.0)
     context = Context(worker, entry.id, settings=settings)
+    if observer is not None and hasattr(observer, "told"):
+        context.listener = lambda lines: observer.told(entry, lines)
     printed_from = worker.output_size()
     worker.recorder = replay.Recorder()
     if observer is not None:

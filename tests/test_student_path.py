@@ -138,3 +138,42 @@ def test_on_the_stubs_no_part_note_and_no_line_repeats_it():
     assert report.notes == {}, report.notes
     text = report.render_text()
     assert "fix it first" not in text and "fix those first" not in text
+
+
+# -- backward hints name the commonest wrong code -------------------------------------------------
+#: each planted backward bug -> what the hint of its function's public check must say of it (en, zh)
+HINT_TELLS = {
+    "conv_backward_assign_not_add": ("+=", "+="),
+    "conv_backward_padding_not_cropped": ("top-left", "左上角"),
+    "conv_backward_dw_first_sample": ("first sample", "第一个样本"),
+    "conv_backward_db_batch_mean": ("not its mean", "取平均"),
+    "conv_backward_stride_wrong_axis": ("vertical stride steps the rows", "竖直步幅管行"),
+    "max_pool_backward_assign_not_add": ("+=", "+="),
+    "max_pool_backward_offset_transposed": ("k // KW", "k // KW"),
+    "max_pool_backward_all_tied_maxima": ("x == max", "x == max"),
+    "avg_pool_backward_assign_not_add": ("dx[window] = g", "dx[window] = g"),
+    "adaptive_pool_backward_no_area": ("without dividing", "没有除以"),
+    "bn_backward_without_eps": ("var + eps", "var + eps"),
+    "bn_backward_missing_mean_terms": ("dx = dout * gamma / std alone", "dx = dout * gamma / std"),
+    "spatial_bn_backward_wrong_transpose": ("transpose(0, 3, 1, 2)", "transpose(0, 3, 1, 2)"),
+    "linear_dw_transposed": ("dw = x.T @ dout", "dw = x.T @ dout"),
+    "relu_gradient_one_at_zero": ("x >= 0", "x >= 0"),
+    "dropout_backward_not_scaled": ("forgetting the 1/(1-p) scale", "忘了 1/(1-p)"),
+}
+
+
+def test_every_backward_hint_names_what_the_planted_wrong_code_does():
+    from tests import planted_bugs, planted_bugs_augment, planted_bugs_networks, planted_bugs_train
+
+    bugs = [bug for module in (planted_bugs, planted_bugs_augment, planted_bugs_networks, planted_bugs_train)
+            for bug in module.BUGS if bug.function.endswith("_backward")]
+    assert {bug.id for bug in bugs} == set(HINT_TELLS), "a planted backward bug without its tell (or the reverse)"
+    public = rubric_module.load().select(include_hidden=False)
+    for bug in bugs:
+        hints = [(entry.hint, entry.hint_zh) for entry in public if entry.name == bug.function]
+        english, chinese = HINT_TELLS[bug.id]
+        assert any(english in hint for hint, _ in hints), (bug.id, hints)
+        assert any(chinese in hint_zh for _, hint_zh in hints), (bug.id, hints)
+    for entry in public:  # and each backward check's hint starts from the commonest slip
+        if entry.name.endswith("_backward") and entry.id != "pooling.max_pool2d_ties":
+            assert entry.hint.startswith("The commonest slip") and entry.hint_zh.startswith("最常见的错误"), entry.id

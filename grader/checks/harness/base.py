@@ -86,9 +86,16 @@ class Context:
     max_examples: int = 30
     artifacts: dict = field(default_factory=dict)  # file name -> bytes, saved next to the report
     settings: Settings = DEFAULTS                  # the run's timeouts and limits
+    listener: object = None                        # lines -> None: the live report, where there is one
 
     def call(self, target, *args, **kwargs):
         return self.worker.call(target, *args, **kwargs)
+
+    def tell(self, lines: list[str]) -> None:
+        """Says ``lines`` now, while the check goes on (e.g. before a long training), where
+        someone watches; the verdict must not depend on it."""
+        if self.listener is not None:
+            self.listener(lines)
 
     @property
     def built(self) -> "Built":
