@@ -198,6 +198,8 @@ def departure_pattern(actual: np.ndarray, expected: np.ndarray, wrong: np.ndarra
 
     if not np.any(actual):
         return "all zero"
+    if actual.size < 2:  # one number fits any scale or offset: no pattern to tell
+        return None
     if np.any(expected):
         ratio = float(np.vdot(actual, expected) / np.vdot(expected, expected))
         if abs(ratio - 1) > RECOGNISE_TOL and same(actual, ratio * expected):
