@@ -240,6 +240,8 @@ class Worker:
             seconds = answer.get("seconds", 0.0)
             if not isinstance(seconds, (int, float)):
                 raise protocol.ProtocolError("malformed timing")
+            if record is not None:
+                record.result = value
             return Returned(value, answer.get("handle"), float(seconds), args_after, kwargs_after)
         except protocol.ProtocolError as error:
             self.stop()
@@ -254,7 +256,10 @@ class Worker:
         if record is not None:
             record.handle = answer.get("handle")
         try:
-            return Returned(protocol.decode(answer.get("result"), answer_buffers), answer.get("handle"))
+            value = protocol.decode(answer.get("result"), answer_buffers)
+            if record is not None:
+                record.result = value
+            return Returned(value, answer.get("handle"))
         except protocol.ProtocolError as error:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
@@ -331,6 +336,8 @@ class Worker:
         type_name = str(error.get("type", "Exception"))[:100]
         message = str(error.get("message", ""))[:2000]
         trace = str(error.get("traceback", ""))[:4000]
+        if self.scratch:  # the student's own paths, not the scratch copy's
+            message, trace = (text.replace(self.scratch, self.submission_dir) for text in (message, trace))
         stem, name = _asked(request)
         if kind is ErrorKind.NO_FILE and stem:
             raise StudentImportError(_("{file} is missing from the submission").format(file=self.file_of(stem)))
