@@ -183,10 +183,11 @@ def shape_pattern(shape: tuple, expected: tuple) -> str | None:
 
 
 def departure_pattern(actual: np.ndarray, expected: np.ndarray, wrong: np.ndarray,
-                      batch: int | None = None) -> str | None:
+                      batch: int | None = None, regions: dict | None = None) -> str | None:
     """How ``actual`` departs from ``expected`` (``wrong``: where it is off), in words that
     are the same for every student who made the mistake: a whole array scaled (by the batch
-    size, where the check says what it is), offset, shifted by one position, transposed, or
+    size, where the check says what it is), offset, wrong only in one of the ``regions`` the
+    check names (``{"where windows overlap": mask}``), shifted by one position, transposed, or
     wrong only at the border. None where none of these fits."""
     actual, expected = actual.astype(np.float64), expected.astype(np.float64)
     scale = max(float(np.max(np.abs(expected))), DEFAULT_FLOOR)
@@ -209,6 +210,10 @@ def departure_pattern(actual: np.ndarray, expected: np.ndarray, wrong: np.ndarra
         channel_mean = difference.mean(axis=tuple(a for a in range(actual.ndim) if a != 1), keepdims=True)
         if same(difference, np.broadcast_to(channel_mean, difference.shape)):
             return "offset per channel"
+    for name, mask in (regions or {}).items():
+        mask = np.broadcast_to(mask, actual.shape)
+        if not mask.all() and not np.any(wrong & ~mask):
+            return f"wrong only {name}"
     for axis in range(actual.ndim):
         if actual.shape[axis] < 3:
             continue
@@ -244,9 +249,10 @@ def _ratio_words(ratio: float, batch: int | None) -> str:
 
 
 def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TOL,
-            floor: float = DEFAULT_FLOOR, batch: int | None = None) -> float:
+            floor: float = DEFAULT_FLOOR, batch: int | None = None, regions: dict | None = None) -> float:
     """Raises :class:`Mismatch` unless ``actual`` agrees with ``expected``; returns the error.
-    ``batch``: the examples' batch size, where a gradient scaled by it is a known mistake."""
+    ``batch`` (the examples' batch size) and ``regions`` (name -> boolean mask) only name how
+    a departure is patterned (see :func:`departure_pattern`), never whether there is one."""
     expected = np.asarray(expected)
     require_array(label, actual, expected)
     if actual.size == 0:
@@ -280,7 +286,7 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
         label=label, wrong=wrong, size=errors.size, worst=worst, measured=measured,
         index=list(int(i) for i in indices[0])),
         _samples(actual, expected, indices),
-        diagnosis("values", output_name(label), departure_pattern(actual, expected, errors > tol, batch)))
+        diagnosis("values", output_name(label), departure_pattern(actual, expected, errors > tol, batch, regions)))
 
 
 def _samples(actual, expected, indices) -> list[str]:
