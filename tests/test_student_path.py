@@ -3,6 +3,7 @@ thing once, a replay that compares, and nothing left behind in the student's fol
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -223,3 +224,16 @@ def test_a_failing_check_replays_with_the_expected_value(tmp_path):
     report = grade(work, parts=["conv"], references=None)
     [failed] = [check for check in report.checks if not check.passed]
     assert any(line.strip().startswith("show(r2[0], ") for line in failed.lines), failed.lines
+
+
+@pytest.mark.slow
+def test_a_call_that_hangs_outside_the_examples_shows_its_input(tmp_path):
+    from grader.runner import grade
+
+    (tmp_path / "conv.py").write_text("def receptive_field(layers):\n    while True:\n        pass\n")
+    rubric = rubric_module.load()
+    report = grade(tmp_path, parts=["conv"], call_timeout=5.0, references=None,
+                   rubric=dataclasses.replace(rubric, entries=tuple(rubric.select(["conv"]))[1:2]))
+    [check] = report.checks
+    assert check.id == "conv.receptive_field" and not check.passed
+    assert check.example == "conv.receptive_field([(3, 1), (3, 1)])", check.output
