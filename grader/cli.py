@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="the feedback's language (default: $GRADER_LANG, else the rubric's, else the locale)")
 
+    report = commands.add_parser("report", help="rebuild the class report of a batch's --out folder (no grading)")
+    report.add_argument("out", metavar="OUT", help="the --out folder of a `grader batch`")
+    report.add_argument("--similar", metavar="SIMILAR.csv", help="the report of `grader similar`: its top pairs are shown")
+    report.add_argument("--show-hidden-inputs", action="store_true",
+                        help="show hidden checks' failing examples in the report's example messages")
+
     similar = commands.add_parser("similar", help="flag similar submissions in a class")
     similar.add_argument("submissions", help="the class folder, as for batch")
     similar.add_argument("--out", required=True, metavar="REPORT.csv", help="the a,b,score report")
@@ -284,6 +290,12 @@ def _batch(args) -> int:
     return batch.run(args)
 
 
+def _report(args) -> int:
+    from grader.batch import report
+
+    return report.run(args)
+
+
 def _similar(args) -> int:
     from grader import similar
 
@@ -299,7 +311,7 @@ def _assign(module: str, function: str = "run"):
     return command
 
 
-COMMANDS = {"check": _check, "batch": _batch, "similar": _similar,
+COMMANDS = {"check": _check, "batch": _batch, "report": _report, "similar": _similar,
             "release": _assign("release"), "gradescope": _assign("gradescope"),
             "autograde": _assign("gradescope", "autograde_command"), "stubs": _assign("stubs"),
             "notebooks": _assign("notebooks"), "course": _assign("nbgrader_course")}
