@@ -19,7 +19,7 @@ from grader import rubric as rubric_module
 from grader.assign import leaks, notebooks, release
 from grader.assign.markers import SOLUTION
 from grader.assign.stubs import stub_sources
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
 
 HIDDEN_DIR = ROOT / "grader" / "hidden"
 BEGIN, END = SOLUTION.begin, SOLUTION.end
@@ -155,6 +155,7 @@ def bundle(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_bundle_layout(bundle):
     for name in ("README.md", "pyproject.toml", "datasets/mnist5000.npz", "datasets/README.md",
                  "grader/cli.py", "grader/runner.py", "grader/data.py", "grader/rubric.toml",
@@ -179,6 +180,7 @@ def test_bundle_layout(bundle):
         assert not (bundle / forbidden).exists(), f"{forbidden} is in the bundle"
 
 
+@pytest.mark.slow
 def test_bundle_rubric_is_the_public_rubric(bundle):
     full = rubric_module.load()
     shipped = rubric_module.load(bundle / "grader" / "rubric.toml")
@@ -187,11 +189,13 @@ def test_bundle_rubric_is_the_public_rubric(bundle):
     assert any(entry.hidden for entry in full.entries), "no hidden check to leave out"
 
 
+@pytest.mark.slow
 def test_bundle_holds_no_solution_and_no_hidden_check(bundle):
     assert scan(bundle) == []
     assert leaks.leaks(bundle) == []
 
 
+@pytest.mark.slow
 def test_a_planted_leak_is_found(bundle, tmp_path):
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
@@ -206,6 +210,7 @@ def test_a_planted_leak_is_found(bundle, tmp_path):
         assert "conv.py" in text and "02_pooling.ipynb" in text and "hidden" in text, text
 
 
+@pytest.mark.slow
 def test_bundle_grader_has_no_hidden_checks_to_find(bundle):
     # -S: without site-packages, where this machine's editable install of the whole kit
     # would otherwise answer for any module the bundle lacks.
@@ -215,6 +220,7 @@ def test_bundle_grader_has_no_hidden_checks_to_find(bundle):
     assert out.stdout.splitlines() == [str(bundle / "grader" / "__init__.py"), "None"], out.stderr
 
 
+@pytest.mark.slow
 def test_student_pyproject(bundle):
     with open(bundle / "pyproject.toml", "rb") as handle:
         project = tomllib.load(handle)["project"]
@@ -234,6 +240,7 @@ def test_release_refuses_a_folder_it_did_not_write(tmp_path):
     assert (precious / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_release_replaces_an_earlier_bundle(tmp_path):
     out = tmp_path / "bundle"
     release.build(out)
@@ -263,12 +270,14 @@ def installed(bundle, tmp_path_factory):
     return venv / "bin"
 
 
+@pytest.mark.slow
 def test_installed_grader_is_the_bundles(installed, bundle, tmp_path):
     out = subprocess.run([str(installed / "python"), "-c", "import grader; print(grader.__file__)"],
                          cwd=tmp_path, capture_output=True, text=True)
     assert out.stdout.strip() == str(bundle / "grader" / "__init__.py"), out.stderr
 
 
+@pytest.mark.slow
 def test_grader_check_on_the_untouched_bundle(installed, bundle):
     result = subprocess.run([str(installed / "grader"), "check"], cwd=bundle, capture_output=True,
                             text=True, timeout=600)
@@ -278,6 +287,7 @@ def test_grader_check_on_the_untouched_bundle(installed, bundle):
     assert "(hidden)" not in result.stdout
 
 
+@pytest.mark.slow
 def test_grader_check_in_the_bundle_gives_full_marks_to_the_reference(installed, bundle, tmp_path):
     work = tmp_path / "work"
     shutil.copytree(bundle, work, ignore=shutil.ignore_patterns("__pycache__"))
@@ -294,6 +304,7 @@ def test_grader_check_in_the_bundle_gives_full_marks_to_the_reference(installed,
     assert all(t["visibility"] == "visible" for t in data["tests"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["release", "--out", "again"], ["gradescope", "--out", "ag.zip"],
                                      ["stubs", "--out", "stubs"], ["notebooks", "--out", "nb"],
                                      ["course", "--out", "course"]])
