@@ -6,6 +6,7 @@ tests/helpers.py."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 
@@ -18,6 +19,10 @@ from tests.helpers import LAYER_PARTS, SOLUTIONS
 # Derandomised and without an example database: the same examples on every run and in every
 # xdist worker, and no .hypothesis folder written.
 settings.load_profile("ci")
+
+# Every `grader check` the tests start grades from scratch: a result kept from an earlier test
+# (grader.rerun) would hide what the test is about. tests/test_speed.py tests the reuse itself.
+os.environ["GRADER_FRESH"] = "1"
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the options

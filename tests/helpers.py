@@ -59,10 +59,10 @@ def failures(report) -> str:
     return "\n".join(lines)
 
 
-def grader(*args, env=None, **kwargs) -> subprocess.CompletedProcess:
-    """``python -m grader ARGS`` from the repository's root, its output captured."""
+def grader(*args, env=None, cwd=ROOT, **kwargs) -> subprocess.CompletedProcess:
+    """``python -m grader ARGS`` in ``cwd`` (the repository's root), its output captured."""
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True,
-                          text=True, cwd=ROOT, env=dict(os.environ, **(env or {})), **kwargs)
+                          text=True, cwd=cwd, env=dict(os.environ, **(env or {})), **kwargs)
 
 
 def one_line_refusal(run, code=2) -> str:
