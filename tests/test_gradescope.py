@@ -18,7 +18,7 @@ import pytest
 
 from grader import rubric as rubric_module
 from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
-from tests.test_release import scan
+from tests.leak_scanner import scan
 
 pytestmark = pytest.mark.slow   # every test here grades, builds or executes
 
