@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="the feedback's language (default: $GRADER_LANG, else the rubric's, else the locale)")
 
+    report = commands.add_parser("report", help="rebuild the class report of a batch's --out folder (no grading)")
+    report.add_argument("out", metavar="OUT", help="the --out folder of a `grader batch`")
+    report.add_argument("--similar", metavar="SIMILAR.csv", help="the report of `grader similar`: its top pairs are shown")
+    report.add_argument("--show-hidden-inputs", action="store_true",
+                        help="show hidden checks' failing examples in the report's example messages")
+
     similar = commands.add_parser("similar", help="flag similar submissions in a class")
     similar.add_argument("submissions", help="the class folder, as for batch")
     similar.add_argument("--out", required=True, metavar="REPORT.csv", help="the a,b,score report")
@@ -161,6 +167,10 @@ class TerminalObserver:
             self.notes = []
         for line in check_lines(result, show_hidden_inputs=True, verbose=self.verbose):
             self.say(line)
+
+    def told(self, entry, lines) -> None:
+        for line in lines:
+            self.say("         " + line)
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
@@ -280,6 +290,12 @@ def _batch(args) -> int:
     return batch.run(args)
 
 
+def _report(args) -> int:
+    from grader.batch import report
+
+    return report.run(args)
+
+
 def _similar(args) -> int:
     from grader import similar
 
@@ -295,7 +311,7 @@ def _assign(module: str, function: str = "run"):
     return command
 
 
-COMMANDS = {"check": _check, "batch": _batch, "similar": _similar,
+COMMANDS = {"check": _check, "batch": _batch, "report": _report, "similar": _similar,
             "release": _assign("release"), "gradescope": _assign("gradescope"),
             "autograde": _assign("gradescope", "autograde_command"), "stubs": _assign("stubs"),
             "notebooks": _assign("notebooks"), "course": _assign("nbgrader_course")}

@@ -102,8 +102,11 @@ class Message(str):
 
     def format(self, *args, **kwargs) -> "Message":
         text = str.format(self, *args, **kwargs)
-        english = str.format(self.msgid, *map(in_english, args),
-                             **{key: in_english(value) for key, value in kwargs.items()})
+        try:
+            english = str.format(self.msgid, *map(in_english, args),
+                                 **{key: in_english(value) for key, value in kwargs.items()})
+        except (KeyError, IndexError, ValueError, TypeError):  # never at the cost of the sentence itself
+            english = text
         return Message(text, self.msgid, english)
 
     def __reduce__(self):

@@ -45,6 +45,9 @@ class Observer:
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
 
+    def told(self, entry, lines: list[str]) -> None:
+        """A running check says ``lines`` before its result (e.g. the pace of a training)."""
+
 
 def load_checks(parts, include_hidden: bool = False) -> None:
     """Registers the checks of ``parts``; hidden ones only where the hidden package is installed."""
@@ -276,6 +279,8 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     if function is None:
         return _grader_error(entry, _("the grader has no check {id} (a rubric error)").format(id=entry.id), 0.0)
     context = Context(worker, entry.id, settings=settings)
+    if observer is not None and hasattr(observer, "told"):
+        context.listener = lambda lines: observer.told(entry, lines)
     printed_from = worker.output_size()
     worker.recorder = replay.Recorder()
     if observer is not None:
@@ -300,7 +305,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
             result = _failed(entry, failed, 0.0)
             result.lines = result.lines + _printed(worker.output_since(printed_from))
             if failed.example and not entry.hidden:
-                _add_replay(result, context, worker.recorder.calls)
+                _add_replay(result, context, worker.recorder.calls, failed.compared)
     else:
         result = CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points,
                              score=entry.points, status=PASSED, hint=_hint(entry), hidden=entry.hidden)
@@ -312,9 +317,10 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     return result
 
 
-def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
-    """The Python that reruns the failing example on the student's files, and its arrays."""
-    lines, arrays = replay.script(calls)
+def _add_replay(result: CheckResult, context: Context, calls: list, compared=None) -> None:
+    """The Python that reruns the failing example on the student's files, and its arrays;
+    with ``compared`` (the result and the expected value), it prints the two side by side."""
+    lines, arrays = replay.script(calls, compared, i18n.language())
     if not lines:
         return
     npz = f"replay-{result.id}.npz"

@@ -19,6 +19,8 @@ SMALLEST = {
     "bench_cluster.py": (["--parts", "conv", "--size", "2"], "identical gradebooks: True"),
     "bench_layers.py": (["--quick"], "geometric mean ratio (ours / torch) per op"),
     "bench_nbgrader.py": (["--parts", "conv", "--size", "2"], "same totals: True"),
+    "bench_pace.py": (["--digits", "16", "--conv", "reference"], "conv: reference, 16 digits: estimate"),
+    "bench_report.py": (["--students", "10", "--repeat", "1"], "signature(s)"),
     "bench_similar.py": (["--students", "2"], "2 students, 1 pairs"),
     "bench_train.py": (["--digits", "64", "--no-float32"], "numpy / torch float64"),
 }

@@ -128,10 +128,12 @@ class Mismatch(Exception):
     """A result differs from the reference; ``lines`` explain how, ``diagnosis`` what was found
     (:func:`grader.results.diagnosis`; by default the identity of the summary's message)."""
 
-    def __init__(self, summary: str, lines: list[str] | None = None, diagnosis: dict | None = None):
+    def __init__(self, summary: str, lines: list[str] | None = None, diagnosis: dict | None = None,
+                 compared: tuple | None = None):
         super().__init__(summary)
         self.summary = summary
         self.lines = lines or []
+        self.compared = compared  # (actual, expected): the replay shows them side by side
         self.diagnosis = diagnosis or results.diagnosis(message_kind(summary))
 
 
@@ -196,6 +198,8 @@ def departure_pattern(actual: np.ndarray, expected: np.ndarray, wrong: np.ndarra
 
     if not np.any(actual):
         return "all zero"
+    if actual.size < 2:  # one number fits any scale or offset: no pattern to tell
+        return None
     if np.any(expected):
         ratio = float(np.vdot(actual, expected) / np.vdot(expected, expected))
         if abs(ratio - 1) > RECOGNISE_TOL and same(actual, ratio * expected):
@@ -245,6 +249,14 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
             floor: float = DEFAULT_FLOOR, batch: int | None = None) -> float:
     """Raises :class:`Mismatch` unless ``actual`` agrees with ``expected``; returns the error.
     ``batch``: the examples' batch size, where a gradient scaled by it is a known mistake."""
+    try:
+        return _compare(label, actual, expected, tol=tol, floor=floor, batch=batch)
+    except Mismatch as mismatch:
+        mismatch.compared = (actual, np.asarray(expected))
+        raise
+
+
+def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: float, batch: int | None) -> float:
     expected = np.asarray(expected)
     require_array(label, actual, expected)
     if actual.size == 0:
@@ -290,6 +302,14 @@ def _samples(actual, expected, indices) -> list[str]:
 
 
 def compare_scalar(label: str, actual, expected: float, *, tol: float = DEFAULT_TOL) -> None:
+    try:
+        _compare_scalar(label, actual, expected, tol=tol)
+    except Mismatch as mismatch:
+        mismatch.compared = (actual, expected)
+        raise
+
+
+def _compare_scalar(label: str, actual, expected: float, *, tol: float) -> None:
     if isinstance(actual, np.ndarray) and actual.shape == () and actual.dtype.kind == "f":
         actual = float(actual)
     if not isinstance(actual, float) or isinstance(actual, bool):
