@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,14 +14,9 @@ from grader import i18n
 from grader import rubric as rubric_module
 from grader.cli import submission_of
 from grader.errors import UsageError
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, grader
 
 PART_FILES = rubric_module.load().parts
-
-
-def run_grader(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd)
 
 
 # -- which submission a command means -------------------------------------------------------------
@@ -76,12 +69,12 @@ def test_the_refusals_speak_chinese(tmp_path):
 def test_grader_check_inside_assignments_leaves_nothing_behind(tmp_path):
     work = tmp_path / "assignments"
     shutil.copytree(SOLUTIONS, work)
-    run = run_grader("check", "--part", "conv", "-q", "--json", "results.json", cwd=work)
+    run = grader("check", "--part", "conv", "-q", "--json", "results.json", cwd=work)
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads((work / "results.json").read_text())["score"] > 0
     left = sorted(p.name for p in work.iterdir())
     assert left == sorted([*(p.name for p in SOLUTIONS.iterdir()), "results.json"]), left
-    run = run_grader("check", "assignments/pooling.py", "-q", cwd=tmp_path)
+    run = grader("check", "assignments/pooling.py", "-q", cwd=tmp_path)
     assert run.returncode == 0 and run.stdout.startswith("Total: "), run.stdout + run.stderr
     assert not (tmp_path / ".hypothesis").exists() and not (work / ".hypothesis").exists()
 
@@ -91,7 +84,7 @@ def test_a_syntax_error_shows_the_students_own_path(tmp_path):
     work = tmp_path / "mine"
     work.mkdir()
     (work / "pooling.py").write_text("def max_pool2d_forward(:\n    pass\n")
-    run = run_grader("check", work / "pooling.py", cwd=tmp_path)
+    run = grader("check", work / "pooling.py", cwd=tmp_path)
     assert run.returncode == 1
     assert str(work / "pooling.py") in run.stdout and "grader-scratch-" not in run.stdout, run.stdout
 
