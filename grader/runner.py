@@ -302,10 +302,12 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
         except Exception:  # noqa: BLE001 - not the student's doing: a fault of the grader
             result = _grader_error(entry, f"{type(problem).__name__}: {problem}", 0.0)
         else:
+            if failed.example is None and not failed.unwritten and worker.recorder.calls:
+                failed.example = replay.describe(worker.recorder.calls[-1])  # the call that hung or broke
             result = _failed(entry, failed, 0.0)
             result.lines = result.lines + _printed(worker.output_since(printed_from))
             if failed.example and not entry.hidden:
-                _add_replay(result, context, worker.recorder.calls)
+                _add_replay(result, context, worker.recorder.calls, failed.compared)
     else:
         result = CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points,
                              score=entry.points, status=PASSED, hint=_hint(entry), hidden=entry.hidden)
@@ -317,9 +319,10 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     return result
 
 
-def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
-    """The Python that reruns the failing example on the student's files, and its arrays."""
-    lines, arrays = replay.script(calls)
+def _add_replay(result: CheckResult, context: Context, calls: list, compared=None) -> None:
+    """The Python that reruns the failing example on the student's files, and its arrays;
+    with ``compared`` (the result and the expected value), it prints the two side by side."""
+    lines, arrays = replay.script(calls, compared, i18n.language())
     if not lines:
         return
     npz = f"replay-{result.id}.npz"

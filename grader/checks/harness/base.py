@@ -56,8 +56,10 @@ class Failed(Exception):
     the summary's message)."""
 
     def __init__(self, summary: str, lines: list[str] | None = None, example: str | None = None,
-                 violation: bool = False, unwritten: bool = False, diagnosis: dict | None = None):
+                 violation: bool = False, unwritten: bool = False, diagnosis: dict | None = None,
+                 compared: tuple | None = None):
         super().__init__(summary)
+        self.compared = compared  # (actual, expected) of the comparison that failed, if one did
         self.summary = summary
         self.lines = lines or []
         self.example = example
@@ -197,7 +199,8 @@ def as_failed(problem: Exception, example: str | None = None) -> Failed:
             problem.example = example
         return problem
     if isinstance(problem, Mismatch):
-        return Failed(problem.summary, problem.lines, example, diagnosis=problem.diagnosis)
+        return Failed(problem.summary, problem.lines, example, diagnosis=problem.diagnosis,
+                      compared=problem.compared)
     if isinstance(problem, StudentException):
         if problem.type_name == "NotImplementedError":
             return Failed(_("not implemented yet (the function raises NotImplementedError)"), unwritten=True,

@@ -128,10 +128,12 @@ class Mismatch(Exception):
     """A result differs from the reference; ``lines`` explain how, ``diagnosis`` what was found
     (:func:`grader.results.diagnosis`; by default the identity of the summary's message)."""
 
-    def __init__(self, summary: str, lines: list[str] | None = None, diagnosis: dict | None = None):
+    def __init__(self, summary: str, lines: list[str] | None = None, diagnosis: dict | None = None,
+                 compared: tuple | None = None):
         super().__init__(summary)
         self.summary = summary
         self.lines = lines or []
+        self.compared = compared  # (actual, expected): the replay shows them side by side
         self.diagnosis = diagnosis or results.diagnosis(message_kind(summary))
 
 
@@ -253,6 +255,15 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
     """Raises :class:`Mismatch` unless ``actual`` agrees with ``expected``; returns the error.
     ``batch`` (the examples' batch size) and ``regions`` (name -> boolean mask) only name how
     a departure is patterned (see :func:`departure_pattern`), never whether there is one."""
+    try:
+        return _compare(label, actual, expected, tol=tol, floor=floor, batch=batch, regions=regions)
+    except Mismatch as mismatch:
+        mismatch.compared = (actual, np.asarray(expected))
+        raise
+
+
+def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: float, batch: int | None,
+             regions: dict | None) -> float:
     expected = np.asarray(expected)
     require_array(label, actual, expected)
     if actual.size == 0:
@@ -277,27 +288,42 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
     order = np.argsort(errors, axis=None)[::-1][:SAMPLES_SHOWN]
     indices = [np.unravel_index(i, errors.shape) for i in order if errors.flat[i] > tol]
     wrong = int((errors > tol).sum())
-    measured = (_("the array's scale ({scale:.3g})").format(scale=scale) if largest >= floor else
-                _("the comparison scale ({scale:.3g}; every expected value is below it, the largest "
-                  "is {largest:.3g})").format(scale=scale, largest=largest))
-    raise Mismatch(_(
-        "{label} differs from the reference: {wrong} of {size} values are off, the "
-        "largest by {worst:.3g} of {measured} at index {index}").format(
-        label=label, wrong=wrong, size=errors.size, worst=worst, measured=measured,
-        index=list(int(i) for i in indices[0])),
-        _samples(actual, expected, indices),
-        diagnosis("values", output_name(label), departure_pattern(actual, expected, errors > tol, batch, regions)))
+    index = list(int(i) for i in indices[0])
+    if largest < floor:  # every expected value is zero (or -0.0, or round-off): say so, in values
+        summary = _("{label} should be zero everywhere (every expected value is 0, to within "
+                    "{floor:g}), but {wrong} of {size} values are not: the largest is {value:.3g} at "
+                    "index {index}").format(label=label, floor=floor, wrong=wrong, size=errors.size,
+                                            value=float(actual[tuple(index)]) + 0.0, index=index)
+    else:
+        summary = _(
+            "{label} differs from the reference: {wrong} of {size} values are off, the "
+            "largest by {worst:.3g} of {measured} at index {index}").format(
+            label=label, wrong=wrong, size=errors.size, worst=worst,
+            measured=_("the array's scale ({scale:.3g})").format(scale=scale), index=index)
+    raise Mismatch(summary, _samples(actual, expected, indices),
+                   diagnosis("values", output_name(label),
+                             departure_pattern(actual, expected, errors > tol, batch, regions)))
 
 
 def _samples(actual, expected, indices) -> list[str]:
     lines = [_("    index            expected            actual")]
     for index in indices:
         index = tuple(int(i) for i in index)
-        lines.append(f"    {str(list(index)):16} {expected[index]!s:>19}  {actual[index]!s:>16}")
+        shown = [value + 0 if isinstance(value, np.floating) else value  # -0.0 reads 0.0
+                 for value in (expected[index], actual[index])]
+        lines.append(f"    {str(list(index)):16} {shown[0]!s:>19}  {shown[1]!s:>16}")
     return lines
 
 
 def compare_scalar(label: str, actual, expected: float, *, tol: float = DEFAULT_TOL) -> None:
+    try:
+        _compare_scalar(label, actual, expected, tol=tol)
+    except Mismatch as mismatch:
+        mismatch.compared = (actual, expected)
+        raise
+
+
+def _compare_scalar(label: str, actual, expected: float, *, tol: float) -> None:
     if isinstance(actual, np.ndarray) and actual.shape == () and actual.dtype.kind == "f":
         actual = float(actual)
     if not isinstance(actual, float) or isinstance(actual, bool):
