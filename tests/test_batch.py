@@ -131,6 +131,25 @@ def test_timeout_and_crash_messages_reach_feedback(hostile_class):
     assert "modified its input x" in (out / "students" / "modifies_input" / "feedback.md").read_text()
 
 
+def test_batch_writes_the_class_report_beside_the_gradebook(hostile_class):
+    _, out, run = hostile_class
+    assert f"class report: {out / 'report.html'}" in run.stdout
+    graded = [name for name in _gradebook(out) if json.loads(
+        (out / "students" / name / "results.json").read_text())["tests"]]
+    with open(out / "checks.csv", newline="") as stream:
+        checks = list(csv.DictReader(stream))
+    assert checks and all(row["check"].startswith("layers.") for row in checks)
+    for row in checks:
+        assert int(row["passed"]) + int(row["failed"]) + int(row["errors"]) == len(graded), row
+    with open(out / "signatures.csv", newline="") as stream:
+        signatures = list(csv.DictReader(stream))
+    relu = [row for row in signatures if row["check"] == "layers.relu"]
+    assert sum(int(row["count"]) for row in relu) == int(
+        next(row for row in checks if row["check"] == "layers.relu")["failed"])
+    assert any("modifies_input" in row["students"].split() and "modified its input" in row["signature"]
+               for row in relu)
+
+
 def test_regrading_gives_a_byte_identical_gradebook_and_skips_unchanged(hostile_class, tmp_path):
     root, out, _ = hostile_class
     again = _batch(root, tmp_path / "again", "--jobs", "1")

@@ -52,7 +52,7 @@ def classroom(tmp_path_factory):
             (root / f"bug-{bug.id}" / f"{part}.py").write_text(apply_bug(bug, text) if bug.part == part else text)
     local = tmp_path_factory.mktemp("local")
     _batch(root, local, "--jobs", "2")
-    return root, (local / "gradebook.csv").read_bytes()
+    return root, (local / "gradebook.csv").read_bytes(), local
 
 
 def _command(root, out, *extra):
@@ -96,15 +96,17 @@ def _rows(gradebook: bytes):
 
 
 def test_cluster_gradebook_is_the_local_pools(classroom, cluster_factory, tmp_path):
-    root, local = classroom
+    root, local, local_out = classroom
     cluster = cluster_factory()
     _batch(root, tmp_path / "out", "--scheduler", cluster.address)
     assert (tmp_path / "out" / "gradebook.csv").read_bytes() == local
+    for name in ("checks.csv", "signatures.csv"):  # the class report too
+        assert (tmp_path / "out" / name).read_bytes() == (local_out / name).read_bytes(), name
     assert _rows(local)["reference"]["status"] == "graded" and float(_rows(local)["reference"]["total"]) > 0
 
 
 def test_a_worker_killed_mid_run_costs_no_row(classroom, cluster_factory, tmp_path):
-    root, local = classroom
+    root, local, _local_out = classroom
     cluster = cluster_factory()
     out = tmp_path / "out"
     batch = subprocess.Popen(_command(root, out, "--scheduler", cluster.address), cwd=ROOT,
@@ -133,7 +135,7 @@ def test_a_worker_killed_mid_run_costs_no_row(classroom, cluster_factory, tmp_pa
 
 
 def test_a_student_that_kills_every_worker_gets_an_error_row(classroom, cluster_factory, tmp_path):
-    root, local = classroom
+    root, local, _local_out = classroom
     small = tmp_path / "class"
     for name in ("reference", "killer"):
         (small / name).mkdir(parents=True)
@@ -176,7 +178,7 @@ def test_ctrl_c_stops_the_gradings_on_the_workers(cluster_factory, tmp_path):
 
 def test_unreachable_scheduler_and_a_worker_without_the_kit_are_one_line_errors(classroom, cluster_factory,
                                                                                  tmp_path):
-    root, _ = classroom
+    root, _, _local_out = classroom
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

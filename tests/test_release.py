@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import site
 import subprocess
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -245,28 +247,70 @@ def test_release_replaces_an_earlier_bundle(tmp_path):
 
 # -- installing and grading, the README's two commands ----------------------------------------
 @pytest.fixture(scope="module")
-def installed(bundle, tmp_path_factory):
-    """A virtual environment holding the bundle, installed as its README says (the
-    dependencies come from this machine's site-packages, the build without isolation, so
-    that the test needs no network)."""
-    venv = tmp_path_factory.mktemp("venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    # the packages of the environment running the tests (a venv or not), not the base
-    # interpreter's: --system-site-packages would give those
+def student(bundle, tmp_path_factory):
+    """A copy of the bundle set up by its README's own set-up line, run word for word. The
+    packages come from the environment running the tests (on PYTHONPATH, so that pip finds them
+    installed; setuptools for the build comes from PyPI, as on a student's machine)."""
+    folder = tmp_path_factory.mktemp("student") / "cnn"
+    shutil.copytree(bundle, folder)
+    set_up = release.readme_block("set-up", folder / "README.md")
+    outer = os.pathsep.join(site.getsitepackages())
+    env = dict(os.environ, PYTHONPATH=outer, VIRTUAL_ENV="",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(["bash", "-c", f"set -euo pipefail\n{textwrap.dedent(set_up)}"], cwd=folder,
+                            env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    python = folder / ".venv" / "bin" / "python"
     inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                            capture_output=True, text=True, check=True).stdout.strip()
     Path(inner, "outer-environment.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    result = subprocess.run([str(python), "-m", "pip", "install", "--no-build-isolation", "-e", "."],
-                            cwd=bundle, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return venv / "bin"
+    return folder
 
 
-def test_installed_grader_is_the_bundles(installed, bundle, tmp_path):
+@pytest.fixture(scope="module")
+def installed(student):
+    return student / ".venv" / "bin"
+
+
+@pytest.mark.slow
+def test_the_release_sets_up_the_cpu_torch_as_the_kit_does(bundle):
+    for language in ("en", "zh"):
+        readme = release.student_readme(language)
+        line = release.readme_block("set-up", ROOT / "README.md")
+        assert f"<!-- set-up -->\n{line}\n<!-- /set-up -->" in readme
+        assert "--extra-index-url https://download.pytorch.org/whl/cpu" in line and "torch" in line
+    assert release.readme_block("set-up", bundle / "README.md") == release.readme_block("set-up", ROOT / "README.md")
+
+
+@pytest.mark.slow
+def test_installed_grader_is_the_bundles(installed, student, tmp_path):
     out = subprocess.run([str(installed / "python"), "-c", "import grader; print(grader.__file__)"],
                          cwd=tmp_path, capture_output=True, text=True)
-    assert out.stdout.strip() == str(bundle / "grader" / "__init__.py"), out.stderr
+    assert out.stdout.strip() == str(student / "grader" / "__init__.py"), out.stderr
+
+
+@pytest.mark.slow
+def test_the_set_up_leaves_the_students_folder_clean_and_knows_its_version(installed, student, bundle):
+    assert sorted(p.name for p in student.iterdir()) == sorted([*(p.name for p in bundle.iterdir()), ".venv"])
+    assert not list(student.glob("*.egg-info")) and not (student / "build").exists()
+    version = subprocess.run([str(installed / "grader"), "--version"], capture_output=True, text=True)
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        kit = tomllib.load(handle)["project"]["version"]
+    assert version.stdout.strip() == f"grader {kit}", version.stdout + version.stderr
+
+
+@pytest.mark.slow
+def test_the_release_contract_has_no_instructors_text(bundle):
+    for language, name in (("en", "EXERCISES.md"), ("zh", "EXERCISES.zh.md")):
+        text = release.student_contract((ROOT / name).read_text(encoding="utf-8"))
+        assert "solutions/" not in text and "everywhere at once" not in text and "同时修改" not in text
+        assert "<!--" not in text and "`assignments/`" in text
+    assert "solutions/" not in (bundle / "EXERCISES.md").read_text()
+
+
+def test_the_readme_intro_names_every_part_and_augmentation():
+    assert "augmentation" in release.student_readme("en").split("##")[0]
+    assert "数据增强" in release.student_readme("zh").split("##")[0]
 
 
 def test_grader_check_on_the_untouched_bundle(installed, bundle):
