@@ -22,7 +22,7 @@ from grader.batch.students import Student
 from grader.errors import EXIT_OK, EXIT_USAGE
 from grader.i18n import _
 from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, signature
-from tests.conftest import SOLUTIONS
+from tests.helpers import SOLUTIONS
 from tests.planted_bugs import BUGS, apply_bug
 
 

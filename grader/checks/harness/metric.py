@@ -282,14 +282,19 @@ def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: flo
     order = np.argsort(errors, axis=None)[::-1][:SAMPLES_SHOWN]
     indices = [np.unravel_index(i, errors.shape) for i in order if errors.flat[i] > tol]
     wrong = int((errors > tol).sum())
-    measured = (_("the array's scale ({scale:.3g})").format(scale=scale) if largest >= floor else
-                _("the comparison scale ({scale:.3g}; every expected value is below it, the largest "
-                  "is {largest:.3g})").format(scale=scale, largest=largest))
-    raise Mismatch(_(
-        "{label} differs from the reference: {wrong} of {size} values are off, the "
-        "largest by {worst:.3g} of {measured} at index {index}").format(
-        label=label, wrong=wrong, size=errors.size, worst=worst, measured=measured,
-        index=list(int(i) for i in indices[0])),
+    index = list(int(i) for i in indices[0])
+    if largest < floor:  # every expected value is zero (or -0.0, or round-off): say so, in values
+        summary = _("{label} should be zero everywhere (every expected value is 0, to within "
+                    "{floor:g}), but {wrong} of {size} values are not: the largest is {value:.3g} at "
+                    "index {index}").format(label=label, floor=floor, wrong=wrong, size=errors.size,
+                                            value=float(actual[tuple(index)]) + 0.0, index=index)
+    else:
+        summary = _(
+            "{label} differs from the reference: {wrong} of {size} values are off, the "
+            "largest by {worst:.3g} of {measured} at index {index}").format(
+            label=label, wrong=wrong, size=errors.size, worst=worst,
+            measured=_("the array's scale ({scale:.3g})").format(scale=scale), index=index)
+    raise Mismatch(summary,
         _samples(actual, expected, indices),
         diagnosis("values", output_name(label), departure_pattern(actual, expected, errors > tol, batch)))
 
@@ -300,7 +305,9 @@ def _samples(actual, expected, indices) -> list[str]:
     rows = [(_("index"), _("expected"), _("actual"))]
     for index in indices:
         index = tuple(int(i) for i in index)
-        rows.append((str(list(index)), str(expected[index]), str(actual[index])))
+        shown = [value + 0 if isinstance(value, np.floating) else value  # -0.0 reads 0.0
+                 for value in (expected[index], actual[index])]
+        rows.append((str(list(index)), str(shown[0]), str(shown[1])))
     widths = [max(textwidth.width(row[column]) for row in rows) for column in range(3)]
     return ["    " + textwidth.ljust(where, widths[0]) + "   " + textwidth.rjust(wanted, widths[1])
             + "   " + textwidth.rjust(got, widths[2]) for where, wanted, got in rows]
