@@ -22,6 +22,7 @@ finite. Every failure raises :class:`Mismatch` with the evidence a student needs
 from __future__ import annotations
 
 from grader.i18n import _, in_english
+from grader import textwidth
 
 import math
 
@@ -306,13 +307,17 @@ def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: flo
 
 
 def _samples(actual, expected, indices) -> list[str]:
-    lines = [_("    index            expected            actual")]
+    """The worst entries as a table: index, expected, actual, each column as wide as its
+    widest cell (by display width: a Chinese heading takes two columns a character)."""
+    rows = [(_("index"), _("expected"), _("actual"))]
     for index in indices:
         index = tuple(int(i) for i in index)
         shown = [value + 0 if isinstance(value, np.floating) else value  # -0.0 reads 0.0
                  for value in (expected[index], actual[index])]
-        lines.append(f"    {str(list(index)):16} {shown[0]!s:>19}  {shown[1]!s:>16}")
-    return lines
+        rows.append((str(list(index)), str(shown[0]), str(shown[1])))
+    widths = [max(textwidth.width(row[column]) for row in rows) for column in range(3)]
+    return ["    " + textwidth.ljust(where, widths[0]) + "   " + textwidth.rjust(wanted, widths[1])
+            + "   " + textwidth.rjust(got, widths[2]) for where, wanted, got in rows]
 
 
 def compare_scalar(label: str, actual, expected: float, *, tol: float = DEFAULT_TOL) -> None:
