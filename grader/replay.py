@@ -122,6 +122,28 @@ def script(calls: list, compared: tuple | None = None, language: str = "en") -> 
     return head + lines + tail, writer.arrays
 
 
+def describe(call: Call) -> str | None:
+    """A recorded call as a student reads it, arrays by their shape: the input of a check that
+    failed outside its examples (a call that hung)."""
+    def value(item) -> str:
+        if isinstance(item, np.ndarray):
+            return f"array {item.shape} {item.dtype}" if item.size > INLINE_ELEMENTS else repr(item.tolist())
+        if isinstance(item, (list, tuple)):
+            inner = ", ".join(value(v) for v in item)
+            return f"[{inner}]" if isinstance(item, list) else f"({inner}{',' if len(item) == 1 else ''})"
+        if isinstance(item, dict):
+            return "{" + ", ".join(f"{k!r}: {value(v)}" for k, v in item.items()) + "}"
+        if isinstance(item, Ref):
+            return "..."
+        return repr(item)
+
+    if call.op != "call":
+        return None
+    name = call.target if isinstance(call.target, str) else f"<object>.{call.target[1]}"
+    arguments = [value(a) for a in call.args] + [f"{k}={value(v)}" for k, v in call.kwargs.items()]
+    return f"{name}({', '.join(arguments)})"[:300]
+
+
 def _find(calls: list, value) -> str | None:
     """The script's expression for ``value`` (the very object a recorded call returned, or an
     item of it), the latest call first; None where no call returned it."""

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, SOLUTIONS
+from tests.helpers import ROOT, SOLUTIONS
 
 # Runs the CLI in a fresh interpreter and reports its exit code and which heavy modules it imported.
 PROBE = """
@@ -157,7 +157,7 @@ def test_a_loop_conv_is_named_and_its_training_never_started(tmp_path):
     from grader import rubric as rubric_module
     from grader.runner import load_checks, run_check
     from grader.worker.client import Worker
-    from tests.conftest import SUBMISSIONS, assemble
+    from tests.helpers import SUBMISSIONS, assemble
 
     folder = assemble(tmp_path / "loops", SOLUTIONS)
     (folder / "conv.py").write_bytes((SUBMISSIONS / "loops" / "conv.py").read_bytes())
