@@ -14,7 +14,7 @@ from grader import atomic, config, i18n
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
 from grader.i18n import LANGUAGES, _
-from grader.results import check_lines, header, note_lines, part_line, points, total_line
+from grader.results import check_lines, header, note_lines, part_line, points, total_line, versions
 
 
 def _version() -> str:
@@ -30,14 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="grade one submission folder with the public checks")
-    check.add_argument("submission", nargs="?", default="assignments",
-                       help="folder holding conv.py, pooling.py, ... (default: assignments/)")
+    check.add_argument("submission", nargs="?", default=None,
+                       help=_("folder holding conv.py, pooling.py, ..., or one of those files to grade "
+                              "that part (default: this folder if it holds them, else assignments/)"))
     check.add_argument("--part", action="append", dest="parts", metavar="PART",
                        help="grade only this part (repeatable)")
     check.add_argument("--json", metavar="FILE.json",
-                       help="also write Gradescope's results.json here (outside the submission's files)")
+                       help=_("also write Gradescope's results.json there; the submission's folder is "
+                              "fine (the grader reads only its .py files), a .py file is refused"))
     check.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="the report's language (default: $GRADER_LANG, else the rubric's, else the locale)")
+    check.add_argument("--fresh", action="store_true",
+                       help="grade every part again (as does GRADER_FRESH=1; by default a part whose files "
+                            "and grader did not change since the last check keeps its results)")
     loudness = check.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
     loudness.add_argument("-v", "--verbose", action="store_true", help="also print each check's time")
@@ -111,17 +116,25 @@ class TerminalObserver:
 
     def __init__(self, quiet: bool, verbose: bool):
         self.quiet, self.verbose = quiet, verbose
+        self.notes: list = []  # the part's notes, said before its first check they concern
 
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, flush=True)
 
-    def part_started(self, part: str, notes=()) -> None:
+    def part_started(self, part: str, notes=(), pending=()) -> None:
         self.say(part_line(part))
         for line in note_lines(notes):
             self.say(line)
+        self.notes = list(pending)
 
     def check_finished(self, result) -> None:
+        from grader.runner import concerned
+
+        if self.notes and concerned(result):
+            for line in note_lines(self.notes):
+                self.say(line)
+            self.notes = []
         for line in check_lines(result, show_hidden_inputs=True, verbose=self.verbose):
             self.say(line)
 
@@ -134,15 +147,13 @@ class TerminalObserver:
 
 def _check(args) -> int:
     from grader import rubric as rubric_module
-    from grader.runner import grade, versions
 
-    submission = Path(args.submission)
-    if not submission.is_dir():
-        raise UsageError(_("{folder} is not a folder (give the folder holding your .py files)").format(
-            folder=submission))
     rubric = rubric_module.load()
     if not args.lang:  # GRADER_LANG, else the rubric's language, else the locale
         i18n.set_language(i18n.language(default=rubric.settings.language))
+    submission, part = submission_of(args.submission, rubric.parts)
+    if part is not None:
+        args.parts = sorted(set(args.parts or ()) | {part}, key=list(rubric.parts).index)
     unknown = set(args.parts or ()) - set(rubric.parts)
     if unknown:
         raise UsageError(_("unknown part(s): {parts}; choose from {choices}").format(
@@ -155,8 +166,11 @@ def _check(args) -> int:
     json_path = _json_target(args.json, submission) if args.json else None
 
     observer = TerminalObserver(args.quiet, args.verbose)
-    observer.say(header(str(submission), versions()) + "\n")
-    report = grade(submission, parts=args.parts, rubric=rubric, observer=observer)
+    observer.say(header(str(submission.resolve() if submission == Path(".") else submission), versions()) + "\n")
+    from grader.runner import grade  # torch and the checks: only once the arguments are good
+
+    report = grade(submission, parts=args.parts, rubric=rubric, observer=observer,
+                   rerun=not (args.fresh or os.environ.get("GRADER_FRESH")))
     totals = report.part_totals()
     observer.say("")
     for part in report.parts:
@@ -181,6 +195,42 @@ def _check(args) -> int:
     if report.grader_errors:
         return EXIT_GRADER_ERROR
     return EXIT_OK if report.score == report.max_score else EXIT_POINTS_LOST
+
+
+def submission_of(argument: str | None, part_files: dict, here: Path | None = None):
+    """The folder a student means, and the one part a .py path names (else None).
+
+    No argument: this folder when it holds an exercise file, else its ``assignments/``. A folder:
+    itself. An exercise file (``assignments/conv.py``): its folder, that part. A bare part name
+    (``conv``) is answered with the command to type."""
+    here = Path.cwd() if here is None else here
+    holds = lambda folder: any((folder / name).is_file() for name in part_files.values())  # noqa: E731
+    if argument is None:
+        if holds(here):
+            return Path("."), None
+        if (here / "assignments").is_dir():
+            return Path("assignments"), None
+        raise UsageError(_("no exercise file here and no assignments/ folder: run grader check in the "
+                           "folder holding {files}, or name that folder").format(
+                               files=", ".join(part_files.values())))
+    path = Path(argument)
+    if (here / path).is_dir():
+        return path, None
+    by_file = {name: part for part, name in part_files.items()}
+    if path.suffix == ".py":
+        if path.name not in by_file:
+            raise UsageError(_("{path} is not an exercise file (those are {files})").format(
+                path=path, files=", ".join(part_files.values())))
+        if not (here / path).is_file():
+            raise UsageError(_("{path} does not exist").format(path=path))
+        return path.parent, by_file[path.name]
+    if argument in part_files or argument in by_file:
+        part = by_file.get(argument, argument)
+        folder = "" if holds(here) or not (here / "assignments").is_dir() else " assignments"
+        raise UsageError(_("{name} is a part, not a folder: to grade it, type: grader check{folder} "
+                           "--part {part}").format(name=argument, folder=folder, part=part))
+    raise UsageError(_("{folder} is not a folder (give the folder holding your .py files)").format(
+        folder=path))
 
 
 def _json_target(name: str, submission: Path) -> Path:

@@ -29,6 +29,20 @@ RUBRIC_FILE = PACKAGE / "rubric.toml"
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
+def cache_folder(name: str) -> Path:
+    """The grader's own cache ``name`` (``$XDG_CACHE_HOME``, else ``~/.cache``), never a folder
+    the grader was run from; a temporary folder's where the home folder is not writable."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "cnn-exercise-kit" / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        import tempfile
+
+        folder = Path(tempfile.gettempdir()) / f"cnn-exercise-kit-{os.getuid()}" / name
+    return folder
+
+
 def is_instructor_kit() -> bool:
     """True where the reference solutions and the hidden checks are at hand."""
     return SOLUTIONS.is_dir() and HIDDEN.is_dir()

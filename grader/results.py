@@ -45,6 +45,7 @@ class CheckResult:
     hidden: bool = False
     seconds: float = 0.0
     violation: bool = False              # a forbidden import: the file scores zero
+    unwritten: bool = False              # failed because the function is not written yet
     artifacts: dict = field(default_factory=dict, repr=False)  # file name -> bytes (not serialised)
 
     @property
@@ -207,6 +208,20 @@ class Report:
         """What the batch's state file keeps of this report for the gradebook."""
         return {"status": self.status, "total": self.score,
                 "parts": {part: total[0] for part, total in self.part_totals().items()}}
+
+
+def versions() -> dict:
+    """The libraries the verdicts depend on (shown in every report), read from their installed
+    metadata: a report's header must not wait for torch's import."""
+    from importlib import metadata
+
+    found = {}
+    for name in ("numpy", "torch"):
+        try:
+            found[name] = metadata.version(name).split("+")[0]
+        except metadata.PackageNotFoundError:
+            found[name] = getattr(__import__(name), "__version__", "unknown").split("+")[0]
+    return found
 
 
 def header(submission: str, versions: dict | None = None) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# Every `grader check` the tests start grades from scratch: a result kept from an earlier test
+# (grader.rerun) would hide what the test is about. tests/test_speed.py tests the reuse itself.
+os.environ["GRADER_FRESH"] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

@@ -107,7 +107,7 @@ def write_bundle(target: Path, language: str = texts.LANGUAGE) -> None:
     target.mkdir(parents=True, exist_ok=True)
     (target / MARKER).write_text("written by `grader release`; the next release replaces this folder\n")
     (target / "assignments").mkdir()
-    for name, text in stub_sources(config.SOLUTIONS).items():
+    for name, text in stub_sources(config.SOLUTIONS, language=language).items():
         (target / "assignments" / name).write_text(text)
     (target / "notebooks").mkdir()
     for name, text in notebooks.student_notebook_texts(config.SOLUTIONS, language=language).items():

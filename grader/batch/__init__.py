@@ -49,7 +49,7 @@ def grader_fingerprint() -> str:
         if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(package)).encode())
             digest.update(path.read_bytes())
-    from grader.runner import versions
+    from grader.results import versions
 
     digest.update(json.dumps(versions(), sort_keys=True).encode())
     return digest.hexdigest()

@@ -306,6 +306,8 @@ class Worker:
         type_name = str(error.get("type", "Exception"))[:100]
         message = str(error.get("message", ""))[:2000]
         trace = str(error.get("traceback", ""))[:4000]
+        if self.scratch:  # the student's own paths, not the scratch copy's
+            message, trace = (text.replace(self.scratch, self.submission_dir) for text in (message, trace))
         # the sentences are the grader's own, built from what it asked (the worker's text is the
         # student's code speaking: only the exception's type and message are quoted from it)
         stem, name = _asked(request)

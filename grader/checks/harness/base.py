@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import example as hypothesis_example
+from hypothesis.configuration import set_hypothesis_home_dir
 
-from grader.config import DEFAULTS, Settings
+from grader.config import DEFAULTS, Settings, cache_folder
 from grader.checks.harness.metric import Mismatch, describe_type
 from grader.worker.client import (CallTimeout, StudentException, StudentMissingName, StudentViolation,
                                   Worker, WorkerCrashed, WorkerProblem)
 
 CHECKS: dict = {}
+
+# hypothesis keeps a cache in ./.hypothesis by default: never in the folder a student grades from
+set_hypothesis_home_dir(cache_folder("hypothesis"))
 
 # Derandomised, no example database, no deadline: the same examples for every student
 # and every run, and slow-but-correct code is never failed for its speed.
@@ -48,12 +52,13 @@ class Failed(Exception):
     """A check failed; ``summary`` is one line, ``lines`` the evidence, ``example`` where."""
 
     def __init__(self, summary: str, lines: list[str] | None = None, example: str | None = None,
-                 violation: bool = False):
+                 violation: bool = False, unwritten: bool = False):
         super().__init__(summary)
         self.summary = summary
         self.lines = lines or []
         self.example = example
         self.violation = violation
+        self.unwritten = unwritten  # the function is not written yet (raises NotImplementedError)
 
 
 class Partial(Exception):
@@ -182,7 +187,7 @@ def as_failed(problem: Exception, example: str | None = None) -> Failed:
         return Failed(problem.summary, problem.lines, example)
     if isinstance(problem, StudentException):
         if problem.type_name == "NotImplementedError":
-            return Failed(_("not implemented yet (the function raises NotImplementedError)"))
+            return Failed(_("not implemented yet (the function raises NotImplementedError)"), unwritten=True)
         lines = ["    " + line for line in problem.trace.strip().splitlines()[-8:]]
         return Failed(_("your code raised {error}").format(error=problem), lines, example)
     if isinstance(problem, StudentViolation):
