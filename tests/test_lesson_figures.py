@@ -148,6 +148,8 @@ def spilling(figure) -> list[str]:
     for ax in figure.axes:
         boxes = [patch for patch in ax.patches if isinstance(patch, FancyBboxPatch)]
         for text in ax.texts:
+            if not text.get_text().strip():
+                continue
             anchor = ax.transData.transform(text.get_position())
             for patch in boxes:
                 outline = patch.get_window_extent(renderer)
