@@ -5,6 +5,7 @@ that does the work, and turns every expected problem into one line and an exit c
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from importlib import metadata
@@ -17,16 +18,39 @@ from grader.i18n import LANGUAGES, _
 from grader.results import check_lines, header, note_lines, part_line, points, total_line, versions
 
 
-def _version() -> str:
-    try:
-        return metadata.version("cnn-exercise-kit")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+def kit_version() -> str:
+    """The version of the distribution that installed this ``grader`` (the kit, or a student
+    release under another name); where several provide a ``grader``, the one installed from
+    this folder."""
+    names = metadata.packages_distributions().get("grader", [])
+    found = []
+    for name in dict.fromkeys(names):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        url = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+        here = Path(str(dist.locate_file("grader/__init__.py"))).resolve() == config.PACKAGE / "__init__.py"
+        if here or url == config.ROOT.as_uri():
+            return dist.version
+        found.append(dist.version)
+    return found[0] if found else "unknown"
+
+
+class _Version(argparse.Action):
+    """``--version``, found only when asked (reading the installed distributions takes time)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"grader {kit_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Grade the CNN-from-scratch exercises.")
-    parser.add_argument("--version", action="version", version=f"grader {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the grader's version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="grade one submission folder with the public checks")
@@ -60,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show hidden checks' failing examples in the feedback")
     batch.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="the feedback's language (default: $GRADER_LANG, else the rubric's, else the locale)")
+
+    report = commands.add_parser("report", help="rebuild the class report of a batch's --out folder (no grading)")
+    report.add_argument("out", metavar="OUT", help="the --out folder of a `grader batch`")
+    report.add_argument("--similar", metavar="SIMILAR.csv", help="the report of `grader similar`: its top pairs are shown")
+    report.add_argument("--show-hidden-inputs", action="store_true",
+                        help="show hidden checks' failing examples in the report's example messages")
 
     similar = commands.add_parser("similar", help="flag similar submissions in a class")
     similar.add_argument("submissions", help="the class folder, as for batch")
@@ -137,6 +167,10 @@ class TerminalObserver:
             self.notes = []
         for line in check_lines(result, show_hidden_inputs=True, verbose=self.verbose):
             self.say(line)
+
+    def told(self, entry, lines) -> None:
+        for line in lines:
+            self.say("         " + line)
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
@@ -256,6 +290,12 @@ def _batch(args) -> int:
     return batch.run(args)
 
 
+def _report(args) -> int:
+    from grader.batch import report
+
+    return report.run(args)
+
+
 def _similar(args) -> int:
     from grader import similar
 
@@ -271,7 +311,7 @@ def _assign(module: str, function: str = "run"):
     return command
 
 
-COMMANDS = {"check": _check, "batch": _batch, "similar": _similar,
+COMMANDS = {"check": _check, "batch": _batch, "report": _report, "similar": _similar,
             "release": _assign("release"), "gradescope": _assign("gradescope"),
             "autograde": _assign("gradescope", "autograde_command"), "stubs": _assign("stubs"),
             "notebooks": _assign("notebooks"), "course": _assign("nbgrader_course")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,17 +31,15 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THRE
 
 
 def cache_folder(name: str) -> Path:
-    """The grader's own cache ``name`` (``$XDG_CACHE_HOME``, else ``~/.cache``), never a folder
-    the grader was run from; a temporary folder's where the home folder is not writable."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "cnn-exercise-kit" / name
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        import tempfile
-
-        folder = Path(tempfile.gettempdir()) / f"cnn-exercise-kit-{os.getuid()}" / name
-    return folder
+    """The grader's own cache ``name`` in the platform's cache folder, never a folder the
+    grader was run from (a student's)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cnn-exercise-kit" / name
 
 
 def is_instructor_kit() -> bool:

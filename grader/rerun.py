@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,16 +26,12 @@ FORMAT = 1  # bump when the stored form changes
 
 
 def cache_folder() -> Path:
-    """``$GRADER_CACHE_DIR``, else the platform's cache folder, under ``cnn-exercise-kit/checks``."""
+    """``$GRADER_CACHE_DIR``, else the grader's cache folder ``checks`` (grader.config)."""
     if os.environ.get("GRADER_CACHE_DIR"):
         return Path(os.environ["GRADER_CACHE_DIR"])
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "cnn-exercise-kit" / "checks"
+    from grader.config import cache_folder as grader_cache
+
+    return grader_cache("checks")
 
 
 @lru_cache(maxsize=1)

@@ -23,7 +23,7 @@ from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_fail
 from grader.checks.harness.network import DepartureLine
 from grader.errors import GraderFault
 from grader.i18n import _
-from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, versions
+from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, versions
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
@@ -44,6 +44,9 @@ class Observer:
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
+
+    def told(self, entry, lines: list[str]) -> None:
+        """A running check says ``lines`` before its result (e.g. the pace of a training)."""
 
 
 def load_checks(parts, include_hidden: bool = False) -> None:
@@ -247,6 +250,8 @@ def _withhold(result: CheckResult) -> None:
     result.summary = _("failed (graded with the reference files named above, so this check shows "
                        "no values; run it on your own files to see them)")
     result.lines, result.example = kept, None
+    if result.diagnosis:  # how the values departed was computed beside reference code: not kept
+        result.diagnosis = dict(result.diagnosis, pattern=None)
 
 
 def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
@@ -259,9 +264,9 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     try:
         worker.import_module(part)
     except StudentImportError as error:
-        return Failed(str(error))
+        return Failed(str(error), diagnosis=diagnosis("does not import"))
     except StudentViolation as error:
-        return Failed(str(error), violation=True)
+        return Failed(str(error), violation=True, diagnosis=diagnosis("violation"))
     except WorkerProblem as error:
         return Failed(_("importing {file} failed: {error}").format(file=f"{part}.py", error=error))
     return None
@@ -274,6 +279,8 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     if function is None:
         return _grader_error(entry, _("the grader has no check {id} (a rubric error)").format(id=entry.id), 0.0)
     context = Context(worker, entry.id, settings=settings)
+    if observer is not None and hasattr(observer, "told"):
+        context.listener = lambda lines: observer.told(entry, lines)
     printed_from = worker.output_size()
     worker.recorder = replay.Recorder()
     if observer is not None:
@@ -286,7 +293,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
                              score=round(entry.points * partial.fraction, 2),
                              status=PASSED if partial.fraction >= 1.0 else FAILED,
                              summary=partial.summary, lines=partial.lines, hint=_hint(entry),
-                             hidden=entry.hidden)
+                             hidden=entry.hidden, diagnosis=None if partial.fraction >= 1.0 else partial.diagnosis)
     except GraderFault as fault:
         result = _grader_error(entry, str(fault), 0.0)
     except Exception as problem:  # noqa: BLE001 - every problem is a verdict
@@ -295,10 +302,12 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
         except Exception:  # noqa: BLE001 - not the student's doing: a fault of the grader
             result = _grader_error(entry, f"{type(problem).__name__}: {problem}", 0.0)
         else:
+            if failed.example is None and not failed.unwritten and worker.recorder.calls:
+                failed.example = replay.describe(worker.recorder.calls[-1])  # the call that hung or broke
             result = _failed(entry, failed, 0.0)
             result.lines = result.lines + _printed(worker.output_since(printed_from))
             if failed.example and not entry.hidden:
-                _add_replay(result, context, worker.recorder.calls)
+                _add_replay(result, context, worker.recorder.calls, failed.compared)
     else:
         result = CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points,
                              score=entry.points, status=PASSED, hint=_hint(entry), hidden=entry.hidden)
@@ -310,9 +319,10 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     return result
 
 
-def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
-    """The Python that reruns the failing example on the student's files, and its arrays."""
-    lines, arrays = replay.script(calls)
+def _add_replay(result: CheckResult, context: Context, calls: list, compared=None) -> None:
+    """The Python that reruns the failing example on the student's files, and its arrays;
+    with ``compared`` (the result and the expected value), it prints the two side by side."""
+    lines, arrays = replay.script(calls, compared, i18n.language())
     if not lines:
         return
     npz = f"replay-{result.id}.npz"
@@ -351,7 +361,7 @@ def _hint(entry) -> str:
 def _failed(entry, failed: Failed, seconds: float) -> CheckResult:
     return CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points, 0.0, FAILED,
                        failed.summary, list(failed.lines), failed.example, _hint(entry), entry.hidden,
-                       seconds, failed.violation, failed.unwritten)
+                       seconds, failed.violation, failed.unwritten, diagnosis=failed.diagnosis)
 
 
 def _grader_error(entry, detail: str, seconds: float) -> CheckResult:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, SOLUTIONS
+from tests.helpers import ROOT, SOLUTIONS
 
 # Runs the CLI in a fresh interpreter and reports its exit code and which heavy modules it imported.
 PROBE = """
@@ -137,3 +137,38 @@ def test_a_rerun_reuses_unchanged_parts_and_regrades_an_edited_one(tmp_path, sol
     assert reused == {"layers"}
     lost = {c.id for c in broken.checks if not c.passed}
     assert "conv.conv2d_forward" in lost and all(c.startswith("conv.") for c in lost)
+
+
+# -- the training's pace, estimated before it starts (grader.checks.harness.training) -----------
+
+def test_the_pace_names_the_function_that_makes_training_too_slow():
+    from grader.checks.harness.training import Pace
+
+    pace = Pace({"conv2d": 3.0, "max_pool2d": 0.004, "relu": 0.001}, {"conv2d": 0.003, "max_pool2d": 0.002,
+                                                                       "relu": 0.001}, steps=100, call_timeout=30)
+    assert pace.estimate == pytest.approx(300.5) and pace.slowest() == "conv2d"
+    slow = "\n".join(pace.lines(limit=60))
+    assert "Speed up conv2d first" in slow and "im2col" in slow and "1,000.0x torch's" in slow
+    assert "Speed up" not in "\n".join(pace.lines(limit=600))
+
+
+@pytest.mark.slow
+def test_a_loop_conv_is_named_and_its_training_never_started(tmp_path):
+    from grader import rubric as rubric_module
+    from grader.runner import load_checks, run_check
+    from grader.worker.client import Worker
+    from tests.helpers import SUBMISSIONS, assemble
+
+    folder = assemble(tmp_path / "loops", SOLUTIONS)
+    (folder / "conv.py").write_bytes((SUBMISSIONS / "loops" / "conv.py").read_bytes())
+    load_checks(["train"])
+    entry = next(e for e in rubric_module.load().entries if e.id == "train.train_lenet")
+    called = []
+    with Worker(str(folder)) as worker:
+        call = worker.call
+        worker.call = lambda target, *args, **kwargs: called.append(target) or call(target, *args, **kwargs)
+        result = run_check(entry, worker)
+    assert not result.passed and result.score == 0
+    assert "not started" in result.summary and "conv2d" in result.summary
+    assert any("Speed up conv2d" in line for line in result.lines)
+    assert "conv.conv2d_forward" in called and "train.train_lenet" not in called

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.assign import texts
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 GRADER = ROOT / "grader"
 LESSONS = GRADER / "assign" / "lessons"

@@ -224,6 +224,8 @@ class Worker:
             seconds = answer.get("seconds", 0.0)
             if not isinstance(seconds, (int, float)):
                 raise protocol.ProtocolError("malformed timing")
+            if record is not None:
+                record.result = value
             return Returned(value, answer.get("handle"), float(seconds), args_after, kwargs_after)
         except protocol.ProtocolError as error:
             self.stop()
@@ -238,7 +240,10 @@ class Worker:
         if record is not None:
             record.handle = answer.get("handle")
         try:
-            return Returned(protocol.decode(answer.get("result"), answer_buffers), answer.get("handle"))
+            value = protocol.decode(answer.get("result"), answer_buffers)
+            if record is not None:
+                record.result = value
+            return Returned(value, answer.get("handle"))
         except protocol.ProtocolError as error:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
