@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader import gradcheck, i18n
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def linear(x, w, b):

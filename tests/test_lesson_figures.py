@@ -2,9 +2,10 @@
 shows (axis labels where an axis has tick labels, a title on a picture), no text runs into
 another text, a text put in a box stays inside it, and every bar chart starts at zero.
 
-The lessons' code cells (the English ones: the Chinese cells are the same code) run once
-per session, in-process, with the solutions filled in; every figure a cell shows is drawn
-and kept for the checks. tests/test_notebooks_run.py executes the notebooks themselves.
+Each part's lesson code (the English cells: the Chinese cells are the same code) runs once,
+in-process, with the solutions filled in, and every figure a cell shows is drawn and checked;
+one test per part, so that xdist can spread the parts over its workers.
+tests/test_notebooks_run.py executes the notebooks themselves.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import shutil
 from itertools import combinations
 
 import matplotlib
-import numpy as np
 import pytest
 
 from grader import rubric as rubric_module
 from grader.assign import notebooks
-from tests.conftest import SOLUTIONS
+from tests.helpers import SOLUTIONS
 
 PARTS = list(rubric_module.load().parts)
 OVERLAP = 2.0  # pixels: two texts whose boxes share more than this in both directions collide
@@ -35,7 +35,7 @@ def lesson_cells(part: str) -> list[str]:
             and not cell.metadata.get("nbgrader", {}).get("grade") and "show_report(" not in cell.source]
 
 
-def run_figures(part: str, folder) -> list:
+def run_figures(part: str) -> list:
     """(cell number, figure) for every figure the lesson's cells show, drawn on Agg."""
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -62,16 +62,15 @@ def run_figures(part: str, folder) -> list:
     return shown
 
 
-@pytest.fixture(scope="session")
-def figures(tmp_path_factory):
+def lesson_figures(part: str, folder) -> list:
+    """The part's figures, its lesson run in ``folder`` beside copies of the solutions."""
     matplotlib.use("Agg")
-    folder = tmp_path_factory.mktemp("lesson-figures")
     for path in SOLUTIONS.glob("*.py"):
         shutil.copyfile(path, folder / path.name)
     before = os.getcwd()
     os.chdir(folder)
     try:
-        return {part: run_figures(part, folder) for part in PARTS}
+        return run_figures(part)
     finally:
         os.chdir(before)
 
@@ -208,8 +207,10 @@ def test_the_checks_find_what_they_look_for():
 
 # -- the lessons' figures -----------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.parametrize("check", list(CHECKS))
 @pytest.mark.parametrize("part", PARTS)
-def test_the_lessons_figures(figures, part, check):
-    problems = [f"cell {cell}: {problem}" for cell, figure in figures[part] for problem in CHECKS[check](figure)]
-    assert not problems, f"{part}: " + "; ".join(problems)
+def test_the_lessons_figures(part, tmp_path):
+    figures = lesson_figures(part, tmp_path)
+    assert figures, f"{part}: the lesson shows no figure"
+    problems = [f"cell {cell}, {check}: {problem}" for cell, figure in figures
+                for check, find in CHECKS.items() for problem in find(figure)]
+    assert not problems, f"{part}:\n" + "\n".join(problems)
