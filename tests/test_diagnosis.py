@@ -57,6 +57,18 @@ def test_compare_names_the_pattern_of_a_departure(actual, options, pattern):
     assert found(actual, **options) == {"kind": "values", "output": "dx", "pattern": pattern}
 
 
+def test_a_region_the_check_names_is_a_pattern_only_where_the_departure_stays_inside_it():
+    inside = np.zeros(EXPECTED.shape[-2:], dtype=bool)
+    inside[1:3, 1:3] = True
+    wrong = EXPECTED.copy()
+    wrong[..., 1, 2] += 1.0
+    regions = {"where windows overlap": inside}
+    assert found(wrong, regions=regions)["pattern"] == "wrong only where windows overlap"
+    wrong[..., 0, 0] += 1.0
+    assert found(wrong, regions=regions)["pattern"] != "wrong only where windows overlap"
+    assert found(wrong * 0 + EXPECTED * 2, regions={"everywhere": np.ones_like(inside)})["pattern"] == "scaled by 2"
+
+
 def test_compare_names_a_wrong_type_shape_or_dtype():
     assert found([1.0]) == diagnosis("type", "dx", "list")
     assert found(EXPECTED[0]) == diagnosis("shape", "dx", "3 axes instead of 4")

@@ -239,7 +239,7 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
                 forward = session.method(student, "forward", x, echo_args=True)
                 require_unchanged("forward", ["x"], [x], forward.args_after)
                 try:
-                    compare(f"out ({where})", forward.value, expected["out"], tol=tol)
+                    compare(_("{name} ({where})").format(name="out", where=where), forward.value, expected["out"], tol=tol)
                 except Mismatch as mismatch:
                     if mirror is not None and mode == "train":
                         mismatch.lines.append(_("    (the mask must be keep = self.rng.random(x.shape) >= p, drawn "
@@ -250,12 +250,12 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
                 if backward:
                     back = session.method(student, "backward", expected["dout"], echo_args=True)
                     require_unchanged("backward", ["dout"], [expected["dout"]], back.args_after)
-                    compare(f"dx ({where})", back.value, expected["dx"], tol=tol, floor=expected["dx_floor"])
+                    compare(_("{name} ({where})").format(name="dx", where=where), back.value, expected["dx"], tol=tol, floor=expected["dx_floor"])
                     returned["dx"] = (Ref(back.handle), back.value)
                     grads = read_gradients(session, student, param_names)
                     floors = expected["floors"]
                     for name in param_names:
-                        compare_gradient(f"gradients[{name!r}] ({where})", grads[name], expected["grads"][name],
+                        compare_gradient(_("{name} ({where})").format(name=f"gradients[{name!r}]", where=where), grads[name], expected["grads"][name],
                                          floors[name], tol,
                                          previous_grads.get(name) if previous_grads else None)
                     previous_grads = expected["grads"]
