@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -147,6 +148,7 @@ class TerminalObserver:
     def __init__(self, quiet: bool, verbose: bool):
         self.quiet, self.verbose = quiet, verbose
         self.notes: list = []  # the part's notes, said before its first check they concern
+        self.started = time.perf_counter()  # when the earlier part being checked first began
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -171,6 +173,22 @@ class TerminalObserver:
     def told(self, entry, lines) -> None:
         for line in lines:
             self.say("         " + line)
+
+    def checking_first(self, parts: list, earlier: list) -> None:
+        listed = _(", ").join  # the language's separator of listed items
+        self.say(_("{parts} runs your {files}: those are checked first, so that a failure they cause "
+                   "is named (their points are not counted in this run)").format(
+                       parts=listed(f"{part}.py" for part in parts), files=listed(f"{part}.py" for part in earlier)))
+
+    def earlier_started(self, part: str) -> None:
+        self.started = time.perf_counter()
+        self.say("  " + _("checking {file} first ...").format(file=f"{part}.py"))
+
+    def earlier_finished(self, part: str, results: list) -> None:
+        passed = sum(result.passed for result in results)
+        self.say("  " + _("checked {file}: {passed} of {count} checks pass ({seconds} s)").format(
+            file=f"{part}.py", passed=passed, count=len(results),
+            seconds=f"{time.perf_counter() - self.started:.0f}"))
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")

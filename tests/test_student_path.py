@@ -232,3 +232,45 @@ def test_a_call_that_hangs_outside_the_examples_shows_its_input(tmp_path):
     [check] = report.checks
     assert check.id == "conv.receptive_field" and not check.passed
     assert check.example == "conv.receptive_field([(3, 1), (3, 1)])", check.output
+
+
+# -- a part that runs earlier files says it checks them first -------------------------------------
+def test_the_terminal_says_which_parts_are_checked_first_and_their_progress(capsys):
+    from grader.cli import TerminalObserver
+
+    observer = TerminalObserver(quiet=False, verbose=False)
+    observer.checking_first(["augment"], ["layers", "networks", "train"])
+    observer.earlier_started("layers")
+    observer.earlier_finished("layers", [_result("relu", status="passed"), _result("relu_backward")])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("augment.py runs your layers.py, networks.py, train.py: those are checked first")
+    assert out[1].strip() == "checking layers.py first ..."
+    assert out[2].strip().startswith("checked layers.py: 1 of 2 checks pass (")
+    with i18n.speaking("zh"):
+        observer.checking_first(["augment"], ["layers", "networks"])
+    assert "layers.py、networks.py" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_grading_a_later_part_checks_the_files_it_runs_first(tmp_path):
+    from grader.runner import Observer, grade
+
+    heard = []
+
+    class Listener(Observer):
+        def checking_first(self, parts, earlier):
+            heard.append(("first", tuple(parts), tuple(earlier)))
+
+        def earlier_finished(self, part, results):
+            heard.append(("done", part, len(results)))
+
+    rubric = rubric_module.load()
+    one_each = {}
+    for entry in rubric.select():
+        one_each.setdefault(entry.part, entry)
+    small = dataclasses.replace(rubric, entries=tuple(one_each[p] for p in ("conv", "pooling", "batchnorm",
+                                                                          "layers", "modules")))
+    report = grade(SOLUTIONS, parts=["modules"], rubric=small, references=None, observer=Listener())
+    assert heard[0] == ("first", ("modules",), ("conv", "pooling", "batchnorm", "layers"))
+    assert [h[1] for h in heard[1:]] == ["conv", "pooling", "batchnorm", "layers"]
+    assert report.parts == ["modules"] and report.score == report.max_score
