@@ -148,6 +148,7 @@ def fresh_import(*names: str, folder=None):
     modules imported before are forgotten, so an edited file is read again. One name gives
     one module, several give a tuple."""
     folder = str(Path(folder or os.getcwd()).resolve())
+    config.limit_numpy_threads()  # the lessons' cells run the student's code at the grader's pace
     sys.dont_write_bytecode = True  # a rewritten file must never meet a stale .pyc
     if folder not in sys.path:
         sys.path.insert(0, folder)
