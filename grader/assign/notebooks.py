@@ -124,6 +124,8 @@ def lesson_values(language: str = texts.LANGUAGE) -> dict:
         full_marks=f"{train.FULL_MARKS_ACCURACY:.0%}",
         full_marks_accuracy=repr(train.FULL_MARKS_ACCURACY),
         zero_marks=f"{train.ZERO_MARKS_ACCURACY:.0%}",
+        overfit_digits=str(train.OVERFIT_DIGITS), overfit_steps=str(train.OVERFIT_STEPS),
+        overfit_lr=f"{train.OVERFIT_LR:g}", overfit_accuracy=f"{train.OVERFIT_ACCURACY:.0%}",
         train_time_limit=(f"{minutes:g} {minute_word}" if minutes == int(minutes)
                           else f"{limit:g} {second_word}"))
     return values
