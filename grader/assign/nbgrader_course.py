@@ -229,9 +229,9 @@ def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str =
 
 def run(args) -> int:
     """``grader course --out DIR [--part P ...] [--lang en|zh]``."""
-    if not config.is_instructor_kit():
-        print("grader course is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+    refusal = config.instructors_only("course")
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     from grader.assign import notebooks
 

@@ -373,9 +373,9 @@ def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric
 def run(args) -> int:
     """``grader notebooks [--out DIR] [--lang en|zh]``: notebooks/ holds the English ones, so
     another language needs its own ``--out``."""
-    if not config.is_instructor_kit():
-        print("grader notebooks is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+    refusal = config.instructors_only("notebooks")
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     language = getattr(args, "lang", None) or texts.LANGUAGE
     if language != texts.LANGUAGE and not getattr(args, "out", None):
