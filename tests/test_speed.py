@@ -210,3 +210,13 @@ def test_the_notebooks_run_the_students_code_on_one_numpy_thread(tmp_path):
     (tmp_path / "pace_probe_module.py").write_text("VALUE = 1\n")
     assert fresh_import("pace_probe_module", folder=tmp_path).VALUE == 1
     assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+
+
+def test_train_lenets_docstring_states_the_pace_rule_the_grader_applies():
+    import re
+
+    from grader.checks.harness.training import ESTIMATE_BATCH, ESTIMATE_EPOCHS, REFUSE_FACTOR
+
+    text = " ".join((SOLUTIONS / "train.py").read_text().split())
+    assert REFUSE_FACTOR == 2 and "more than twice the limit" in text
+    assert re.search(rf"\({ESTIMATE_EPOCHS} epochs in mini-batches of {ESTIMATE_BATCH}\)", text)
