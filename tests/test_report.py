@@ -304,3 +304,11 @@ def test_an_example_names_the_student_s_file_not_the_grading_s_temporary_folder(
     class_report.write(out)
     example = _rows((out / "signatures.csv").read_text())[0]["example"]
     assert 'File "layers.py", line 7, in relu_backward' in example and "grader-student" not in example
+
+
+def test_a_report_that_cannot_be_written_costs_batch_one_line(synthetic_class, capsys):
+    (synthetic_class / "report.html").mkdir()
+    batch.write_class_report(synthetic_class, False)
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "class report was not written" in error and "grader report" in error
+    assert (synthetic_class / "gradebook.csv").is_file()

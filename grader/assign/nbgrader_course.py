@@ -196,6 +196,7 @@ def fresh_import(*names: str, folder=None):
     modules imported before are forgotten, so an edited file is read again. One name gives
     one module, several give a tuple."""
     folder = str(Path(folder or os.getcwd()).resolve())
+    config.limit_numpy_threads()  # the lessons' cells run the student's code at the grader's pace
     sys.dont_write_bytecode = True  # a rewritten file must never meet a stale .pyc
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -276,9 +277,9 @@ def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str =
 
 def run(args) -> int:
     """``grader course --out DIR [--part P ...] [--lang en|zh]``."""
-    if not config.is_instructor_kit():
-        print("grader course is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+    refusal = config.instructors_only("course")
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     from grader.assign import notebooks
 

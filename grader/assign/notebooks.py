@@ -124,6 +124,8 @@ def lesson_values(language: str = texts.LANGUAGE) -> dict:
         full_marks=f"{train.FULL_MARKS_ACCURACY:.0%}",
         full_marks_accuracy=repr(train.FULL_MARKS_ACCURACY),
         zero_marks=f"{train.ZERO_MARKS_ACCURACY:.0%}",
+        overfit_digits=str(train.OVERFIT_DIGITS), overfit_steps=str(train.OVERFIT_STEPS),
+        overfit_lr=f"{train.OVERFIT_LR:g}", overfit_accuracy=f"{train.OVERFIT_ACCURACY:.0%}",
         train_time_limit=(f"{minutes:g} {minute_word}" if minutes == int(minutes)
                           else f"{limit:g} {second_word}"))
     return values
@@ -372,9 +374,9 @@ def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric
 def run(args) -> int:
     """``grader notebooks [--out DIR] [--lang en|zh]``: notebooks/ holds the English ones, so
     another language needs its own ``--out``."""
-    if not config.is_instructor_kit():
-        print("grader notebooks is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+    refusal = config.instructors_only("notebooks")
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     language = getattr(args, "lang", None) or texts.LANGUAGE
     if language != texts.LANGUAGE and not getattr(args, "out", None):

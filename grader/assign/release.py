@@ -59,9 +59,9 @@ class ReleaseError(RuntimeError):
 
 def run(args) -> int:
     """``grader release --out DIR``."""
-    if not config.is_instructor_kit():
-        print("grader release is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+    refusal = config.instructors_only("release")
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     try:
         out = build(Path(args.out), getattr(args, "lang", None) or texts.LANGUAGE)

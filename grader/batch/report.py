@@ -460,7 +460,7 @@ def histogram(values: list, low: float, high: float, label: str, width: int = 64
         index = int((value - low) / (high - low) * bins)
         counts[min(max(index, 0), bins - 1)] += 1
     left, bottom, top = 40, 28, 10
-    plot_w, plot_h = width - left - 10, height - bottom - top
+    plot_w, plot_h = width - left - 24, height - bottom - top
     tallest = max(counts) or 1
     bar_w = plot_w / bins
     shapes = [f"<svg width=\"{width}\" height=\"{height}\" "
