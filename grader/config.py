@@ -47,6 +47,17 @@ def is_instructor_kit() -> bool:
     return SOLUTIONS.is_dir() and HIDDEN.is_dir()
 
 
+def instructors_only(command: str) -> str | None:
+    """The one-line refusal of ``grader <command>`` in a student bundle, in the grader's
+    language; ``None`` in the instructors' kit."""
+    if is_instructor_kit():
+        return None
+    from grader.i18n import _
+
+    return _("grader {command} is an instructors' command: it needs the kit's solutions/ and "
+             "grader/hidden/, which the student bundle does not have.").format(command=command)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every timeout, limit and thread count of a grading run."""

@@ -242,7 +242,7 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
         else:
             result = run_check(entry, worker, settings, observer)
             if result.violation:
-                broken = Failed(result.summary, violation=True)
+                broken = Failed(result.summary, violation=True, diagnosis=result.diagnosis)
         if not result.passed and not result.grader_error:
             lead = _forward_fails(result, failed_names) if broken is None else ""
             failed_names.add(result.name)
@@ -280,7 +280,9 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     if found:
         return Failed(_("{file} imports {names}: only NumPy, math and the standard library are "
                         "allowed (a violation: this file scores zero)").format(
-                            file=f"{part}.py", names=", ".join(found)), violation=True)
+                            file=f"{part}.py", names=", ".join(found)), violation=True,
+                      diagnosis=diagnosis("violation", pattern=" ".join(sorted(
+                          {name.partition(" ")[0].partition(".")[0] for name in found}))))
     try:
         worker.import_module(part)
     except StudentImportError as error:
