@@ -55,8 +55,7 @@ def receptive_field(ctx: Context) -> None:
 
 def _forward(ctx: Context, ex: S.Conv):
     x, w, b, dout = ex.arrays()
-    returned = ctx.call("conv.conv2d_forward", x, w, b, stride=ex.stride, padding=ex.padding,
-                        echo_args=True)
+    returned = ctx.call("conv.conv2d_forward", x, w, b, echo_args=True, **ex.kwargs())
     out, _unused = unpack(returned.value, 2, "conv2d_forward")
     require_unchanged("conv2d_forward", ["x", "w", "b"], [x, w, b], returned.args_after)
     return returned, out, (x, w, b, dout)
