@@ -364,6 +364,14 @@ BUGS: list[Bug] = [
     ),
     # ------------------------------------------- issue 22: widened examples
     Bug(
+        id="receptive_field_consumes_layers",
+        file="conv.py",
+        old="    for layer in layers:\n        try:\n            kernel, stride = layer\n",
+        new="    while layers:\n        layer = layers.pop(0)\n        try:\n            kernel, stride = layer\n",
+        function="receptive_field",
+        why="the right field, but the caller's list of layers is emptied (popped from)",
+    ),
+    Bug(
         id="conv_forward_default_padding",
         file="conv.py",
         old="def conv2d_forward(x, w, b, stride=1, padding=0):",

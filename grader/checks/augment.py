@@ -130,7 +130,7 @@ def _require_draws(name: str, got, wanted: float, rule: str) -> None:
 
 def _values_errors(ctx: Context, name: str, cases) -> None:
     for args, situation in cases:
-        expect_value_error(ctx, f"augment.{name}", args, {}, situation)
+        expect_value_error(ctx, f"augment.{name}", args, {}, situation, names=("x",))
 
 
 # -- affine ----------------------------------------------------------------------------------

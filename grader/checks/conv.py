@@ -39,7 +39,18 @@ def conv_output_size(ctx: Context) -> None:
 def receptive_field(ctx: Context) -> None:
     def body(layers):
         expected = ref.receptive_field(layers)
-        got = ctx.call("conv.receptive_field", list(layers)).value
+        held = ctx.worker.keep(list(layers))   # the caller's list, read back after the call
+        returned = ctx.call("conv.receptive_field", held)
+        got = returned.value
+        after = ctx.worker.get(held, depth=3)
+        ctx.worker.release(*(h for h in (held.handle, returned.handle, after.handle) if h is not None))
+        after = after.value
+        if not (isinstance(after, list) and len(after) == len(layers)
+                and all(isinstance(item, (list, tuple)) and tuple(item) == tuple(layer)
+                        for item, layer in zip(after, layers))):
+            raise Mismatch(_("{function} modified its input {name}: a function must not "
+                             "change its arguments (use out-of-place operations, or copy first)").format(
+                function="receptive_field", name="layers"))
         if type(got) is not int or got != expected:
             raise Mismatch(_("{call} returned {got!r}, expected {expected}").format(
                 call=f"receptive_field({list(layers)})", got=got, expected=expected))
