@@ -274,8 +274,11 @@ def train_lenet_small(X, y, rng, augment=True):
     accuracy near 100%) and reads new digits clearly worse; the grader requires that
     (at least 90% on the training digits) before it counts a gain.
 
-    Train for a FIXED number of epochs (about 30 epochs of 500 digits take a few
-    seconds), as ``train_lenet`` does: initial weights drawn from ``rng`` as torch
+    Train for a FIXED number of epochs (30 epochs of 500 digits take 10 to 15 s
+    with NumPy on one thread, as the grader runs it; with NumPy's default of one
+    thread per core they can take several times longer on a small machine: set
+    ``OMP_NUM_THREADS=1`` before NumPy is imported), as ``train_lenet`` does:
+    initial weights drawn from ``rng`` as torch
     draws them, mini-batches of 32, SGD with momentum 0.9, a learning rate of about
     0.05 decaying to 0 along a cosine, weight decay 5e-4. Hint: draw the weights and
     the shuffling from ``rng`` and the augmentation from a second generator made from

@@ -5,6 +5,7 @@ that does the work, and turns every expected problem into one line and an exit c
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from importlib import metadata
@@ -14,30 +15,58 @@ from grader import atomic, config, i18n
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
 from grader.i18n import LANGUAGES, _
-from grader.results import check_lines, header, note_lines, part_line, points, total_line
+from grader.results import check_lines, header, note_lines, part_line, points, total_line, versions
 
 
-def _version() -> str:
-    try:
-        return metadata.version("cnn-exercise-kit")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+def kit_version() -> str:
+    """The version of the distribution that installed this ``grader`` (the kit, or a student
+    release under another name); where several provide a ``grader``, the one installed from
+    this folder."""
+    names = metadata.packages_distributions().get("grader", [])
+    found = []
+    for name in dict.fromkeys(names):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        url = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+        here = Path(str(dist.locate_file("grader/__init__.py"))).resolve() == config.PACKAGE / "__init__.py"
+        if here or url == config.ROOT.as_uri():
+            return dist.version
+        found.append(dist.version)
+    return found[0] if found else "unknown"
+
+
+class _Version(argparse.Action):
+    """``--version``, found only when asked (reading the installed distributions takes time)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"grader {kit_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Grade the CNN-from-scratch exercises.")
-    parser.add_argument("--version", action="version", version=f"grader {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the grader's version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="grade one submission folder with the public checks")
-    check.add_argument("submission", nargs="?", default="assignments",
-                       help="folder holding conv.py, pooling.py, ... (default: assignments/)")
+    check.add_argument("submission", nargs="?", default=None,
+                       help=_("folder holding conv.py, pooling.py, ..., or one of those files to grade "
+                              "that part (default: this folder if it holds them, else assignments/)"))
     check.add_argument("--part", action="append", dest="parts", metavar="PART",
                        help="grade only this part (repeatable)")
     check.add_argument("--json", metavar="FILE.json",
-                       help="also write Gradescope's results.json here (outside the submission's files)")
+                       help=_("also write Gradescope's results.json there; the submission's folder is "
+                              "fine (the grader reads only its .py files), a .py file is refused"))
     check.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="the report's language (default: $GRADER_LANG, else the rubric's, else the locale)")
+    check.add_argument("--fresh", action="store_true",
+                       help="grade every part again (as does GRADER_FRESH=1; by default a part whose files "
+                            "and grader did not change since the last check keeps its results)")
     loudness = check.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
     loudness.add_argument("-v", "--verbose", action="store_true", help="also print each check's time")
@@ -55,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show hidden checks' failing examples in the feedback")
     batch.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="the feedback's language (default: $GRADER_LANG, else the rubric's, else the locale)")
+
+    report = commands.add_parser("report", help="rebuild the class report of a batch's --out folder (no grading)")
+    report.add_argument("out", metavar="OUT", help="the --out folder of a `grader batch`")
+    report.add_argument("--similar", metavar="SIMILAR.csv", help="the report of `grader similar`: its top pairs are shown")
+    report.add_argument("--show-hidden-inputs", action="store_true",
+                        help="show hidden checks' failing examples in the report's example messages")
 
     similar = commands.add_parser("similar", help="flag similar submissions in a class")
     similar.add_argument("submissions", help="the class folder, as for batch")
@@ -111,19 +146,31 @@ class TerminalObserver:
 
     def __init__(self, quiet: bool, verbose: bool):
         self.quiet, self.verbose = quiet, verbose
+        self.notes: list = []  # the part's notes, said before its first check they concern
 
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, flush=True)
 
-    def part_started(self, part: str, notes=()) -> None:
+    def part_started(self, part: str, notes=(), pending=()) -> None:
         self.say(part_line(part))
         for line in note_lines(notes):
             self.say(line)
+        self.notes = list(pending)
 
     def check_finished(self, result) -> None:
+        from grader.runner import concerned
+
+        if self.notes and concerned(result):
+            for line in note_lines(self.notes):
+                self.say(line)
+            self.notes = []
         for line in check_lines(result, show_hidden_inputs=True, verbose=self.verbose):
             self.say(line)
+
+    def told(self, entry, lines) -> None:
+        for line in lines:
+            self.say("         " + line)
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
@@ -134,15 +181,13 @@ class TerminalObserver:
 
 def _check(args) -> int:
     from grader import rubric as rubric_module
-    from grader.runner import grade, versions
 
-    submission = Path(args.submission)
-    if not submission.is_dir():
-        raise UsageError(_("{folder} is not a folder (give the folder holding your .py files)").format(
-            folder=submission))
     rubric = rubric_module.load()
     if not args.lang:  # GRADER_LANG, else the rubric's language, else the locale
         i18n.set_language(i18n.language(default=rubric.settings.language))
+    submission, part = submission_of(args.submission, rubric.parts)
+    if part is not None:
+        args.parts = sorted(set(args.parts or ()) | {part}, key=list(rubric.parts).index)
     unknown = set(args.parts or ()) - set(rubric.parts)
     if unknown:
         raise UsageError(_("unknown part(s): {parts}; choose from {choices}").format(
@@ -155,8 +200,11 @@ def _check(args) -> int:
     json_path = _json_target(args.json, submission) if args.json else None
 
     observer = TerminalObserver(args.quiet, args.verbose)
-    observer.say(header(str(submission), versions()) + "\n")
-    report = grade(submission, parts=args.parts, rubric=rubric, observer=observer)
+    observer.say(header(str(submission.resolve() if submission == Path(".") else submission), versions()) + "\n")
+    from grader.runner import grade  # torch and the checks: only once the arguments are good
+
+    report = grade(submission, parts=args.parts, rubric=rubric, observer=observer,
+                   rerun=not (args.fresh or os.environ.get("GRADER_FRESH")))
     totals = report.part_totals()
     observer.say("")
     for part in report.parts:
@@ -183,6 +231,42 @@ def _check(args) -> int:
     return EXIT_OK if report.score == report.max_score else EXIT_POINTS_LOST
 
 
+def submission_of(argument: str | None, part_files: dict, here: Path | None = None):
+    """The folder a student means, and the one part a .py path names (else None).
+
+    No argument: this folder when it holds an exercise file, else its ``assignments/``. A folder:
+    itself. An exercise file (``assignments/conv.py``): its folder, that part. A bare part name
+    (``conv``) is answered with the command to type."""
+    here = Path.cwd() if here is None else here
+    holds = lambda folder: any((folder / name).is_file() for name in part_files.values())  # noqa: E731
+    if argument is None:
+        if holds(here):
+            return Path("."), None
+        if (here / "assignments").is_dir():
+            return Path("assignments"), None
+        raise UsageError(_("no exercise file here and no assignments/ folder: run grader check in the "
+                           "folder holding {files}, or name that folder").format(
+                               files=", ".join(part_files.values())))
+    path = Path(argument)
+    if (here / path).is_dir():
+        return path, None
+    by_file = {name: part for part, name in part_files.items()}
+    if path.suffix == ".py":
+        if path.name not in by_file:
+            raise UsageError(_("{path} is not an exercise file (those are {files})").format(
+                path=path, files=", ".join(part_files.values())))
+        if not (here / path).is_file():
+            raise UsageError(_("{path} does not exist").format(path=path))
+        return path.parent, by_file[path.name]
+    if argument in part_files or argument in by_file:
+        part = by_file.get(argument, argument)
+        folder = "" if holds(here) or not (here / "assignments").is_dir() else " assignments"
+        raise UsageError(_("{name} is a part, not a folder: to grade it, type: grader check{folder} "
+                           "--part {part}").format(name=argument, folder=folder, part=part))
+    raise UsageError(_("{folder} is not a folder (give the folder holding your .py files)").format(
+        folder=path))
+
+
 def _json_target(name: str, submission: Path) -> Path:
     """Where --json may write: a .json file, never a file of the submission, in a folder that exists."""
     path = Path(name)
@@ -206,6 +290,12 @@ def _batch(args) -> int:
     return batch.run(args)
 
 
+def _report(args) -> int:
+    from grader.batch import report
+
+    return report.run(args)
+
+
 def _similar(args) -> int:
     from grader import similar
 
@@ -221,7 +311,7 @@ def _assign(module: str, function: str = "run"):
     return command
 
 
-COMMANDS = {"check": _check, "batch": _batch, "similar": _similar,
+COMMANDS = {"check": _check, "batch": _batch, "report": _report, "similar": _similar,
             "release": _assign("release"), "gradescope": _assign("gradescope"),
             "autograde": _assign("gradescope", "autograde_command"), "stubs": _assign("stubs"),
             "notebooks": _assign("notebooks"), "course": _assign("nbgrader_course")}

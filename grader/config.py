@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,18 @@ RUBRIC_FILE = PACKAGE / "rubric.toml"
 #: Environment for every process that runs numerical code: one thread each. The grader's
 #: references are small, and batch grading runs one process per core.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def cache_folder(name: str) -> Path:
+    """The grader's own cache ``name`` in the platform's cache folder, never a folder the
+    grader was run from (a student's)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cnn-exercise-kit" / name
 
 
 def is_instructor_kit() -> bool:

@@ -86,9 +86,41 @@ def catalog_text(lang: str) -> str:
     return header + "\n".join(path.read_text(encoding="utf-8") for path in catalog_files(lang))
 
 
-def _(message: str) -> str:
+class Message(str):
+    """A sentence in the current language that remembers what it is: its ``msgid`` (the English
+    source, placeholders and all) and its ``english`` rendering. ``format`` keeps both, so a
+    verdict's diagnosis can name the message it gave without reading its translated words."""
+
+    msgid: str
+    english: str
+
+    def __new__(cls, text: str, msgid: str, english: str | None = None):
+        self = super().__new__(cls, text)
+        self.msgid = msgid
+        self.english = msgid if english is None else english
+        return self
+
+    def format(self, *args, **kwargs) -> "Message":
+        text = str.format(self, *args, **kwargs)
+        try:
+            english = str.format(self.msgid, *map(in_english, args),
+                                 **{key: in_english(value) for key, value in kwargs.items()})
+        except (KeyError, IndexError, ValueError, TypeError):  # never at the cost of the sentence itself
+            english = text
+        return Message(text, self.msgid, english)
+
+    def __reduce__(self):
+        return Message, (str(self), self.msgid, self.english)
+
+
+def in_english(value):
+    """A :class:`Message` as it reads in English; anything else as it is."""
+    return value.english if isinstance(value, Message) else value
+
+
+def _(message: str) -> Message:
     """``message`` in the current language (English where the catalog has no entry)."""
-    return translation().gettext(message)
+    return Message(translation().gettext(message), message)
 
 
 # -- catalogs ---------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class Call:
     kwargs: dict
     handle: int | None      # where the worker kept the result
     op: str = "call"        # "call", "get" (an attribute) or "keep" (a value stored in the worker)
+    result: object = None   # what came back to the grader (the replay finds the compared value in it)
 
 
 @dataclass
@@ -68,8 +69,10 @@ class _Writer:
         return base + "".join(f"[{step!r}]" for step in ref.path)
 
 
-def script(calls: list) -> tuple[list[str], dict]:
-    """The Python lines that redo ``calls`` and the arrays they read; ([], {}) if it cannot."""
+def script(calls: list, compared: tuple | None = None, language: str = "en") -> tuple[list[str], dict]:
+    """The Python lines that redo ``calls`` and the arrays they read; ([], {}) if it cannot.
+    ``compared``: (the student's value the check compared, the expected one); the lines then
+    end by showing the two side by side (:func:`show`) in ``language``."""
     handles: dict = {}
     writer = _Writer(handles)
     lines, modules = [], []
@@ -102,10 +105,125 @@ def script(calls: list) -> tuple[list[str], dict]:
         return [], {}
     if not lines or len(lines) > MAX_LINES:
         return [], {}
+    tail = []
+    if compared is not None:
+        actual, expected = compared
+        found = _find(calls, actual)
+        if isinstance(expected, np.ndarray) and expected.size > MAX_ELEMENTS:
+            found = None
+        if found is not None or isinstance(expected, np.ndarray):
+            name = writer.value(np.asarray(expected)) if isinstance(expected, np.ndarray) else repr(expected)
+            said = "" if language == "en" else f", language={language!r}"
+            tail = ["from grader.replay import show",
+                    f"show({found if found is not None else 'None'}, {name}{said})"]
     head = ["import numpy as np", *(f"import {stem}" for stem in modules)]
     if writer.arrays:
         head.append('data = np.load("{npz}")')
-    return head + lines, writer.arrays
+    return head + lines + tail, writer.arrays
+
+
+def describe(call: Call) -> str | None:
+    """A recorded call as a student reads it, arrays by their shape: the input of a check that
+    failed outside its examples (a call that hung)."""
+    def value(item) -> str:
+        if isinstance(item, np.ndarray):
+            return f"array {item.shape} {item.dtype}" if item.size > INLINE_ELEMENTS else repr(item.tolist())
+        if isinstance(item, (list, tuple)):
+            inner = ", ".join(value(v) for v in item)
+            return f"[{inner}]" if isinstance(item, list) else f"({inner}{',' if len(item) == 1 else ''})"
+        if isinstance(item, dict):
+            return "{" + ", ".join(f"{k!r}: {value(v)}" for k, v in item.items()) + "}"
+        if isinstance(item, Ref):
+            return "..."
+        return repr(item)
+
+    if call.op != "call":
+        return None
+    name = call.target if isinstance(call.target, str) else f"<object>.{call.target[1]}"
+    arguments = [value(a) for a in call.args] + [f"{k}={value(v)}" for k, v in call.kwargs.items()]
+    return f"{name}({', '.join(arguments)})"[:300]
+
+
+def _find(calls: list, value) -> str | None:
+    """The script's expression for ``value`` (the very object a recorded call returned, or an
+    item of it), the latest call first; None where no call returned it."""
+    def search(held, path, depth):
+        if held is value:
+            return path
+        if depth and isinstance(held, (tuple, list)):
+            items = enumerate(held)
+        elif depth and isinstance(held, dict):
+            items = held.items()
+        else:
+            return None
+        for key, item in items:
+            found = search(item, path + f"[{key!r}]", depth - 1)
+            if found is not None:
+                return found
+        return None
+
+    if value is None:
+        return None
+    for number in range(len(calls), 0, -1):
+        found = search(calls[number - 1].result, f"r{number}", 3)
+        if found is not None:
+            return found
+    return None
+
+
+def show(got, expected, language: str | None = None) -> None:
+    """Prints your result and the expected one side by side, and where they differ."""
+    from grader import i18n
+
+    with i18n.speaking(language):
+        print(comparison(got, expected))
+
+
+def comparison(got, expected) -> str:
+    from grader.checks.harness.metric import DEFAULT_FLOOR, DEFAULT_TOL
+    from grader.i18n import _
+
+    if got is None:
+        return "\n".join([_("expected:"), _text(expected)])
+    left, right = _text(got).splitlines(), _text(expected).splitlines()
+    width = max(len(line) for line in left + [_("your result")]) + 4
+    lines = [f"{_('your result'):<{width}}{_('expected')}"]
+    lines += [f"{a:<{width}}{b}" for a, b in zip(left + [""] * len(right), right + [""] * len(left))
+              if a or b]
+    if not (isinstance(got, np.ndarray) and isinstance(expected, np.ndarray)):
+        same = type(got) is type(expected) and bool(np.all(np.asarray(got == expected)))
+        lines.append(_("they are the same") if same else _("they differ"))
+        return "\n".join(lines)
+    if got.shape != expected.shape:
+        lines.append(_("they differ in shape: yours {got}, expected {expected}").format(
+            got=got.shape, expected=expected.shape))
+        return "\n".join(lines)
+    if got.dtype != expected.dtype:
+        lines.append(_("they differ in dtype: yours {got}, expected {expected}").format(
+            got=got.dtype, expected=expected.dtype))
+    scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, DEFAULT_FLOOR)
+    with np.errstate(invalid="ignore"):
+        wrong = ~(np.abs(got.astype(np.float64) - expected.astype(np.float64)) <= DEFAULT_TOL * scale)
+    if got.dtype.kind == "f" and expected.dtype.kind == "f":
+        wrong &= ~(np.isnan(got) & np.isnan(expected))  # NaN where NaN is expected agrees
+    if not wrong.any():
+        lines.append(_("they agree (to within {tol:g} of the expected array's scale)").format(tol=DEFAULT_TOL))
+        return "\n".join(lines)
+    where = np.argwhere(wrong)
+    lines.append(_("they differ at {count} of {size} positions, for example:").format(
+        count=len(where), size=got.size))
+    lines.append(f"    {_('index'):<16} {_('yours'):>16}  {_('expected'):>16}")
+    for index in where[:6]:
+        index = tuple(int(i) for i in index)
+        lines.append(f"    {str(list(index)):<16} {got[index] + 0:>16.8g}  {expected[index] + 0:>16.8g}")
+    return "\n".join(lines)
+
+
+def _text(value) -> str:
+    if isinstance(value, np.ndarray):
+        return np.array2string(value + 0 if value.dtype.kind == "f" else value, precision=6,
+                               threshold=120, edgeitems=2, max_line_width=70, suppress_small=False)
+    return repr(value)
 
 
 def arrays_npz(arrays: dict) -> bytes:

@@ -12,11 +12,43 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import re
+import zlib
+
 from grader.i18n import _
 
 # Statuses are data (the gradebook's, results.json's): shown to a reader through status_text.
 PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
 HIDDEN_NOTE = "(a hidden check: its inputs are not shown)"
+
+
+def diagnosis(kind: str, output: str | None = None, pattern: str | None = None) -> dict:
+    """What a failing check found, in words that do not depend on the feedback's language:
+    ``kind`` (the diagnosis: "values", "shape", "raised", or the identity of the message it
+    gave), ``output`` (which output departed: "dx", "running_var"...) and ``pattern`` (how it
+    departed, where the check knows: "scaled by the batch size", "shifted by one position
+    along axis 3"...). Students with the same signature made the same mistake."""
+    return {"kind": kind, "output": output, "pattern": pattern}
+
+
+def message_kind(text) -> str:
+    """The identity of a message (an :class:`grader.i18n.Message`): its English source's first
+    words and a digest of the whole, so that a rewording or a translation of what it says
+    never changes it. A sentence that lost its identity (glued to another) is "other"."""
+    msgid = getattr(text, "msgid", None)
+    if not msgid:
+        return "other"
+    words = re.findall(r"[a-z0-9]+", re.sub(r"\{[^}]*\}", " ", msgid.lower()))[:6]
+    return "-".join(words or ["message"]) + f"~{zlib.crc32(msgid.encode()) & 0xffff:04x}"
+
+
+def signature(check_id: str, found: dict | None) -> str:
+    """One line naming a mistake: the check, then its diagnosis' kind, output and pattern."""
+    found = found or {}
+    words = [check_id] + [str(found.get(key) or "-") for key in ("kind", "output", "pattern")]
+    while words[-1] == "-":
+        words.pop()
+    return " | ".join(words)
 
 
 def status_text(status: str) -> str:
@@ -45,6 +77,8 @@ class CheckResult:
     hidden: bool = False
     seconds: float = 0.0
     violation: bool = False              # a forbidden import: the file scores zero
+    unwritten: bool = False              # failed because the function is not written yet
+    diagnosis: dict | None = None        # what a failing check found: see diagnosis()
     artifacts: dict = field(default_factory=dict, repr=False)  # file name -> bytes (not serialised)
 
     @property
@@ -73,6 +107,12 @@ class CheckResult:
     @property
     def output(self) -> str:
         return self.message(show_inputs=True)
+
+    def report_facts(self) -> dict:
+        """What the class report reads back from results.json: the check's id and status, its
+        diagnosis, and its summary (shown even for a hidden check, whose inputs it never names)."""
+        return {"check": self.id, "part": self.part, "status": self.status, "hidden": self.hidden,
+                "diagnosis": self.diagnosis, "summary": self.summary}
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -191,6 +231,7 @@ class Report:
             "visibility": "after_published" if check.hidden else "visible",
             "tags": [check.part, check.name],
             "execution_time": round(check.seconds, 3),
+            "extra_data": check.report_facts(),
         } for check in self.checks]
         output = [f"{points(self.score)}/{points(self.max_score)}", *notes]
         output += [f"{part}.py: {note}." for part, part_notes in self.notes.items() for note in part_notes]
@@ -207,6 +248,20 @@ class Report:
         """What the batch's state file keeps of this report for the gradebook."""
         return {"status": self.status, "total": self.score,
                 "parts": {part: total[0] for part, total in self.part_totals().items()}}
+
+
+def versions() -> dict:
+    """The libraries the verdicts depend on (shown in every report), read from their installed
+    metadata: a report's header must not wait for torch's import."""
+    from importlib import metadata
+
+    found = {}
+    for name in ("numpy", "torch"):
+        try:
+            found[name] = metadata.version(name).split("+")[0]
+        except metadata.PackageNotFoundError:
+            found[name] = getattr(__import__(name), "__version__", "unknown").split("+")[0]
+    return found
 
 
 def header(submission: str, versions: dict | None = None) -> str:

@@ -23,7 +23,7 @@ from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_fail
 from grader.checks.harness.network import DepartureLine
 from grader.errors import GraderFault
 from grader.i18n import _
-from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report
+from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, versions
 from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
                                   WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
@@ -35,8 +35,9 @@ PRINTED_CHARS_SHOWN = 1500
 class Observer:
     """Hears of the grading as it goes (the terminal streams its report from this)."""
 
-    def part_started(self, part: str, notes=()) -> None:
-        pass
+    def part_started(self, part: str, notes=(), pending=()) -> None:
+        """A part begins: ``notes`` belong at its head, ``pending`` before the first check they
+        concern (see :func:`concerned`), if any."""
 
     def check_finished(self, result: CheckResult) -> None:
         pass
@@ -44,13 +45,8 @@ class Observer:
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
 
-
-def versions() -> dict:
-    """The libraries the verdicts depend on (shown in every report)."""
-    import numpy
-    import torch
-
-    return {"numpy": numpy.__version__, "torch": torch.__version__.split("+")[0]}
+    def told(self, entry, lines: list[str]) -> None:
+        """A running check says ``lines`` before its result (e.g. the pace of a training)."""
 
 
 def load_checks(parts, include_hidden: bool = False) -> None:
@@ -88,14 +84,16 @@ DEFAULT = object()
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
           settings: config.Settings | None = None, observer: Observer | None = None,
           hide: tuple = (), call_timeout: float | None = None, references=DEFAULT,
-          language: str | None = None) -> Report:
+          language: str | None = None, rerun: bool = False) -> Report:
     """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric).
 
     ``settings`` default to the rubric's; ``call_timeout`` overrides theirs; ``hide``: folders
     the worker must not see (the class, the results). ``references``: the folder of reference
     files (default: the kit's ``solutions/`` where it is at hand, i.e. official grading). With
     it, a part is graded with the reference file in place of each file it uses that fails its
-    own checks, so that a bug costs points only in the part whose file has it."""
+    own checks, so that a bug costs points only in the part whose file has it. ``rerun``: reuse
+    the results of the parts whose inputs did not change since the last run (see grader.rerun;
+    ``grader check`` only)."""
     rubric = rubric or rubric_module.load()
     settings = settings or rubric.settings
     if call_timeout is not None:
@@ -117,17 +115,37 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     limits = Limits.from_settings(settings, hide)
     # --lang, else GRADER_LANG, else the rubric's language, else the locale; restored after
     with i18n.speaking(language or i18n.language(default=settings.language)):
+        store = None
+        if rerun:
+            from grader.rerun import Store
+
+            store = Store(folder, rubric, settings, i18n.language(), references)
         return _grade(folder, rubric, settings, observer, chosen, needed, references,
-                      include_hidden, limits, start, submission_dir)
+                      include_hidden, limits, start, submission_dir, store)
 
 
 def _grade(folder, rubric, settings, observer, chosen, needed, references, include_hidden,
-           limits, start, submission_dir) -> Report:
+           limits, start, submission_dir, store=None) -> Report:
     own: dict = {}      # part -> its results, as graded for its own checks
     notes: dict = {}    # part -> what its feedback must say first
     with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits) as worker:
         for part in needed:
             silent = part not in chosen
+            kept = store.load(part) if store is not None and not include_hidden else None
+            if kept is not None:
+                own[part], kept_notes = kept
+                if kept_notes:
+                    notes[part] = kept_notes
+                if not silent:
+                    reused = _("unchanged since the last check (its file, the files it uses and the grader): "
+                               "its results are reused")
+                    if references:
+                        observer.part_started(part, [*kept_notes, reused])
+                    else:
+                        observer.part_started(part, [reused], pending=kept_notes)
+                    for result in own[part]:
+                        observer.check_finished(result)
+                continue
             entries = rubric.select([part], include_hidden)
             failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
                        for used in rubric.uses.get(part, ()) if used in own}
@@ -136,7 +154,13 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
                 notes[part] = [_("graded with the reference {file}, because yours fails {count} of its "
                                  "own checks").format(file=rubric.parts[used], count=count)
                                for used, count in failing.items()]
-            if not silent:
+            elif failing:
+                notes[part] = [_("this part runs your {file}, which fails {count} of its own checks (their "
+                                 "points are counted there): fix it first").format(
+                                     file=rubric.parts[used], count=count) for used, count in failing.items()]
+            if not silent and failing and not references:  # said before the first check it concerns
+                observer.part_started(part, pending=notes[part])
+            elif not silent:
                 observer.part_started(part, notes.get(part, ()))
             if failing and references:
                 with _composed(folder, references, failing, rubric) as composed, \
@@ -144,19 +168,28 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
                     results = _grade_part(other, composed, part, entries, settings,
                                           None if silent else observer, withhold=True)
             else:
-                results = _grade_part(worker, folder, part, entries, settings, None if silent else observer,
-                                      lead=_fix_first(failing, rubric))
+                results = _grade_part(worker, folder, part, entries, settings, None if silent else observer)
             own[part] = results
+            if store is not None and not include_hidden:
+                store.save(part, results, notes.get(part, ()))
     results = [result for part in chosen for result in own[part]]
     return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions(),
-                  {part: notes[part] for part in chosen if part in notes})
+                  {part: notes[part] for part in chosen if part in notes and (references or any(
+                      concerned(result) for result in own[part]))})
 
 
-def _fix_first(failing: dict, rubric) -> str:
-    """The lead of a dependent check that fails while a file it runs fails its own checks."""
-    return _("; ").join(_("this check runs your {file}, which fails {count} of its own checks: fix "
-                          "those first").format(file=rubric.parts[used], count=count)
-                        for used, count in failing.items())
+def concerned(result: CheckResult) -> bool:
+    """Whether a part's note about the earlier files it runs concerns this check: it failed,
+    and not merely because its own function is not written yet."""
+    return not result.passed and not result.grader_error and not result.unwritten
+
+
+def _forward_fails(result: CheckResult, failed_names: set) -> str:
+    """The lead of a failing backward check whose forward check failed too (it uses that forward)."""
+    forward = result.name.replace("_backward", "_forward")
+    if forward == result.name or forward not in failed_names or not concerned(result):
+        return ""
+    return _("your {forward} fails too: fix it first").format(forward=forward)
 
 
 @contextlib.contextmanager
@@ -173,12 +206,12 @@ def _composed(folder: Path, references: Path, replaced, rubric):
 
 
 def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, observer,
-                withhold: bool = False, lead: str = "") -> list:
+                withhold: bool = False) -> list:
     """Runs ``part``'s checks on ``worker``. ``withhold``: reference files are in the worker, so
-    a failing check says which layer departs and nothing computed there. ``lead``: put first
-    in a failing check's message, in place of the hint."""
+    a failing check says which layer departs and nothing computed there."""
     broken = _import_part(worker, folder, part)
     results = []
+    failed_names: set = set()
     for number, entry in enumerate(entries):
         if broken is not None:
             failure = broken
@@ -191,10 +224,12 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
             if result.violation:
                 broken = Failed(result.summary, violation=True)
         if not result.passed and not result.grader_error:
+            lead = _forward_fails(result, failed_names) if broken is None else ""
+            failed_names.add(result.name)
             if withhold:
                 _withhold(result)
-            elif lead:
-                result.summary, result.hint = _("{lead}. {summary}").format(lead=lead, summary=result.summary), ""
+            if lead:
+                result.summary = _("{lead}. {summary}").format(lead=lead, summary=result.summary)
         results.append(result)
         if observer is not None:
             observer.check_finished(result)
@@ -209,12 +244,14 @@ def _withhold(result: CheckResult) -> None:
     """Nothing the worker computed may reach the student where reference code ran beside theirs
     (their code could read it and smuggle it out through the numbers): pass or fail, and which
     layer departs first. "Not implemented yet" is the grader's own sentence: it stays."""
-    if result.summary == _("not implemented yet (the function raises NotImplementedError)"):
+    if result.unwritten:
         return
     kept = [line.strip() for line in result.lines if isinstance(line, DepartureLine)]
     result.summary = _("failed (graded with the reference files named above, so this check shows "
                        "no values; run it on your own files to see them)")
     result.lines, result.example = kept, None
+    if result.diagnosis:  # how the values departed was computed beside reference code: not kept
+        result.diagnosis = dict(result.diagnosis, pattern=None)
 
 
 def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
@@ -227,9 +264,9 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     try:
         worker.import_module(part)
     except StudentImportError as error:
-        return Failed(str(error))
+        return Failed(str(error), diagnosis=diagnosis("does not import"))
     except StudentViolation as error:
-        return Failed(str(error), violation=True)
+        return Failed(str(error), violation=True, diagnosis=diagnosis("violation"))
     except WorkerProblem as error:
         return Failed(_("importing {file} failed: {error}").format(file=f"{part}.py", error=error))
     return None
@@ -242,6 +279,8 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     if function is None:
         return _grader_error(entry, _("the grader has no check {id} (a rubric error)").format(id=entry.id), 0.0)
     context = Context(worker, entry.id, settings=settings)
+    if observer is not None and hasattr(observer, "told"):
+        context.listener = lambda lines: observer.told(entry, lines)
     printed_from = worker.output_size()
     worker.recorder = replay.Recorder()
     if observer is not None:
@@ -254,7 +293,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
                              score=round(entry.points * partial.fraction, 2),
                              status=PASSED if partial.fraction >= 1.0 else FAILED,
                              summary=partial.summary, lines=partial.lines, hint=_hint(entry),
-                             hidden=entry.hidden)
+                             hidden=entry.hidden, diagnosis=None if partial.fraction >= 1.0 else partial.diagnosis)
     except GraderFault as fault:
         result = _grader_error(entry, str(fault), 0.0)
     except Exception as problem:  # noqa: BLE001 - every problem is a verdict
@@ -263,10 +302,12 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
         except Exception:  # noqa: BLE001 - not the student's doing: a fault of the grader
             result = _grader_error(entry, f"{type(problem).__name__}: {problem}", 0.0)
         else:
+            if failed.example is None and not failed.unwritten and worker.recorder.calls:
+                failed.example = replay.describe(worker.recorder.calls[-1])  # the call that hung or broke
             result = _failed(entry, failed, 0.0)
             result.lines = result.lines + _printed(worker.output_since(printed_from))
             if failed.example and not entry.hidden:
-                _add_replay(result, context, worker.recorder.calls)
+                _add_replay(result, context, worker.recorder.calls, failed.compared)
     else:
         result = CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points,
                              score=entry.points, status=PASSED, hint=_hint(entry), hidden=entry.hidden)
@@ -278,9 +319,10 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     return result
 
 
-def _add_replay(result: CheckResult, context: Context, calls: list) -> None:
-    """The Python that reruns the failing example on the student's files, and its arrays."""
-    lines, arrays = replay.script(calls)
+def _add_replay(result: CheckResult, context: Context, calls: list, compared=None) -> None:
+    """The Python that reruns the failing example on the student's files, and its arrays;
+    with ``compared`` (the result and the expected value), it prints the two side by side."""
+    lines, arrays = replay.script(calls, compared, i18n.language())
     if not lines:
         return
     npz = f"replay-{result.id}.npz"
@@ -319,7 +361,7 @@ def _hint(entry) -> str:
 def _failed(entry, failed: Failed, seconds: float) -> CheckResult:
     return CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points, 0.0, FAILED,
                        failed.summary, list(failed.lines), failed.example, _hint(entry), entry.hidden,
-                       seconds, failed.violation)
+                       seconds, failed.violation, failed.unwritten, diagnosis=failed.diagnosis)
 
 
 def _grader_error(entry, detail: str, seconds: float) -> CheckResult:

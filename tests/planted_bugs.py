@@ -98,6 +98,14 @@ BUGS: list[Bug] = [
         why="the vertical stride is applied to the width and the horizontal one to the height",
     ),
     Bug(
+        id="conv_backward_assign_not_add",
+        file="conv.py",
+        old="dxp[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] += dcols[:, :, i, j]",
+        new="dxp[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] = dcols[:, :, i, j]",
+        function="conv2d_backward",
+        why="= instead of +=: where windows overlap, each kernel offset overwrites the gradient of the ones before",
+    ),
+    Bug(
         id="conv_backward_stride_wrong_axis",
         file="conv.py",
         old="dxp[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] += dcols[:, :, i, j]",

@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
 from tests.dask_cluster import Cluster
 from tests.planted_bugs import BUGS, apply_bug
 
@@ -52,7 +52,7 @@ def classroom(tmp_path_factory):
             (root / f"bug-{bug.id}" / f"{part}.py").write_text(apply_bug(bug, text) if bug.part == part else text)
     local = tmp_path_factory.mktemp("local")
     _batch(root, local, "--jobs", "2")
-    return root, (local / "gradebook.csv").read_bytes()
+    return root, (local / "gradebook.csv").read_bytes(), local
 
 
 def _command(root, out, *extra):
@@ -95,16 +95,20 @@ def _rows(gradebook: bytes):
     return {row["id"]: row for row in csv.DictReader(gradebook.decode().splitlines())}
 
 
+@pytest.mark.slow
 def test_cluster_gradebook_is_the_local_pools(classroom, cluster_factory, tmp_path):
-    root, local = classroom
+    root, local, local_out = classroom
     cluster = cluster_factory()
     _batch(root, tmp_path / "out", "--scheduler", cluster.address)
     assert (tmp_path / "out" / "gradebook.csv").read_bytes() == local
+    for name in ("checks.csv", "signatures.csv"):  # the class report too
+        assert (tmp_path / "out" / name).read_bytes() == (local_out / name).read_bytes(), name
     assert _rows(local)["reference"]["status"] == "graded" and float(_rows(local)["reference"]["total"]) > 0
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_costs_no_row(classroom, cluster_factory, tmp_path):
-    root, local = classroom
+    root, local, _local_out = classroom
     cluster = cluster_factory()
     out = tmp_path / "out"
     batch = subprocess.Popen(_command(root, out, "--scheduler", cluster.address), cwd=ROOT,
@@ -132,8 +136,9 @@ def test_a_worker_killed_mid_run_costs_no_row(classroom, cluster_factory, tmp_pa
           "the orphaned grading process to end")
 
 
+@pytest.mark.slow
 def test_a_student_that_kills_every_worker_gets_an_error_row(classroom, cluster_factory, tmp_path):
-    root, local = classroom
+    root, local, _local_out = classroom
     small = tmp_path / "class"
     for name in ("reference", "killer"):
         (small / name).mkdir(parents=True)
@@ -149,6 +154,7 @@ def test_a_student_that_kills_every_worker_gets_an_error_row(classroom, cluster_
     del run
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_gradings_on_the_workers(cluster_factory, tmp_path):
     # Slow students: each call of conv_output_size takes 3 s, so a grading lasts minutes unless stopped.
     slow = (SOLUTIONS / "conv.py").read_text() + (
@@ -174,9 +180,10 @@ def test_ctrl_c_stops_the_gradings_on_the_workers(cluster_factory, tmp_path):
     _wait(lambda: not any(_gradings(w) for w in cluster.workers), 30, "the gradings to stop")
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_and_a_worker_without_the_kit_are_one_line_errors(classroom, cluster_factory,
                                                                                  tmp_path):
-    root, _ = classroom
+    root, _, _local_out = classroom
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -28,7 +28,9 @@ from grader import rubric as rubric_module
 from grader.assign import notebooks
 from grader.assign.nbgrader_course import write_course
 from grader.runner import grade
-from tests.conftest import ASSIGNMENTS
+from tests.helpers import ASSIGNMENTS
+
+pytestmark = pytest.mark.slow   # every test here grades, builds or executes
 
 ASSIGNMENT = "cnn"
 PARTS = list(rubric_module.load().parts)

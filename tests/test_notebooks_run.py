@@ -20,7 +20,9 @@ import pytest
 from grader import rubric as rubric_module
 from grader.assign import notebooks
 from grader.i18n import LANGUAGES
-from tests.conftest import ROOT, SOLUTIONS
+from tests.helpers import ROOT, SOLUTIONS
+
+pytestmark = pytest.mark.slow   # every test here grades, builds or executes
 
 PARTS = list(rubric_module.load().parts)
 # what a figure cell prints instead of drawing, in each language's lessons

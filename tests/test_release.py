@@ -4,12 +4,13 @@ committed notebooks/ are what the notebooks' source builds."""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import shutil
 import site
 import subprocess
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -17,125 +18,11 @@ import pytest
 
 from grader import rubric as rubric_module
 from grader.assign import leaks, notebooks, release
-from grader.assign.markers import SOLUTION
 from grader.assign.stubs import stub_sources
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.leak_scanner import HIDDEN_DIR, scan, secret_lines, solution_blocks, solution_region_lines
 
-HIDDEN_DIR = ROOT / "grader" / "hidden"
-BEGIN, END = SOLUTION.begin, SOLUTION.end
-MARKER_LINES = {BEGIN, END, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"}
 PARTS = list(rubric_module.load().parts)
-
-
-# -- an independent leak scanner (not grader.assign.leaks) -------------------------------------------
-def solution_region_lines(text: str) -> list[str]:
-    lines, inside = [], False
-    for line in text.splitlines():
-        if line.strip() == BEGIN:
-            inside = True
-        elif line.strip() == END:
-            inside = False
-        elif inside:
-            lines.append(line.strip())
-    return lines
-
-
-def public_lines() -> set[str]:
-    """Every stripped line of what students may legitimately see."""
-    seen = set()
-    for folder in (ROOT / "grader", ASSIGNMENTS):
-        for path in folder.rglob("*.py"):
-            if HIDDEN_DIR in path.parents or "__pycache__" in path.parts:
-                continue
-            seen.update(line.strip() for line in path.read_text().splitlines())
-    return seen
-
-
-def secret_lines(hidden_checks: bool = True) -> set[str]:
-    """Lines of the solution regions (and of the hidden checks) that appear nowhere public:
-    distinctive enough (25+ characters, not a comment) that finding one means a leak."""
-    public = public_lines()
-    candidates = []
-    for path in SOLUTIONS.glob("*.py"):
-        candidates += solution_region_lines(path.read_text())
-    for path in HIDDEN_DIR.glob("*.py") if hidden_checks else ():
-        candidates += [line.strip() for line in path.read_text().splitlines()]
-    return {line for line in candidates
-            if len(line) >= 25 and not line.startswith(("#", '"""', "from ", "import ")) and line not in public}
-
-
-def public_text() -> str:
-    texts = []
-    for folder in (ROOT / "grader", ASSIGNMENTS):
-        for path in folder.rglob("*.py"):
-            if HIDDEN_DIR not in path.parents and "__pycache__" not in path.parts:
-                texts.append(" ".join(path.read_text().split()))
-    return "\n".join(texts)
-
-
-def solution_blocks() -> list[str]:
-    """Each solution region whole, whitespace-normalised (60+ characters): the body of a
-    solution function, or its private helpers; minus those the public grader holds too
-    (``return ResNet(BasicBlock, [2, 2, 2, 2], ...)`` is no secret)."""
-    public = public_text()
-    blocks = []
-    for path in SOLUTIONS.glob("*.py"):
-        region, inside = [], False
-        for line in path.read_text().splitlines():
-            if line.strip() == BEGIN:
-                region, inside = [], True
-            elif line.strip() == END:
-                inside = False
-                normalised = " ".join(" ".join(region).split())
-                if len(normalised) >= 60 and normalised not in public:
-                    blocks.append(normalised)
-            elif inside:
-                region.append(line)
-    return blocks
-
-
-def readable_texts(folder: Path):
-    """(relative path, text) of every file; a notebook also yields its cells' sources."""
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        text = data.decode("utf-8", "replace")
-        if path.suffix == ".ipynb":
-            cells = json.loads(text)["cells"]
-            text = "\n".join("".join(cell["source"]) for cell in cells)
-        yield path.relative_to(folder), data, text
-
-
-def scan(folder: Path, hidden_checks_allowed: bool = False) -> list[str]:
-    """Every trace of solution code (and, unless allowed, of hidden checks) in ``folder``."""
-    secrets = secret_lines(hidden_checks=not hidden_checks_allowed)
-    blocks = solution_blocks()
-    solution_digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in SOLUTIONS.glob("*.py")}
-    hidden_ids = {e.id for e in rubric_module.load().entries if e.hidden}
-    hidden_words = hidden_ids | {i.partition(".")[2] for i in hidden_ids}
-    hidden_modules = {f"grader.hidden.{p.stem}" for p in HIDDEN_DIR.glob("*.py") if p.stem != "__init__"}
-    if hidden_checks_allowed:
-        hidden_words, hidden_modules = set(), set()
-    problems = []
-    for name, data, text in readable_texts(folder):
-        if name.parts[:1] == ("solutions",) or ("hidden" in name.parts[:-1] and not hidden_checks_allowed):
-            problems.append(f"{name}: a hidden-check or solutions folder")
-        if hashlib.sha256(data).hexdigest() in solution_digests:
-            problems.append(f"{name}: a solution file")
-        if name.suffix in (".npz",):
-            continue
-        lines = {line.strip() for line in text.splitlines()}
-        if lines & MARKER_LINES:
-            problems.append(f"{name}: solution or hidden-test markers")
-        if lines & secrets:
-            problems.append(f"{name}: solution or hidden-check lines {sorted(lines & secrets)[:3]}")
-        flat = " ".join(text.split())
-        problems += [f"{name}: a whole solution region" for block in blocks if block in flat][:1]
-        problems += [f"{name}: names hidden check {word}" for word in hidden_words
-                     if f'"{word}"' in text or f"'{word}'" in text or f".{word}" in text or f" {word}" in text]
-        problems += [f"{name}: names {module}" for module in hidden_modules if module in text]
-    return problems
 
 
 def test_the_scanner_has_teeth():
@@ -155,6 +42,7 @@ def bundle(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_bundle_layout(bundle):
     for name in ("README.md", "pyproject.toml", "datasets/mnist5000.npz", "datasets/README.md",
                  "grader/cli.py", "grader/runner.py", "grader/data.py", "grader/rubric.toml",
@@ -179,6 +67,7 @@ def test_bundle_layout(bundle):
         assert not (bundle / forbidden).exists(), f"{forbidden} is in the bundle"
 
 
+@pytest.mark.slow
 def test_bundle_rubric_is_the_public_rubric(bundle):
     full = rubric_module.load()
     shipped = rubric_module.load(bundle / "grader" / "rubric.toml")
@@ -187,11 +76,13 @@ def test_bundle_rubric_is_the_public_rubric(bundle):
     assert any(entry.hidden for entry in full.entries), "no hidden check to leave out"
 
 
+@pytest.mark.slow
 def test_bundle_holds_no_solution_and_no_hidden_check(bundle):
     assert scan(bundle) == []
     assert leaks.leaks(bundle) == []
 
 
+@pytest.mark.slow
 def test_a_planted_leak_is_found(bundle, tmp_path):
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
@@ -206,6 +97,7 @@ def test_a_planted_leak_is_found(bundle, tmp_path):
         assert "conv.py" in text and "02_pooling.ipynb" in text and "hidden" in text, text
 
 
+@pytest.mark.slow
 def test_bundle_grader_has_no_hidden_checks_to_find(bundle):
     # -S: without site-packages, where this machine's editable install of the whole kit
     # would otherwise answer for any module the bundle lacks.
@@ -215,6 +107,7 @@ def test_bundle_grader_has_no_hidden_checks_to_find(bundle):
     assert out.stdout.splitlines() == [str(bundle / "grader" / "__init__.py"), "None"], out.stderr
 
 
+@pytest.mark.slow
 def test_student_pyproject(bundle):
     with open(bundle / "pyproject.toml", "rb") as handle:
         project = tomllib.load(handle)["project"]
@@ -234,6 +127,7 @@ def test_release_refuses_a_folder_it_did_not_write(tmp_path):
     assert (precious / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_release_replaces_an_earlier_bundle(tmp_path):
     out = tmp_path / "bundle"
     release.build(out)
@@ -245,30 +139,73 @@ def test_release_replaces_an_earlier_bundle(tmp_path):
 
 # -- installing and grading, the README's two commands ----------------------------------------
 @pytest.fixture(scope="module")
-def installed(bundle, tmp_path_factory):
-    """A virtual environment holding the bundle, installed as its README says (the
-    dependencies come from this machine's site-packages, the build without isolation, so
-    that the test needs no network)."""
-    venv = tmp_path_factory.mktemp("venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    # the packages of the environment running the tests (a venv or not), not the base
-    # interpreter's: --system-site-packages would give those
+def student(bundle, tmp_path_factory):
+    """A copy of the bundle set up by its README's own set-up line, run word for word. The
+    packages come from the environment running the tests (on PYTHONPATH, so that pip finds them
+    installed; setuptools for the build comes from PyPI, as on a student's machine)."""
+    folder = tmp_path_factory.mktemp("student") / "cnn"
+    shutil.copytree(bundle, folder)
+    set_up = release.readme_block("set-up", folder / "README.md")
+    outer = os.pathsep.join(site.getsitepackages())
+    env = dict(os.environ, PYTHONPATH=outer, VIRTUAL_ENV="",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(["bash", "-c", f"set -euo pipefail\n{textwrap.dedent(set_up)}"], cwd=folder,
+                            env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    python = folder / ".venv" / "bin" / "python"
     inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                            capture_output=True, text=True, check=True).stdout.strip()
     Path(inner, "outer-environment.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    result = subprocess.run([str(python), "-m", "pip", "install", "--no-build-isolation", "-e", "."],
-                            cwd=bundle, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return venv / "bin"
+    return folder
 
 
-def test_installed_grader_is_the_bundles(installed, bundle, tmp_path):
+@pytest.fixture(scope="module")
+def installed(student):
+    return student / ".venv" / "bin"
+
+
+@pytest.mark.slow
+def test_the_release_sets_up_the_cpu_torch_as_the_kit_does(bundle):
+    for language in ("en", "zh"):
+        readme = release.student_readme(language)
+        line = release.readme_block("set-up", ROOT / "README.md")
+        assert f"<!-- set-up -->\n{line}\n<!-- /set-up -->" in readme
+        assert "--extra-index-url https://download.pytorch.org/whl/cpu" in line and "torch" in line
+    assert release.readme_block("set-up", bundle / "README.md") == release.readme_block("set-up", ROOT / "README.md")
+
+
+@pytest.mark.slow
+def test_installed_grader_is_the_bundles(installed, student, tmp_path):
     out = subprocess.run([str(installed / "python"), "-c", "import grader; print(grader.__file__)"],
                          cwd=tmp_path, capture_output=True, text=True)
-    assert out.stdout.strip() == str(bundle / "grader" / "__init__.py"), out.stderr
+    assert out.stdout.strip() == str(student / "grader" / "__init__.py"), out.stderr
 
 
+@pytest.mark.slow
+def test_the_set_up_leaves_the_students_folder_clean_and_knows_its_version(installed, student, bundle):
+    assert sorted(p.name for p in student.iterdir()) == sorted([*(p.name for p in bundle.iterdir()), ".venv"])
+    assert not list(student.glob("*.egg-info")) and not (student / "build").exists()
+    version = subprocess.run([str(installed / "grader"), "--version"], capture_output=True, text=True)
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        kit = tomllib.load(handle)["project"]["version"]
+    assert version.stdout.strip() == f"grader {kit}", version.stdout + version.stderr
+
+
+@pytest.mark.slow
+def test_the_release_contract_has_no_instructors_text(bundle):
+    for language, name in (("en", "EXERCISES.md"), ("zh", "EXERCISES.zh.md")):
+        text = release.student_contract((ROOT / name).read_text(encoding="utf-8"))
+        assert "solutions/" not in text and "everywhere at once" not in text and "同时修改" not in text
+        assert "<!--" not in text and "`assignments/`" in text
+    assert "solutions/" not in (bundle / "EXERCISES.md").read_text()
+
+
+def test_the_readme_intro_names_every_part_and_augmentation():
+    assert "augmentation" in release.student_readme("en").split("##")[0]
+    assert "数据增强" in release.student_readme("zh").split("##")[0]
+
+
+@pytest.mark.slow
 def test_grader_check_on_the_untouched_bundle(installed, bundle):
     result = subprocess.run([str(installed / "grader"), "check"], cwd=bundle, capture_output=True,
                             text=True, timeout=600)
@@ -278,6 +215,7 @@ def test_grader_check_on_the_untouched_bundle(installed, bundle):
     assert "(hidden)" not in result.stdout
 
 
+@pytest.mark.slow
 def test_grader_check_in_the_bundle_gives_full_marks_to_the_reference(installed, bundle, tmp_path):
     work = tmp_path / "work"
     shutil.copytree(bundle, work, ignore=shutil.ignore_patterns("__pycache__"))
@@ -294,6 +232,7 @@ def test_grader_check_in_the_bundle_gives_full_marks_to_the_reference(installed,
     assert all(t["visibility"] == "visible" for t in data["tests"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["release", "--out", "again"], ["gradescope", "--out", "ag.zip"],
                                      ["stubs", "--out", "stubs"], ["notebooks", "--out", "nb"],
                                      ["course", "--out", "course"]])

@@ -69,7 +69,7 @@ from pathlib import Path
 
 from grader import config
 from grader import rubric as rubric_module
-from grader.assign import markers, texts
+from grader.assign import docstrings, markers, texts
 from grader.assign.stubs import strip_solutions
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -306,6 +306,7 @@ def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = 
     lesson, frame = load_lesson(part, language), load_frame(language)
     solution = solution_file.read_text()
     markers.regions(solution, str(solution_file))  # a file with broken markers builds nothing
+    solution = docstrings.translate(solution, part, language)
     cells = [_cell("markdown", _intro(part, lesson, frame, rubric, language))]
     cells += [_cell(kind, text) for kind, text in lesson.before]
     cells.append(_cell("markdown", texts.fill(frame["your_code"].strip("\n"), {"part": part}, FRAME)))

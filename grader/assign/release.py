@@ -4,7 +4,8 @@ or in Chinese.
 What goes in::
 
     README.md          for students: set-up, working, checking, handing in
-    pyproject.toml     ``python -m pip install -e .`` then ``grader check``
+    pyproject.toml     the README's set-up line (the kit README's: PyTorch's CPU build) then ``grader check``
+    setup.cfg          keeps setuptools' *.egg-info inside grader/, out of the students' folder
     EXERCISES.md       the contract: the kit's EXERCISES.md, or in Chinese its EXERCISES.zh.md
     assignments/       the stubs, generated from solutions/ (grader.assign.stubs)
     notebooks/         the lesson notebooks, student version (grader.assign.notebooks)
@@ -107,7 +108,7 @@ def write_bundle(target: Path, language: str = texts.LANGUAGE) -> None:
     target.mkdir(parents=True, exist_ok=True)
     (target / MARKER).write_text("written by `grader release`; the next release replaces this folder\n")
     (target / "assignments").mkdir()
-    for name, text in stub_sources(config.SOLUTIONS).items():
+    for name, text in stub_sources(config.SOLUTIONS, language=language).items():
         (target / "assignments" / name).write_text(text)
     (target / "notebooks").mkdir()
     for name, text in notebooks.student_notebook_texts(config.SOLUTIONS, language=language).items():
@@ -120,8 +121,10 @@ def write_bundle(target: Path, language: str = texts.LANGUAGE) -> None:
         if not source.is_file():
             raise ReleaseError(f"{source} is missing")
         shutil.copyfile(source, target / "datasets" / name)
-    shutil.copyfile(contract, target / "EXERCISES.md")
+    (target / "EXERCISES.md").write_text(student_contract(contract.read_text(encoding="utf-8")),
+                                         encoding="utf-8")
     (target / "pyproject.toml").write_text(student_pyproject())
+    (target / "setup.cfg").write_text(texts.template("setup.cfg"))
     (target / "README.md").write_text(student_readme(language))
 
 
@@ -141,6 +144,21 @@ def contract_file(language: str = texts.LANGUAGE) -> Path:
     if not path.is_file():
         raise ReleaseError(f"{path} is missing: the {language} release ships it as EXERCISES.md")
     return path
+
+
+def student_contract(text: str) -> str:
+    """The contract as students get it: without its instructors' passages, the lines between
+    ``<!-- instructors -->`` and ``<!-- /instructors -->``."""
+    return re.sub(r"(?ms)^<!-- instructors -->\n.*?^<!-- /instructors -->\n", "", text)
+
+
+def readme_block(name: str, path: Path = config.ROOT / "README.md") -> str:
+    """The lines of ``path`` between ``<!-- name -->`` and ``<!-- /name -->`` (as .ci/run reads
+    the kit's set-up command), indentation kept."""
+    found = re.search(rf"(?ms)^<!-- {name} -->\n(.*?)^<!-- /{name} -->$", path.read_text(encoding="utf-8"))
+    if found is None or not found.group(1).strip():
+        raise ReleaseError(f"{path} has no <!-- {name} --> block")
+    return found.group(1).rstrip("\n")
 
 
 def public_rubric_text(text: str, language: str = texts.LANGUAGE) -> str:
@@ -219,7 +237,7 @@ def student_readme(language: str = texts.LANGUAGE) -> str:
     hidden_note = "\n\n" + texts.fill(words["hidden_note"], {"hidden": len(hidden)}, "student_README.toml") \
         if hidden else ""
     return texts.template(
-        "student_README.md", language, parts=words["separator"].join(quoted),
+        "student_README.md", language, set_up=readme_block("set-up"), parts=words["separator"].join(quoted),
         points=f"{sum(e.points for e in public):g}", hidden_note=hidden_note,
         count=number_words[len(files)] if len(files) < len(number_words) else str(len(files)),
         files=listing)

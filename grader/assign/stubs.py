@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader import config
 from grader import rubric as rubric_module
-from grader.assign import markers
+from grader.assign import docstrings, markers, texts
 
 
 def _stub_region(region: markers.Region) -> str:
@@ -34,13 +34,15 @@ def exercise_files(rubric=None) -> tuple:
     return tuple((rubric or rubric_module.load()).parts.values())
 
 
-def stub_sources(solutions_dir: Path = config.SOLUTIONS, rubric=None) -> dict[str, str]:
-    """Stub text per exercise file present in ``solutions_dir``."""
+def stub_sources(solutions_dir: Path = config.SOLUTIONS, rubric=None,
+                 language: str = texts.LANGUAGE) -> dict[str, str]:
+    """Stub text per exercise file present in ``solutions_dir``, its docstrings in ``language``."""
+    rubric = rubric or rubric_module.load()
     sources = {}
-    for name in exercise_files(rubric):
+    for part, name in rubric.parts.items():
         path = Path(solutions_dir) / name
         if path.exists():
-            sources[name] = strip_solutions(path.read_text(), str(path))
+            sources[name] = strip_solutions(docstrings.translate(path.read_text(), part, language), str(path))
     return sources
 
 

@@ -94,4 +94,4 @@ def glossary() -> dict:
         missing = [lang for lang in LANGUAGES if not (isinstance(names, dict) and str(names.get(lang, "")).strip())]
         if missing:
             raise TextError(f"{GLOSSARY}: [{term}] has no {', '.join(missing)} name")
-    return data
+    return {term: {lang: names[lang] for lang in LANGUAGES} for term, names in data.items()}

@@ -4,6 +4,8 @@ or on a Dask cluster.
 Layout of ``--out``::
 
     gradebook.csv                  one row per student, sorted by id
+    report.html, checks.csv,       the class report (grader.batch.report): rebuilt by
+    signatures.csv                 `grader report OUT` without grading
     students/<id>/results.json     Gradescope's format
     students/<id>/feedback.md      what the student reads
     students/<id>/state.json       written last: the key (submission + grader) it was graded with
@@ -49,7 +51,7 @@ def grader_fingerprint() -> str:
         if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(package)).encode())
             digest.update(path.read_bytes())
-    from grader.runner import versions
+    from grader.results import versions
 
     digest.update(json.dumps(versions(), sort_keys=True).encode())
     return digest.hexdigest()
@@ -130,6 +132,9 @@ def run(args) -> int:
         clear(staging)
     errors = write_gradebook(out, students, parts)
     print(f"gradebook: {out / 'gradebook.csv'}")
+    from grader.batch import report
+
+    print(f"class report: {report.write(out, args.show_hidden_inputs)['report.html']}")
     if errors:
         print(f"grader: the grader itself failed on {errors} student(s) (status '{GRADER_ERROR}'): "
               "fix the cause and run the same command again to regrade them", file=sys.stderr)

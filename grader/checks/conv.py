@@ -59,7 +59,7 @@ def receptive_field(ctx: Context) -> None:
         try:
             body(layers)
         except Mismatch as mismatch:
-            raise Failed(mismatch.summary, example=f"layers={layers}") from None
+            raise Failed(mismatch.summary, example=f"layers={layers}", diagnosis=mismatch.diagnosis) from None
     ctx.for_all(st.lists(st.tuples(st.integers(1, 7), st.integers(1, 3)), min_size=1, max_size=6),
                 body, max_examples=60)
 
@@ -89,12 +89,12 @@ def conv2d_backward_example(ctx: Context, ex: S.Conv) -> None:
     require_unchanged("conv2d_backward", ["dout"], [dout], back.args_after)
     _unused, grads = ref.conv2d(x, w, b, ex.stride, ex.padding, dout)
     compare("dx", dx, grads["x"])
-    compare("dw", dw, grads["w"])
+    compare("dw", dw, grads["w"], batch=len(x))
     if b is None:
         if db is not None:
             raise Mismatch(_("db should be None when b is None, got a {type}").format(type=type(db).__name__))
     else:
-        compare("db", db, grads["b"])
+        compare("db", db, grads["b"], batch=len(x))
     ctx.worker.release(returned.handle, back.handle)
 
 

@@ -75,7 +75,7 @@ def check_structure(ctx: Context, title: str, name: str, factory, args: tuple = 
         try:
             compare_keys(shapes, ref.keys, title)
         except Mismatch as mismatch:
-            raise Failed(mismatch.summary, mismatch.lines) from None
+            raise Failed(mismatch.summary, mismatch.lines, diagnosis=mismatch.diagnosis) from None
         if keep:   # left for the function check (see Built): building it again would cost seconds
             session.handles.remove(student.handle)
             ctx.built.leave(title, student.handle)
@@ -135,7 +135,8 @@ def run_case(ctx: Context, case: NetCase, factory, diagnosed: bool = True, stude
         try:
             compare_keys(student_state_shapes(session, student), ref.keys, case.title)
         except Mismatch as mismatch:
-            raise Failed(mismatch.summary + _(" (so torch's weights cannot be loaded)"), mismatch.lines) from None
+            raise Failed(mismatch.summary + _(" (so torch's weights cannot be loaded)"), mismatch.lines,
+                         diagnosis=mismatch.diagnosis) from None
         load_weights(session, student, ref)
         for index, mode in enumerate(case.modes):
             compare_network(session, student, ref, mode, x, case.seed + 2 + index, diagnosed, case.backward)

@@ -21,7 +21,7 @@ from grader import data
 from grader.checks.harness import examples as S
 from grader.checks.harness.base import Context, Failed, Partial, check, require_unchanged, seed_layers, unpack
 from grader.checks.harness.metric import OVERFIT_ACCURACY, Mismatch, compare
-from grader.checks.harness.training import matching_reference, speed_report
+from grader.checks.harness.training import REFUSE_FACTOR, matching_reference, speed_report, training_pace
 from grader.references import networks as ref_networks
 from grader.references.train import sgd_reference
 from grader.worker.client import CallTimeout, Ref, Rng, WorkerProblem
@@ -208,6 +208,14 @@ def overfit(ctx: Context) -> None:
 @check("train.train_lenet")
 def train_lenet(ctx: Context) -> None:
     X_train, y_train = data.load_mnist("train")
+    limit = ctx.settings.train_timeout
+    pace = training_pace(ctx, len(X_train))
+    pace_lines = pace.lines(limit)
+    if pace.seconds and pace.estimate > REFUSE_FACTOR * limit:
+        raise Failed(_("train_lenet was not started: at the pace of your layer functions it would take about "
+                       "{estimate:,.0f} s, far beyond its {limit:g} s limit; {family} is the slowest").format(
+            estimate=pace.estimate, limit=limit, family=pace.slowest()), pace_lines)
+    ctx.tell(pace_lines)
     seed_layers(ctx, TRAIN_SEED)
     started = time.perf_counter()
     try:
@@ -216,8 +224,7 @@ def train_lenet(ctx: Context) -> None:
     except CallTimeout:
         raise Failed(_("train_lenet did not finish within {timeout:g} s, about ten times what the "
                        "reference solution needs on this machine. Where the time goes:").format(
-            timeout=ctx.settings.train_timeout),
-                     speed_report(ctx)) from None
+            timeout=ctx.settings.train_timeout), pace_lines) from None
     seconds = time.perf_counter() - started
     require_unchanged("train_lenet", ["X", "y"], [X_train, y_train], returned.args_after[:2])
     model = ctx.worker.ref(returned)
@@ -238,6 +245,8 @@ def train_lenet(ctx: Context) -> None:
                 "{zero:.0%}").format(accuracy=accuracy, right=int((predictions == y_held).sum()), count=len(y_held),
                                      seconds=seconds, full=FULL_MARKS_ACCURACY, zero=ZERO_MARKS_ACCURACY)
     lines = [curve] if curve else []
+    if pace.estimate > limit / 2:  # close to the limit: a slower machine may not finish
+        lines += pace_lines
     if accuracy < ZERO_MARKS_ACCURACY + 0.2:
         lines.append(_("A LeNet-5 with correct gradients reaches about 97% here: when training barely works, "
                        "a backward pass is usually wrong. Fix the failing gradient checks (conv2d_backward, "

@@ -224,6 +224,8 @@ class Worker:
             seconds = answer.get("seconds", 0.0)
             if not isinstance(seconds, (int, float)):
                 raise protocol.ProtocolError("malformed timing")
+            if record is not None:
+                record.result = value
             return Returned(value, answer.get("handle"), float(seconds), args_after, kwargs_after)
         except protocol.ProtocolError as error:
             self.stop()
@@ -238,7 +240,10 @@ class Worker:
         if record is not None:
             record.handle = answer.get("handle")
         try:
-            return Returned(protocol.decode(answer.get("result"), answer_buffers), answer.get("handle"))
+            value = protocol.decode(answer.get("result"), answer_buffers)
+            if record is not None:
+                record.result = value
+            return Returned(value, answer.get("handle"))
         except protocol.ProtocolError as error:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
@@ -306,6 +311,8 @@ class Worker:
         type_name = str(error.get("type", "Exception"))[:100]
         message = str(error.get("message", ""))[:2000]
         trace = str(error.get("traceback", ""))[:4000]
+        if self.scratch:  # the student's own paths, not the scratch copy's
+            message, trace = (text.replace(self.scratch, self.submission_dir) for text in (message, trace))
         # the sentences are the grader's own, built from what it asked (the worker's text is the
         # student's code speaking: only the exception's type and message are quoted from it)
         stem, name = _asked(request)

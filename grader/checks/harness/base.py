@@ -17,13 +17,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import example as hypothesis_example
+from hypothesis.configuration import set_hypothesis_home_dir
 
-from grader.config import DEFAULTS, Settings
-from grader.checks.harness.metric import Mismatch, describe_type
+from grader import results
+from grader.config import DEFAULTS, Settings, cache_folder
+from grader.checks.harness.metric import Mismatch, describe_type, output_name
+from grader.results import diagnosis, message_kind
 from grader.worker.client import (CallTimeout, StudentException, StudentMissingName, StudentViolation,
                                   Worker, WorkerCrashed, WorkerProblem)
 
 CHECKS: dict = {}
+
+# hypothesis keeps a cache in ./.hypothesis by default: never in the folder a student grades from
+set_hypothesis_home_dir(cache_folder("hypothesis"))
 
 # Derandomised, no example database, no deadline: the same examples for every student
 # and every run, and slow-but-correct code is never failed for its speed.
@@ -45,15 +51,21 @@ def check(check_id: str):
 
 
 class Failed(Exception):
-    """A check failed; ``summary`` is one line, ``lines`` the evidence, ``example`` where."""
+    """A check failed; ``summary`` is one line, ``lines`` the evidence, ``example`` where,
+    ``diagnosis`` what was found (:func:`grader.results.diagnosis`; by default the identity of
+    the summary's message)."""
 
     def __init__(self, summary: str, lines: list[str] | None = None, example: str | None = None,
-                 violation: bool = False):
+                 violation: bool = False, unwritten: bool = False, diagnosis: dict | None = None,
+                 compared: tuple | None = None):
         super().__init__(summary)
+        self.compared = compared  # (actual, expected) of the comparison that failed, if one did
         self.summary = summary
         self.lines = lines or []
         self.example = example
         self.violation = violation
+        self.unwritten = unwritten  # the function is not written yet (raises NotImplementedError)
+        self.diagnosis = diagnosis or results.diagnosis(message_kind(summary))
 
 
 class Partial(Exception):
@@ -64,6 +76,7 @@ class Partial(Exception):
         self.fraction = min(max(float(fraction), 0.0), 1.0)
         self.summary = summary
         self.lines = lines or []
+        self.diagnosis = results.diagnosis(message_kind(summary))
 
 
 @dataclass
@@ -75,9 +88,16 @@ class Context:
     max_examples: int = 30
     artifacts: dict = field(default_factory=dict)  # file name -> bytes, saved next to the report
     settings: Settings = DEFAULTS                  # the run's timeouts and limits
+    listener: object = None                        # lines -> None: the live report, where there is one
 
     def call(self, target, *args, **kwargs):
         return self.worker.call(target, *args, **kwargs)
+
+    def tell(self, lines: list[str]) -> None:
+        """Says ``lines`` now, while the check goes on (e.g. before a long training), where
+        someone watches; the verdict must not depend on it."""
+        if self.listener is not None:
+            self.listener(lines)
 
     @property
     def built(self) -> "Built":
@@ -179,16 +199,23 @@ def as_failed(problem: Exception, example: str | None = None) -> Failed:
             problem.example = example
         return problem
     if isinstance(problem, Mismatch):
-        return Failed(problem.summary, problem.lines, example)
+        return Failed(problem.summary, problem.lines, example, diagnosis=problem.diagnosis,
+                      compared=problem.compared)
     if isinstance(problem, StudentException):
         if problem.type_name == "NotImplementedError":
-            return Failed(_("not implemented yet (the function raises NotImplementedError)"))
+            return Failed(_("not implemented yet (the function raises NotImplementedError)"), unwritten=True,
+                          diagnosis=diagnosis("not implemented"))
         lines = ["    " + line for line in problem.trace.strip().splitlines()[-8:]]
-        return Failed(_("your code raised {error}").format(error=problem), lines, example)
+        return Failed(_("your code raised {error}").format(error=problem), lines, example,
+                      diagnosis=diagnosis("raised", pattern=problem.type_name))
     if isinstance(problem, StudentViolation):
-        return Failed(str(problem), [], example, violation=True)
+        return Failed(str(problem), [], example, violation=True, diagnosis=diagnosis("violation"))
+    if isinstance(problem, CallTimeout):
+        return Failed(str(problem), [], example, diagnosis=diagnosis("timeout"))
+    if isinstance(problem, WorkerCrashed):
+        return Failed(str(problem), [], example, diagnosis=diagnosis("crashed"))
     if isinstance(problem, WorkerProblem):
-        return Failed(str(problem), [], example)
+        return Failed(str(problem), [], example, diagnosis=diagnosis(type(problem).__name__))
     raise problem
 
 
@@ -203,7 +230,9 @@ def unpack(value, count: int, what: str) -> tuple:
         got = (_("a {type} of length {length}").format(type=type(value).__name__, length=len(value))
                if isinstance(value, (tuple, list)) else _("a {type}").format(type=describe_type(value)))
         raise Mismatch(_("{what} should return a tuple of {count} values, but returned {got}").format(
-            what=what, count=count, got=got))
+            what=what, count=count, got=got),
+            diagnosis=diagnosis("tuple", output_name(what), f"{type(value).__name__} of {len(value)}"
+                                if isinstance(value, (tuple, list)) else describe_type(value)))
     return tuple(value)
 
 
@@ -215,7 +244,7 @@ def require_unchanged(function_name: str, names: list[str], before: list, after:
                 or not np.array_equal(new, old, equal_nan=True)):
             raise Mismatch(_("{function} modified its input {name}: a function must not "
                              "change its arguments (use out-of-place operations, or copy first)").format(
-                function=function_name, name=name))
+                function=function_name, name=name), diagnosis=diagnosis("modified its input", f"{output_name(function_name)} {name}"))
 
 
 def expect_value_error(ctx: Context, target: str, args: tuple, kwargs: dict, situation: str,
@@ -231,9 +260,16 @@ def expect_value_error(ctx: Context, target: str, args: tuple, kwargs: dict, sit
         if error.type_name == "NotImplementedError":
             raise
         raise Failed(_("{situation}: expected a ValueError, got {error}").format(situation=situation, error=error),
-                     example=describe_call(target, args, kwargs, names)) from None
+                     example=describe_call(target, args, kwargs, names),
+                     diagnosis=diagnosis("no ValueError", _situation(situation), f"raised {error.type_name}")) from None
     raise Failed(_("{situation}: expected a ValueError, but the call returned normally").format(situation=situation),
-                 example=describe_call(target, args, kwargs, names))
+                 example=describe_call(target, args, kwargs, names),
+                 diagnosis=diagnosis("no ValueError", _situation(situation), "returned normally"))
+
+
+def _situation(situation) -> str:
+    """Which bad call it was, whatever its figures: the situation's message, not its numbers."""
+    return getattr(situation, "msgid", None) or output_name(situation)
 
 
 def describe_call(target: str, args: tuple, kwargs: dict, names: tuple = ()) -> str:

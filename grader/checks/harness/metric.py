@@ -21,12 +21,14 @@ finite. Every failure raises :class:`Mismatch` with the evidence a student needs
 
 from __future__ import annotations
 
-from grader.i18n import _
+from grader.i18n import _, in_english
 
 import math
 
 import numpy as np
 
+from grader import results
+from grader.results import diagnosis, message_kind
 from grader.worker.protocol import Opaque
 
 # -- Tolerances: every one the checks use, each with why ------------------------------------
@@ -123,12 +125,21 @@ def agree_to_round_off(got: float, wanted: float, size: float) -> bool:
 
 
 class Mismatch(Exception):
-    """A result differs from the reference; ``lines`` explain how."""
+    """A result differs from the reference; ``lines`` explain how, ``diagnosis`` what was found
+    (:func:`grader.results.diagnosis`; by default the identity of the summary's message)."""
 
-    def __init__(self, summary: str, lines: list[str] | None = None):
+    def __init__(self, summary: str, lines: list[str] | None = None, diagnosis: dict | None = None,
+                 compared: tuple | None = None):
         super().__init__(summary)
         self.summary = summary
         self.lines = lines or []
+        self.compared = compared  # (actual, expected): the replay shows them side by side
+        self.diagnosis = diagnosis or results.diagnosis(message_kind(summary))
+
+
+def output_name(label) -> str:
+    """The output a label names, in English whatever the feedback's language."""
+    return str(in_english(label))
 
 
 def describe_type(value) -> str:
@@ -144,21 +155,108 @@ def require_array(label: str, actual, expected: np.ndarray) -> None:
     if not isinstance(actual, np.ndarray):
         raise Mismatch(_("{label} should be a numpy array of shape {shape}, "
                          "but the function returned a {type}").format(
-            label=label, shape=expected.shape, type=describe_type(actual)))
+            label=label, shape=expected.shape, type=describe_type(actual)),
+            diagnosis=diagnosis("type", output_name(label), describe_type(actual)))
     if actual.shape != expected.shape:
         raise Mismatch(_("{label} has shape {shape}, expected {expected}").format(
-            label=label, shape=actual.shape, expected=expected.shape))
+            label=label, shape=actual.shape, expected=expected.shape),
+            diagnosis=diagnosis("shape", output_name(label), shape_pattern(actual.shape, expected.shape)))
     if actual.dtype != expected.dtype:
         raise Mismatch(_(
             "{label} has dtype {dtype}, expected {expected}: compute in the "
             "input's dtype (a float32 step loses the precision the checks need; look for "
             "np.float32, astype or a float32 constant array)").format(
-            label=label, dtype=actual.dtype, expected=expected.dtype))
+            label=label, dtype=actual.dtype, expected=expected.dtype),
+            diagnosis=diagnosis("dtype", output_name(label), str(actual.dtype)))
+
+
+def shape_pattern(shape: tuple, expected: tuple) -> str | None:
+    """How a wrong shape departs, where it says something about the mistake."""
+    if len(shape) != len(expected):
+        return f"{len(shape)} axes instead of {len(expected)}"
+    if sorted(shape) == sorted(expected):
+        return "axes in another order"
+    wrong = [axis for axis, (got, wanted) in enumerate(zip(shape, expected)) if got != wanted]
+    offsets = {shape[axis] - expected[axis] for axis in wrong}
+    where = ", ".join(str(axis) for axis in wrong)
+    if len(offsets) == 1 and abs(next(iter(offsets))) == 1:
+        return f"one too {'many' if offsets == {1} else 'few'} along axis {where}"
+    return f"wrong size along axis {where}"
+
+
+def departure_pattern(actual: np.ndarray, expected: np.ndarray, wrong: np.ndarray,
+                      batch: int | None = None) -> str | None:
+    """How ``actual`` departs from ``expected`` (``wrong``: where it is off), in words that
+    are the same for every student who made the mistake: a whole array scaled (by the batch
+    size, where the check says what it is), offset, shifted by one position, transposed, or
+    wrong only at the border. None where none of these fits."""
+    actual, expected = actual.astype(np.float64), expected.astype(np.float64)
+    scale = max(float(np.max(np.abs(expected))), DEFAULT_FLOOR)
+
+    def same(a, b) -> bool:
+        return a.size > 0 and float(np.max(np.abs(a - b))) <= RECOGNISE_TOL * scale
+
+    if not np.any(actual):
+        return "all zero"
+    if actual.size < 2:  # one number fits any scale or offset: no pattern to tell
+        return None
+    if np.any(expected):
+        ratio = float(np.vdot(actual, expected) / np.vdot(expected, expected))
+        if abs(ratio - 1) > RECOGNISE_TOL and same(actual, ratio * expected):
+            return _ratio_words(ratio, batch)
+    difference = actual - expected
+    if same(difference, np.full_like(difference, difference.flat[0])):
+        return "offset by a constant"
+    if actual.ndim >= 2 and expected.shape[1] > 1:
+        channel_mean = difference.mean(axis=tuple(a for a in range(actual.ndim) if a != 1), keepdims=True)
+        if same(difference, np.broadcast_to(channel_mean, difference.shape)):
+            return "offset per channel"
+    for axis in range(actual.ndim):
+        if actual.shape[axis] < 3:
+            continue
+        for shift in (1, -1):
+            moved = np.take(actual, range(max(shift, 0), actual.shape[axis] + min(shift, 0)), axis=axis)
+            kept = np.take(expected, range(max(-shift, 0), expected.shape[axis] + min(-shift, 0)), axis=axis)
+            if same(moved, kept):
+                return f"shifted by one position along axis {axis}"
+    if actual.ndim >= 2 and actual.shape[-1] == actual.shape[-2] > 1 and same(actual, np.swapaxes(expected, -1, -2)):
+        return "transposed (the last two axes)"
+    if actual.ndim >= 3 and min(actual.shape[-2:]) >= 3:
+        border = np.ones(actual.shape[-2:], dtype=bool)
+        border[1:-1, 1:-1] = False
+        if not np.any(wrong & ~border):
+            return "wrong only at the border"
+    return None
+
+
+def _ratio_words(ratio: float, batch: int | None) -> str:
+    if abs(ratio + 1) <= RECOGNISE_TOL:
+        return "sign flipped"
+    if batch and batch > 1:
+        if abs(ratio - batch) <= RECOGNISE_TOL * batch:
+            return "multiplied by the batch size"
+        if abs(ratio * batch - 1) <= RECOGNISE_TOL:
+            return "divided by the batch size"
+    for whole in range(2, 11):
+        if abs(ratio - whole) <= RECOGNISE_TOL * whole:
+            return f"scaled by {whole}"
+        if abs(ratio * whole - 1) <= RECOGNISE_TOL:
+            return f"scaled by 1/{whole}"
+    return "scaled by a constant"
 
 
 def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TOL,
-            floor: float = DEFAULT_FLOOR) -> float:
-    """Raises :class:`Mismatch` unless ``actual`` agrees with ``expected``; returns the error."""
+            floor: float = DEFAULT_FLOOR, batch: int | None = None) -> float:
+    """Raises :class:`Mismatch` unless ``actual`` agrees with ``expected``; returns the error.
+    ``batch``: the examples' batch size, where a gradient scaled by it is a known mistake."""
+    try:
+        return _compare(label, actual, expected, tol=tol, floor=floor, batch=batch)
+    except Mismatch as mismatch:
+        mismatch.compared = (actual, np.asarray(expected))
+        raise
+
+
+def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: float, batch: int | None) -> float:
     expected = np.asarray(expected)
     require_array(label, actual, expected)
     if actual.size == 0:
@@ -170,7 +268,8 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
             "{label} contains {count} non-finite value(s) (NaN or inf) where the "
             "reference is finite, first at index {index}: an overflow or a division by zero?").format(
             label=label, count=int(bad.sum()), index=list(index)),
-            _samples(actual, expected, np.argwhere(bad)[:SAMPLES_SHOWN]))
+            _samples(actual, expected, np.argwhere(bad)[:SAMPLES_SHOWN]),
+            diagnosis("non-finite", output_name(label)))
     largest = float(np.max(np.abs(expected)))
     scale = max(largest, floor)
     with np.errstate(invalid="ignore"):
@@ -182,34 +281,54 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
     order = np.argsort(errors, axis=None)[::-1][:SAMPLES_SHOWN]
     indices = [np.unravel_index(i, errors.shape) for i in order if errors.flat[i] > tol]
     wrong = int((errors > tol).sum())
-    measured = (_("the array's scale ({scale:.3g})").format(scale=scale) if largest >= floor else
-                _("the comparison scale ({scale:.3g}; every expected value is below it, the largest "
-                  "is {largest:.3g})").format(scale=scale, largest=largest))
-    raise Mismatch(_(
-        "{label} differs from the reference: {wrong} of {size} values are off, the "
-        "largest by {worst:.3g} of {measured} at index {index}").format(
-        label=label, wrong=wrong, size=errors.size, worst=worst, measured=measured,
-        index=list(int(i) for i in indices[0])),
-        _samples(actual, expected, indices))
+    index = list(int(i) for i in indices[0])
+    if largest < floor:  # every expected value is zero (or -0.0, or round-off): say so, in values
+        summary = _("{label} should be zero everywhere (every expected value is 0, to within "
+                    "{floor:g}), but {wrong} of {size} values are not: the largest is {value:.3g} at "
+                    "index {index}").format(label=label, floor=floor, wrong=wrong, size=errors.size,
+                                            value=float(actual[tuple(index)]) + 0.0, index=index)
+    else:
+        summary = _(
+            "{label} differs from the reference: {wrong} of {size} values are off, the "
+            "largest by {worst:.3g} of {measured} at index {index}").format(
+            label=label, wrong=wrong, size=errors.size, worst=worst,
+            measured=_("the array's scale ({scale:.3g})").format(scale=scale), index=index)
+    raise Mismatch(summary,
+        _samples(actual, expected, indices),
+        diagnosis("values", output_name(label), departure_pattern(actual, expected, errors > tol, batch)))
 
 
 def _samples(actual, expected, indices) -> list[str]:
     lines = [_("    index            expected            actual")]
     for index in indices:
         index = tuple(int(i) for i in index)
-        lines.append(f"    {str(list(index)):16} {expected[index]!s:>19}  {actual[index]!s:>16}")
+        shown = [value + 0 if isinstance(value, np.floating) else value  # -0.0 reads 0.0
+                 for value in (expected[index], actual[index])]
+        lines.append(f"    {str(list(index)):16} {shown[0]!s:>19}  {shown[1]!s:>16}")
     return lines
 
 
 def compare_scalar(label: str, actual, expected: float, *, tol: float = DEFAULT_TOL) -> None:
+    try:
+        _compare_scalar(label, actual, expected, tol=tol)
+    except Mismatch as mismatch:
+        mismatch.compared = (actual, expected)
+        raise
+
+
+def _compare_scalar(label: str, actual, expected: float, *, tol: float) -> None:
     if isinstance(actual, np.ndarray) and actual.shape == () and actual.dtype.kind == "f":
         actual = float(actual)
     if not isinstance(actual, float) or isinstance(actual, bool):
         raise Mismatch(_("{label} should be a real number (a Python or NumPy float), "
-                         "but the function returned a {type}").format(label=label, type=describe_type(actual)))
+                         "but the function returned a {type}").format(label=label, type=describe_type(actual)),
+                       diagnosis=diagnosis("type", output_name(label), describe_type(actual)))
     if not np.isfinite(actual):
         raise Mismatch(_("{label} is {actual}, expected {expected!r}: an overflow?").format(
-            label=label, actual=actual, expected=expected))
+            label=label, actual=actual, expected=expected), diagnosis=diagnosis("non-finite", output_name(label)))
     if abs(actual - expected) > tol * max(abs(expected), 1.0):
+        # any two numbers have a ratio: only a simple one (2, 1/4, -1) says something
+        pattern = _ratio_words(actual / expected, None) if expected else None
+        pattern = None if pattern == "scaled by a constant" else pattern
         raise Mismatch(_("{label} is {actual!r}, expected {expected!r}").format(
-            label=label, actual=actual, expected=expected))
+            label=label, actual=actual, expected=expected), diagnosis=diagnosis("values", output_name(label), pattern))

@@ -7,6 +7,7 @@ from grader.i18n import _
 
 import math
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from grader.checks.harness.base import Context, Failed
 from grader.checks.harness.metric import DEFAULT_FLOOR, REPRODUCE_TOL
 from grader.references import networks as ref_networks
-from grader.worker.client import WorkerProblem
+from grader.worker.client import CallTimeout, WorkerProblem
 
 
 def matching_reference(state: dict, probe: np.ndarray, student_logits):
@@ -38,6 +39,193 @@ def matching_reference(state: dict, probe: np.ndarray, student_logits):
                    "weights (relative errors {errors}); make the networks checks pass first").format(errors=errors))
 
 
+
+
+# -- the pace of a training, estimated before it starts ----------------------------------------
+
+#: The training the estimate assumes: the reference solution's, 15 epochs of the training
+#: digits in mini-batches of 32 (one forward and one backward of every layer per batch).
+ESTIMATE_EPOCHS, ESTIMATE_BATCH = 15, 32
+#: A training whose estimate is beyond this many times its limit is not started (the estimate
+#: is good to a factor of 2: benchmarks/bench_pace.py).
+REFUSE_FACTOR = 2.0
+_SCALE_FROM = 2          # digits of the first, cheap probe call
+_SCALE_ABOVE = 0.02      # seconds: a probe slower than this is scaled up, not repeated at full size
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One kind of layer function a LeNet-5 training step calls, on every shape it calls it."""
+
+    family: str           # the student's function pair, e.g. "conv2d" (conv2d_forward + conv2d_backward)
+    module: str           # the part whose file holds it
+    shapes: tuple         # per call: a function of the batch size giving the forward's arguments
+    torch: object         # the same forward in torch, on the same arguments
+
+    @property
+    def label(self) -> str:
+        if self.family in SINGLE_CALLS:
+            return self.family
+        return f"{self.family}_forward + {self.family}_backward"
+
+
+def _arrays(*shapes):
+    return lambda rng, batch: tuple(rng.standard_normal((batch, *shape[1:])) if shape[0] == "B"
+                                    else rng.standard_normal(shape) for shape in shapes)
+
+
+LENET_LAYERS = (
+    Layer("conv2d", "conv", (_arrays(("B", 1, 32, 32), (6, 1, 5, 5), (6,)),
+                             _arrays(("B", 6, 14, 14), (16, 6, 5, 5), (16,)),
+                             _arrays(("B", 16, 5, 5), (120, 16, 5, 5), (120,))),
+          lambda x, w, b: F.conv2d(x, w, b)),
+    Layer("max_pool2d", "pooling", (lambda rng, batch: (rng.standard_normal((batch, 6, 28, 28)), 2),
+                                    lambda rng, batch: (rng.standard_normal((batch, 16, 10, 10)), 2)),
+          lambda x, k: F.max_pool2d(x, k)),
+    Layer("relu", "layers", (_arrays(("B", 6, 28, 28)), _arrays(("B", 16, 10, 10)), _arrays(("B", 120, 1, 1)),
+                             _arrays(("B", 64))), F.relu),
+    Layer("linear", "layers", (_arrays(("B", 120), (64, 120), (64,)), _arrays(("B", 64), (10, 64), (10,))),
+          F.linear),
+    Layer("softmax_cross_entropy", "layers",
+          (lambda rng, batch: (rng.standard_normal((batch, 10)), rng.integers(0, 10, batch)),),
+          lambda logits, y: F.cross_entropy(logits, y)),
+    Layer("sgd_step", "train", (lambda rng, batch: _lenet_parameters(rng),), None),
+)
+SINGLE_CALLS = ("softmax_cross_entropy", "sgd_step")  # one call each, no backward
+
+
+def _lenet_parameters(rng):
+    """sgd_step's arguments for LeNet-5's parameters: params, grads, velocities, lr (momentum and
+    weight decay as the reference trains)."""
+    shapes = {"conv1.weight": (6, 1, 5, 5), "conv1.bias": (6,), "conv2.weight": (16, 6, 5, 5), "conv2.bias": (16,),
+              "conv3.weight": (120, 16, 5, 5), "conv3.bias": (120,), "fc1.weight": (64, 120), "fc1.bias": (64,),
+              "fc2.weight": (10, 64), "fc2.bias": (10,)}
+    params = {name: rng.standard_normal(shape) for name, shape in shapes.items()}
+    grads = {name: rng.standard_normal(shape) for name, shape in shapes.items()}
+    velocities = {name: rng.standard_normal(shape) for name, shape in shapes.items()}
+    return params, grads, velocities, 0.05
+
+def how_to_speed_up(family: str) -> str:
+    if family == "conv2d":
+        return _("no Python loop over output pixels: gather every patch at once (im2col with a loop over "
+                 "the kernel offsets copying strided slices, or sliding_window_view) and make the layer one "
+                 "matrix product; the backward reuses that matrix")
+    if family == "max_pool2d":
+        return _("loop over the kernel offsets (i, j) only, taking x[:, :, i::stride, j::stride] for every "
+                 "window at once (or use sliding_window_view), never over output pixels")
+    return _("whole-array NumPy operations (np.maximum, a matrix product, fancy indexing), no Python "
+             "loop over the elements")
+
+
+@dataclass
+class Pace:
+    """Seconds per batch of each layer function (the student's and torch's), and what a
+    training at that pace takes."""
+
+    seconds: dict       # family -> the student's seconds per batch, forward + backward
+    torch_seconds: dict
+    steps: int
+    call_timeout: float
+    failed: dict = field(default_factory=dict)   # family -> why it could not be timed
+
+    @property
+    def estimate(self) -> float:
+        return self.steps * sum(self.seconds.values())
+
+    def slowest(self) -> str:
+        return max(self.seconds, key=self.seconds.get)
+
+    def lines(self, limit: float) -> list[str]:
+        lines = [_("Your layer functions on the calls of one LeNet-5 training step (a batch of {batch}), "
+                   "timed before the training:").format(batch=ESTIMATE_BATCH)]
+        for layer in LENET_LAYERS:
+            if self.seconds.get(layer.family) == math.inf:
+                lines.append(_("    {label}: one call on a batch of {count} did not finish within {timeout:g} s").format(
+                    label=layer.label, count=_SCALE_FROM, timeout=self.call_timeout))
+            elif layer.family in self.seconds:
+                lines.append(_("    {label}: {ms:,.1f} ms per batch, {times:,.1f}x torch's {torch_ms:.2f} ms").format(
+                    label=layer.label, ms=self.seconds[layer.family] * 1000,
+                    times=self.seconds[layer.family] / self.torch_seconds[layer.family],
+                    torch_ms=self.torch_seconds[layer.family] * 1000))
+            elif layer.family in self.failed:
+                lines.append(_("    {label}: could not be timed ({error})").format(
+                    label=layer.label, error=self.failed[layer.family]))
+        lines.append(_("At this pace, a training like the reference's ({epochs} epochs of the training digits in "
+                       "batches of {batch}, {steps:,} steps) takes about {estimate:,.0f} s; the limit is "
+                       "{limit:g} s.").format(epochs=ESTIMATE_EPOCHS, batch=ESTIMATE_BATCH, steps=self.steps,
+                                              estimate=self.estimate, limit=limit))
+        if self.seconds and self.estimate > limit:
+            family = self.slowest()
+            lines.append(_("Speed up {family} first ({share:.0%} of that time): {how}.").format(
+                family=family, share=self.seconds[family] * self.steps / self.estimate,
+                how=how_to_speed_up(family)))
+        return lines
+
+
+def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs: int = ESTIMATE_EPOCHS) -> Pace:
+    """Times the student's layer functions on LeNet-5's calls and estimates, from their time per
+    batch, a training of ``epochs`` over ``digits`` digits in batches of ``batch``. A slow
+    function is timed on a batch of 2 and scaled (a loop's time grows with the batch)."""
+    rng = np.random.default_rng(0)
+    pace = Pace({}, {}, epochs * max(1, -(-digits // batch)), ctx.settings.call_timeout)
+    for layer in LENET_LAYERS:
+        try:
+            total = 0.0
+            for make in layer.shapes:
+                small = _time_call(ctx, layer, make(rng, _SCALE_FROM))
+                total += small * batch / _SCALE_FROM if small > _SCALE_ABOVE else \
+                    _time_call(ctx, layer, make(rng, batch))
+        except CallTimeout:
+            pace.seconds[layer.family] = math.inf
+        except (WorkerProblem, TypeError, ValueError, IndexError, AttributeError, KeyError) as problem:
+            pace.failed[layer.family] = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
+            continue
+        else:
+            pace.seconds[layer.family] = total
+        pace.torch_seconds[layer.family] = sum(_torch_seconds(layer, make(rng, batch)) for make in layer.shapes)
+    return pace
+
+
+def _time_call(ctx: Context, layer: Layer, args) -> float:
+    """The student's seconds (as the worker clocks them) for one forward and its backward."""
+    timeout = ctx.settings.call_timeout
+    if layer.family in SINGLE_CALLS:
+        kwargs = {"momentum": 0.9, "weight_decay": 5e-4} if layer.family == "sgd_step" else {}
+        returned = ctx.call(f"{layer.module}.{layer.family}", *args, depth=0, timeout=timeout, **kwargs)
+        ctx.worker.release(returned.handle)
+        return returned.seconds
+    forward = ctx.call(f"{layer.module}.{layer.family}_forward", *args, shapes=True, timeout=timeout)
+    try:
+        shape = tuple(forward.value[0]["shape"])
+        dout = np.random.default_rng(1).standard_normal(shape)
+        backward = ctx.call(f"{layer.module}.{layer.family}_backward", dout, ctx.worker.ref(forward, 1),
+                            depth=0, timeout=timeout)
+        ctx.worker.release(backward.handle)
+    finally:
+        ctx.worker.release(forward.handle)
+    return forward.seconds + backward.seconds
+
+
+def _torch_seconds(layer: Layer, args) -> float:
+    """torch's best of three (after one warm-up) on the same call, forward and autograd backward."""
+    if layer.torch is None:  # sgd_step: torch.optim.SGD's step on the same parameters
+        params, grads, velocities, lr = args
+        tensors = [torch.nn.Parameter(torch.tensor(p)) for p in params.values()]
+        for tensor, g in zip(tensors, grads.values()):
+            tensor.grad = torch.tensor(g)
+        optimiser = torch.optim.SGD(tensors, lr=lr, momentum=0.9, weight_decay=5e-4)
+        run = optimiser.step
+    else:
+        tensors = [torch.tensor(a, requires_grad=a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
+                   for a in args]
+        run = lambda: layer.torch(*tensors).sum().backward()  # noqa: E731
+    run()
+    best = math.inf
+    for _unused in range(3):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return max(best, 1e-6)
 
 
 def speed_probes() -> tuple:

@@ -1,0 +1,174 @@
+"""What makes the grader quick, asserted as behaviour, never as timings (the timings are
+measured by benchmarks/): a usage error never waits for torch or the checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ROOT, SOLUTIONS
+
+# Runs the CLI in a fresh interpreter and reports its exit code and which heavy modules it imported.
+PROBE = """
+import json, sys
+from grader.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as done:
+    code = done.code
+heavy = sorted(name for name in ("torch", "hypothesis", "grader.runner", "grader.checks.conv")
+               if name in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def _probe(*args):
+    run = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True,
+                         cwd=ROOT)
+    return json.loads(run.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("args, code", [
+    (("--help",), 0),
+    (("--version",), 0),
+    (("check", "--help"), 0),
+    (("check", SOLUTIONS, "--part", "nope"), 2),
+    (("check", "/nonexistent/folder"), 2),
+    (("check", SOLUTIONS, "--json", "results.txt"), 2),
+    (("frobnicate",), 2),
+])
+def test_usage_errors_and_help_never_import_torch_or_the_checks(args, code):
+    seen = _probe(*args)
+    assert seen == {"code": code, "heavy": []}
+
+
+def test_the_versions_in_a_report_header_are_read_without_importing_torch():
+    code = ("import sys, json; from grader.results import versions; v = versions(); "
+            "print(json.dumps([v, 'torch' in sys.modules]))")
+    found, imported = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                                text=True, check=True).stdout)
+    import numpy
+    import torch
+
+    assert found == {"numpy": numpy.__version__, "torch": torch.__version__.split("+")[0]}
+    assert imported is False
+
+
+# -- a rerun regrades only what changed (grader.rerun) ------------------------------------------
+
+def _store(folder, tmp_path, language="en", references=None):
+    from grader import config, rubric as rubric_module
+    from grader.rerun import Store
+
+    return Store(folder, rubric_module.load(), config.DEFAULTS, language, references, root=tmp_path / "cache")
+
+
+def test_a_rerun_key_changes_with_the_part_its_uses_helpers_and_language(tmp_path, solution_copy):
+    from grader import rubric as rubric_module
+
+    rubric = rubric_module.load()
+    before = {part: _store(solution_copy, tmp_path).key(part) for part in rubric.parts}
+    with open(solution_copy / "conv.py", "a") as handle:
+        handle.write("\n# an edit\n")
+    after = {part: _store(solution_copy, tmp_path).key(part) for part in rubric.parts}
+    changed = {part for part in rubric.parts if before[part] != after[part]}
+    assert changed == {"conv"} | {part for part, used in rubric.uses.items() if "conv" in used}
+    assert {"pooling", "batchnorm", "layers"}.isdisjoint(changed) and "networks" in changed
+
+    (solution_copy / "helpers.py").write_text("X = 1\n")
+    with_helper = {part: _store(solution_copy, tmp_path).key(part) for part in rubric.parts}
+    assert all(with_helper[part] != after[part] for part in rubric.parts)
+    in_chinese = {part: _store(solution_copy, tmp_path, language="zh").key(part) for part in rubric.parts}
+    assert all(in_chinese[part] != with_helper[part] for part in rubric.parts)
+
+
+def test_kept_results_come_back_whole_and_a_grader_error_is_never_kept(tmp_path, solution_copy):
+    from grader.results import GRADER_ERROR, PASSED, CheckResult
+
+    store = _store(solution_copy, tmp_path)
+    passed = CheckResult("conv.x", "conv", "x", "title", 2.0, 2.0, PASSED, lines=["a line"])
+    passed.artifacts = {"replay-conv.x.npz": b"\x00\x01"}
+    store.save("conv", [passed], ["a note"])
+    results, notes = store.load("conv")
+    assert [r.to_dict() for r in results] == [passed.to_dict()] and notes == ["a note"]
+    assert results[0].artifacts == passed.artifacts
+    store.save("pooling", [CheckResult("pooling.x", "pooling", "x", "title", 2.0, status=GRADER_ERROR)], [])
+    assert store.load("pooling") is None
+
+
+class _Heard:
+    def __init__(self):
+        self.notes = {}
+
+    def part_started(self, part, notes=(), pending=()):
+        self.notes[part] = [*notes, *pending]
+
+    def check_finished(self, result):
+        pass
+
+    def waiting(self, *args):
+        pass
+
+
+@pytest.mark.slow
+def test_a_rerun_reuses_unchanged_parts_and_regrades_an_edited_one(tmp_path, solution_copy, monkeypatch):
+    from grader.runner import grade
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
+
+    def run():
+        heard = _Heard()
+        report = grade(solution_copy, parts=["conv", "layers"], observer=heard, rerun=True, references=None)
+        reused = {part for part, notes in heard.notes.items() if any("reused" in n for n in notes)}
+        return report, reused
+
+    first, reused = run()
+    assert reused == set() and first.score == first.max_score
+    again, reused = run()
+    assert reused == {"conv", "layers"}
+    assert [c.to_dict() for c in again.checks] == [c.to_dict() for c in first.checks]
+
+    source = (solution_copy / "conv.py").read_text()
+    (solution_copy / "conv.py").write_text(source.replace("out = np.matmul(w2, cols)", "out = -np.matmul(w2, cols)"))
+    broken, reused = run()
+    assert reused == {"layers"}
+    lost = {c.id for c in broken.checks if not c.passed}
+    assert "conv.conv2d_forward" in lost and all(c.startswith("conv.") for c in lost)
+
+
+# -- the training's pace, estimated before it starts (grader.checks.harness.training) -----------
+
+def test_the_pace_names_the_function_that_makes_training_too_slow():
+    from grader.checks.harness.training import Pace
+
+    pace = Pace({"conv2d": 3.0, "max_pool2d": 0.004, "relu": 0.001}, {"conv2d": 0.003, "max_pool2d": 0.002,
+                                                                       "relu": 0.001}, steps=100, call_timeout=30)
+    assert pace.estimate == pytest.approx(300.5) and pace.slowest() == "conv2d"
+    slow = "\n".join(pace.lines(limit=60))
+    assert "Speed up conv2d first" in slow and "im2col" in slow and "1,000.0x torch's" in slow
+    assert "Speed up" not in "\n".join(pace.lines(limit=600))
+
+
+@pytest.mark.slow
+def test_a_loop_conv_is_named_and_its_training_never_started(tmp_path):
+    from grader import rubric as rubric_module
+    from grader.runner import load_checks, run_check
+    from grader.worker.client import Worker
+    from tests.helpers import SUBMISSIONS, assemble
+
+    folder = assemble(tmp_path / "loops", SOLUTIONS)
+    (folder / "conv.py").write_bytes((SUBMISSIONS / "loops" / "conv.py").read_bytes())
+    load_checks(["train"])
+    entry = next(e for e in rubric_module.load().entries if e.id == "train.train_lenet")
+    called = []
+    with Worker(str(folder)) as worker:
+        call = worker.call
+        worker.call = lambda target, *args, **kwargs: called.append(target) or call(target, *args, **kwargs)
+        result = run_check(entry, worker)
+    assert not result.passed and result.score == 0
+    assert "not started" in result.summary and "conv2d" in result.summary
+    assert any("Speed up conv2d" in line for line in result.lines)
+    assert "conv.conv2d_forward" in called and "train.train_lenet" not in called

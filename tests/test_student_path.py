@@ -1,0 +1,234 @@
+"""The student's path (issue 19): the grader run where students run it, a report that says each
+thing once, a replay that compares, and nothing left behind in the student's folders."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import i18n
+from grader import rubric as rubric_module
+from grader.cli import submission_of
+from grader.errors import UsageError
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, grader
+
+PART_FILES = rubric_module.load().parts
+
+
+# -- which submission a command means -------------------------------------------------------------
+def test_inside_the_submission_folder_it_is_the_submission(tmp_path):
+    shutil.copyfile(ASSIGNMENTS / "conv.py", tmp_path / "conv.py")
+    assert submission_of(None, PART_FILES, here=tmp_path) == (Path("."), None)
+
+
+def test_above_it_assignments_is_the_submission(tmp_path):
+    (tmp_path / "assignments").mkdir()
+    folder, part = submission_of(None, PART_FILES, here=tmp_path)
+    assert (folder.name, part) == ("assignments", None)
+
+
+def test_an_exercise_file_grades_that_part_of_its_folder(tmp_path):
+    (tmp_path / "assignments").mkdir()
+    shutil.copyfile(ASSIGNMENTS / "conv.py", tmp_path / "assignments" / "conv.py")
+    folder, part = submission_of("assignments/conv.py", PART_FILES, here=tmp_path)
+    assert (str(folder), part) == ("assignments", "conv")
+
+
+def test_a_bare_part_name_gets_the_command_to_type(tmp_path):
+    (tmp_path / "assignments").mkdir()
+    with pytest.raises(UsageError, match=r"grader check assignments --part conv"):
+        submission_of("conv", PART_FILES, here=tmp_path)
+    shutil.copyfile(ASSIGNMENTS / "pooling.py", tmp_path / "pooling.py")
+    with pytest.raises(UsageError, match=r"type: grader check --part pooling$"):
+        submission_of("pooling", PART_FILES, here=tmp_path)
+
+
+def test_other_files_and_missing_folders_are_refused(tmp_path):
+    (tmp_path / "notes.py").write_text("x = 1\n")
+    with pytest.raises(UsageError, match="not an exercise file"):
+        submission_of("notes.py", PART_FILES, here=tmp_path)
+    with pytest.raises(UsageError, match="does not exist"):
+        submission_of("conv.py", PART_FILES, here=tmp_path)
+    with pytest.raises(UsageError, match="no exercise file here"):
+        submission_of(None, PART_FILES, here=tmp_path)
+
+
+def test_the_refusals_speak_chinese(tmp_path):
+    with i18n.speaking("zh"), pytest.raises(UsageError, match="grader check --part conv"):
+        submission_of("conv", PART_FILES, here=tmp_path)
+    with i18n.speaking("zh"), pytest.raises(UsageError) as refused:
+        submission_of("notes.py", PART_FILES, here=tmp_path)
+    assert "不是练习文件" in str(refused.value)
+
+
+@pytest.mark.slow
+def test_grader_check_inside_assignments_leaves_nothing_behind(tmp_path):
+    work = tmp_path / "assignments"
+    shutil.copytree(SOLUTIONS, work)
+    run = grader("check", "--part", "conv", "-q", "--json", "results.json", cwd=work)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads((work / "results.json").read_text())["score"] > 0
+    left = sorted(p.name for p in work.iterdir())
+    assert left == sorted([*(p.name for p in SOLUTIONS.iterdir()), "results.json"]), left
+    run = grader("check", "assignments/pooling.py", "-q", cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout.startswith("Total: "), run.stdout + run.stderr
+    assert not (tmp_path / ".hypothesis").exists() and not (work / ".hypothesis").exists()
+
+
+@pytest.mark.slow
+def test_a_syntax_error_shows_the_students_own_path(tmp_path):
+    work = tmp_path / "mine"
+    work.mkdir()
+    (work / "pooling.py").write_text("def max_pool2d_forward(:\n    pass\n")
+    run = grader("check", work / "pooling.py", cwd=tmp_path)
+    assert run.returncode == 1
+    assert str(work / "pooling.py") in run.stdout and "grader-scratch-" not in run.stdout, run.stdout
+
+
+# -- a report that says each thing once -----------------------------------------------------------
+def _result(name, status="failed", unwritten=False, part="conv"):
+    from grader.results import CheckResult
+
+    return CheckResult(f"{part}.{name}", part, name, name, 1.0, status=status, summary="wrong",
+                       unwritten=unwritten)
+
+
+def test_a_failing_backward_says_its_forward_fails_too():
+    from grader.runner import _forward_fails
+
+    assert _forward_fails(_result("conv2d_backward"), {"conv2d_forward"}) == \
+        "your conv2d_forward fails too: fix it first"
+    assert _forward_fails(_result("conv2d_backward"), set()) == ""
+    assert _forward_fails(_result("conv2d_backward", unwritten=True), {"conv2d_forward"}) == ""
+    assert _forward_fails(_result("conv2d_forward"), {"conv2d_forward"}) == ""
+    with i18n.speaking("zh"):
+        assert "也未通过" in _forward_fails(_result("relu_backward"), {"relu_forward"})
+
+
+def test_the_terminal_says_a_part_note_once_before_the_first_check_it_concerns(capsys):
+    from grader.cli import TerminalObserver
+
+    observer = TerminalObserver(quiet=False, verbose=False)
+    observer.part_started("modules", pending=["this part runs your conv.py"])
+    observer.check_finished(_result("Linear", unwritten=True, part="modules"))
+    observer.check_finished(_result("Conv2d", status="passed", part="modules"))
+    assert "conv.py" not in capsys.readouterr().out
+    observer.check_finished(_result("MaxPool2d", part="modules"))
+    observer.check_finished(_result("AvgPool2d", part="modules"))
+    out = capsys.readouterr().out
+    assert out.count("this part runs your conv.py") == 1
+    assert out.index("this part runs your conv.py") < out.index("MaxPool2d")
+
+
+@pytest.mark.slow
+def test_on_the_stubs_no_part_note_and_no_line_repeats_it():
+    from grader.runner import grade
+
+    report = grade(ASSIGNMENTS, parts=["conv", "layers", "modules"], references=None)
+    assert report.notes == {}, report.notes
+    text = report.render_text()
+    assert "fix it first" not in text and "fix those first" not in text
+
+
+# -- backward hints name the commonest wrong code -------------------------------------------------
+#: each planted backward bug -> what the hint of its function's public check must say of it (en, zh)
+HINT_TELLS = {
+    "conv_backward_assign_not_add": ("+=", "+="),
+    "conv_backward_padding_not_cropped": ("top-left", "左上角"),
+    "conv_backward_dw_first_sample": ("first sample", "第一个样本"),
+    "conv_backward_db_batch_mean": ("not its mean", "取平均"),
+    "conv_backward_stride_wrong_axis": ("vertical stride steps the rows", "竖直步幅管行"),
+    "max_pool_backward_assign_not_add": ("+=", "+="),
+    "max_pool_backward_offset_transposed": ("k // KW", "k // KW"),
+    "max_pool_backward_all_tied_maxima": ("x == max", "x == max"),
+    "avg_pool_backward_assign_not_add": ("dx[window] = g", "dx[window] = g"),
+    "adaptive_pool_backward_no_area": ("without dividing", "没有除以"),
+    "bn_backward_without_eps": ("var + eps", "var + eps"),
+    "bn_backward_missing_mean_terms": ("dx = dout * gamma / std alone", "dx = dout * gamma / std"),
+    "spatial_bn_backward_wrong_transpose": ("transpose(0, 3, 1, 2)", "transpose(0, 3, 1, 2)"),
+    "linear_dw_transposed": ("dw = x.T @ dout", "dw = x.T @ dout"),
+    "relu_gradient_one_at_zero": ("x >= 0", "x >= 0"),
+    "dropout_backward_not_scaled": ("forgetting the 1/(1-p) scale", "忘了 1/(1-p)"),
+}
+
+
+def test_every_backward_hint_names_what_the_planted_wrong_code_does():
+    from tests import planted_bugs, planted_bugs_augment, planted_bugs_networks, planted_bugs_train
+
+    bugs = [bug for module in (planted_bugs, planted_bugs_augment, planted_bugs_networks, planted_bugs_train)
+            for bug in module.BUGS if bug.function.endswith("_backward")]
+    assert {bug.id for bug in bugs} == set(HINT_TELLS), "a planted backward bug without its tell (or the reverse)"
+    public = rubric_module.load().select(include_hidden=False)
+    for bug in bugs:
+        hints = [(entry.hint, entry.hint_zh) for entry in public if entry.name == bug.function]
+        english, chinese = HINT_TELLS[bug.id]
+        assert any(english in hint for hint, _ in hints), (bug.id, hints)
+        assert any(chinese in hint_zh for _, hint_zh in hints), (bug.id, hints)
+    for entry in public:  # and each backward check's hint starts from the commonest slip
+        if entry.name.endswith("_backward") and entry.id != "pooling.max_pool2d_ties":
+            assert entry.hint.startswith("The commonest slip") and entry.hint_zh.startswith("最常见的错误"), entry.id
+
+
+# -- the replay compares --------------------------------------------------------------------------
+def test_the_replay_prints_yours_and_the_expected_side_by_side(tmp_path):
+    import numpy as np
+
+    from grader import replay
+
+    (tmp_path / "mod.py").write_text("def f(x):\n    return x * 2, x\n")
+    x = np.arange(20.0)
+    returned = (x * 2, x)
+    expected = x * 2
+    expected[3] = -1.0
+    calls = [replay.Call("mod.f", (x,), {}, 7, result=returned)]
+    lines, arrays = replay.script(calls, (returned[0], expected), "zh")
+    assert lines[-1] == 'show(r1[0], data["a1"], language=\'zh\')', lines
+    (tmp_path / "r.npz").write_bytes(replay.arrays_npz(arrays))
+    (tmp_path / "again.py").write_text("\n".join(line.replace("{npz}", "r.npz") for line in lines))
+    run = subprocess.run([sys.executable, "again.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("你的结果") and "期望值" in run.stdout.splitlines()[0]
+    assert "两者在 20 个位置中的 1 个不同" in run.stdout and "[3]" in run.stdout, run.stdout
+
+
+def test_the_comparison_in_english_names_shapes_and_agreement():
+    import numpy as np
+
+    from grader.replay import comparison
+
+    assert "they differ in shape: yours (2,), expected (3,)" in comparison(np.zeros(2), np.zeros(3))
+    assert "they agree" in comparison(np.ones(3), np.ones(3))
+    assert comparison(None, np.ones(2)).startswith("expected:")
+    assert "-0" not in comparison(np.array([1.0, -0.0]), np.array([2.0, -0.0]))
+
+
+@pytest.mark.slow
+def test_a_failing_check_replays_with_the_expected_value(tmp_path):
+    from grader.runner import grade
+    from tests.planted_bugs import BUGS, plant
+
+    work = tmp_path / "work"
+    shutil.copytree(SOLUTIONS, work)
+    plant(next(bug for bug in BUGS if bug.id == "conv_backward_assign_not_add"), work)
+    report = grade(work, parts=["conv"], references=None)
+    [failed] = [check for check in report.checks if not check.passed]
+    assert any(line.strip().startswith("show(r2[0], ") for line in failed.lines), failed.lines
+
+
+@pytest.mark.slow
+def test_a_call_that_hangs_outside_the_examples_shows_its_input(tmp_path):
+    from grader.runner import grade
+
+    (tmp_path / "conv.py").write_text("def receptive_field(layers):\n    while True:\n        pass\n")
+    rubric = rubric_module.load()
+    report = grade(tmp_path, parts=["conv"], call_timeout=5.0, references=None,
+                   rubric=dataclasses.replace(rubric, entries=tuple(rubric.select(["conv"]))[1:2]))
+    [check] = report.checks
+    assert check.id == "conv.receptive_field" and not check.passed
+    assert check.example == "conv.receptive_field([(3, 1), (3, 1)])", check.output

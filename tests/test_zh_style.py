@@ -1,0 +1,188 @@
+"""One style and one set of terms in every Chinese text the kit ships: full-width punctuation
+beside Chinese (code, identifiers and formulas excepted), one line per paragraph, and the
+glossary's term for each concept (its rejected variants appear nowhere). Unit tests over files."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from grader.assign import texts
+from tests.helpers import ROOT
+
+GRADER = ROOT / "grader"
+LESSONS = GRADER / "assign" / "lessons"
+IDEOGRAPH = "\u4e00-\u9fff"
+FULL_WIDTH = "，。：；、！？（）“”"
+CJK = IDEOGRAPH + FULL_WIDTH
+
+ASCII_BESIDE_CHINESE = [
+    (re.compile(rf"[{CJK}][,;:?!]|[,;:?!] ?[{IDEOGRAPH}]"), "ASCII , ; : ? ! beside Chinese"),
+    (re.compile(rf"[{IDEOGRAPH}]\(|\)[{IDEOGRAPH}]|\([^()]*[{IDEOGRAPH}][^()]*\)"), "ASCII ( ) around or beside Chinese"),
+    (re.compile(rf'"[{IDEOGRAPH}][^"\n]*"|"[^"\n]*[{IDEOGRAPH}]"'), 'ASCII "quotes" around Chinese'),
+    (re.compile(r"[^\s|] +[，。：；、！？）]|[，。：；、！？（）] +[^\s|]"), "a space beside full-width punctuation"),
+]
+CODE = re.compile(r"```.*?```|``[^`\n]*``|`[^`\n]*`|\$\{\w+\}|\{[^{}\n]*\}|%\(\w+\)[sd]|\$\$.*?\$\$|\$[^$\n]+\$"
+                  r"|https?://\S+|<[^>\n]+>|::$|^ *[\w, *]+ : ", re.S | re.M)
+
+
+def prose(text: str) -> str:
+    """``text`` with its code, placeholders, formulas, URLs and HTML replaced by ``X`` (and a
+    docstring's reST: a literal block's ``::``, a ``name : type`` line's colon)."""
+    return CODE.sub("X", text)
+
+
+def punctuation_faults(text: str) -> list[str]:
+    """The places where ASCII punctuation sits beside Chinese prose, with what is wrong."""
+    faults = []
+    for line in prose(text).splitlines():
+        if not re.search(f"[{IDEOGRAPH}]", line):
+            continue
+        faults += [f"{why}: {line.strip()[:120]!r}" for rule, why in ASCII_BESIDE_CHINESE if rule.search(line)]
+    return faults
+
+
+BLOCK_START = re.compile(r"\s*([-*+] |\d+\. |#|\||<!--|```|\$\$|>|\+\+\+)|    ")
+
+
+def hard_wraps(markdown: str) -> list[str]:
+    """Lines of a Chinese paragraph that continue the line before them (a hard wrap): Markdown
+    shows a stray space at each such break."""
+    wraps, fenced, front = [], False, False
+    lines = markdown.splitlines()
+    for before, line in zip([""] + lines, lines):
+        if line.strip() == "+++":
+            front = not front
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if fenced or front or not line.strip() or not before.strip() or BLOCK_START.match(line):
+            continue
+        if re.match(r"\s*(#|\||<!--|```|\$\$|\+\+\+)", before) or before.rstrip().endswith("$$"):
+            continue
+        if re.search(f"[{CJK}]", before + line):
+            wraps.append(f"{before.strip()[-30:]!r} / {line.strip()[:30]!r}")
+    return wraps
+
+
+def string_wraps(text: str) -> list[str]:
+    """The hard wraps of a short text (a catalog entry, a rubric hint, a TOML value): a line break
+    inside Chinese prose (a break before a value or a list is the text's own)."""
+    return [f"{match.group()!r}" for match in re.finditer(rf"[{CJK}]\n[{IDEOGRAPH}]", text)]
+
+
+def _toml_strings(value, where: str):
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _toml_strings(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _toml_strings(item, f"{where}[{index}]")
+
+
+def po_translations(path: Path):
+    """The msgstr texts of a .po file."""
+    entry, current = [], None
+    for line in path.read_text().splitlines() + [""]:
+        if line.startswith("msgstr "):
+            current = [ast.literal_eval(line[len("msgstr "):])]
+        elif line.startswith('"') and current is not None:
+            current.append(ast.literal_eval(line))
+        else:
+            if current is not None:
+                entry.append("".join(current))
+            current = None
+    return entry
+
+
+def without_front_matter(markdown: str) -> str:
+    """A lesson's Markdown without its TOML front matter (checked with the short texts)."""
+    return re.sub(r"\A\+\+\+\n.*?\n\+\+\+\n", "", markdown, flags=re.S)
+
+
+def chinese_markdown() -> dict[str, str]:
+    files = sorted((LESSONS / "zh").glob("*.md")) + [ROOT / "EXERCISES.zh.md"]
+    files += sorted((GRADER / "assign" / "templates" / "zh").glob("*.md"))
+    return {str(path.relative_to(ROOT)): without_front_matter(path.read_text()) for path in files}
+
+
+def chinese_strings() -> dict[str, str]:
+    """Every short Chinese text: catalogs, the rubric's title_zh/hint_zh, the glossary, the lessons'
+    front matter and frame, the README's short texts, the stubs' docstrings."""
+    strings = {}
+    for path in sorted((GRADER / "locale" / "zh" / "LC_MESSAGES").glob("*.po")):
+        for index, text in enumerate(po_translations(path)):
+            strings[f"{path.name}#{index}"] = text
+    rubric = tomllib.loads((GRADER / "rubric.toml").read_text())
+    for where, text in _toml_strings(rubric, "rubric"):
+        if where.endswith(("title_zh", "hint_zh")):
+            strings[where] = text
+    for term, names in texts.glossary().items():
+        strings[f"glossary.{term}"] = names["zh"]
+    tomls = [LESSONS / "zh" / "_notebook.toml", *sorted((GRADER / "assign" / "templates" / "zh").glob("*.toml")),
+             *sorted((GRADER / "assign" / "docstrings" / "zh").glob("*.toml"))]
+    for path in tomls:
+        strings.update(_toml_strings(tomllib.loads(path.read_text()), path.name))
+    for path in sorted((LESSONS / "zh").glob("*.md")):
+        front = path.read_text().split("+++")[1]
+        strings.update(_toml_strings(tomllib.loads(front), path.name))
+    return {where: text for where, text in strings.items() if re.search(f"[{IDEOGRAPH}]", text)}
+
+
+# -- the rules have teeth ------------------------------------------------------------------------
+def test_ascii_punctuation_beside_chinese_is_found_and_code_and_formulas_are_not():
+    assert punctuation_faults("计算梯度,然后相加")
+    assert punctuation_faults("示例：x 的值（种子 3）; 输出")
+    assert punctuation_faults("out (评估模式，第 1 遍)")
+    assert punctuation_faults("显卡(GPU)的能力")
+    assert punctuation_faults("dx（输入的梯度） 与 torch 不同")
+    assert punctuation_faults('按 torch 的"Kaiming 均匀分布"规则')
+    assert not punctuation_faults("形状为 (N, C, H, W) 的输入，`b` 为 (F,)，$f(x, y)$ 与 `g(a, b)`：见 {name}。")
+    assert not punctuation_faults("得分为 1,024，区间 [0, 1]，准确率达到 ${full_marks}。")
+
+
+def test_a_hard_wrapped_chinese_paragraph_is_found_and_lists_tables_and_code_are_not():
+    assert hard_wraps("第一行的中文\n接着写的中文。\n")
+    assert hard_wraps("- 列表项的中文\n  续行的中文\n")
+    assert not hard_wraps("第一段。\n\n第二段。\n- 一项\n- 另一项\n| a | b |\n| 中 | 文 |\n```\n代码\n代码\n```\n")
+    assert not hard_wraps("English line\nwrapped here.\n")
+
+
+# -- the kit's Chinese texts -----------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(chinese_markdown()))
+def test_chinese_markdown_has_full_width_punctuation_and_one_line_per_paragraph(name):
+    text = chinese_markdown()[name]
+    assert not punctuation_faults(text), f"{name}:\n" + "\n".join(punctuation_faults(text))
+    assert not hard_wraps(text), f"{name} hard-wraps its paragraphs:\n" + "\n".join(hard_wraps(text))
+
+
+def test_every_short_chinese_text_has_full_width_punctuation_and_no_hard_wrap():
+    faults = [f"{where}: {fault}" for where, text in chinese_strings().items()
+              for fault in punctuation_faults(text) + string_wraps(text)]
+    assert not faults, "\n".join(faults)
+
+
+# -- one set of terms ------------------------------------------------------------------------------
+def rejected_terms() -> dict[str, str]:
+    """Each rejected variant and the glossary term that replaces it."""
+    glossary = tomllib.loads((LESSONS / "glossary.toml").read_text())
+    return {variant: names["zh"] for names in glossary.values() for variant in names.get("zh_rejected", [])}
+
+
+def test_the_glossary_rejects_the_variants_the_kit_used_to_mix():
+    rejected = rejected_terms()
+    for variant in ("反向计算", "前向计算", "反向丢弃法", "正确率", "残差模块", "参考解答", "评分器", "最小的失败样例", "抽样"):
+        assert variant in rejected, variant
+
+
+def test_no_chinese_text_uses_a_rejected_term():
+    texts_ = {**chinese_markdown(), **chinese_strings()}
+    found = [f"{where}: {variant!r} (the glossary says {term!r})"
+             for where, text in texts_.items() for variant, term in rejected_terms().items()
+             if re.search(variant, prose(text))]
+    assert not found, "\n".join(found)
