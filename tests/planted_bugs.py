@@ -372,6 +372,14 @@ BUGS: list[Bug] = [
     ),
     # ------------------------------------------- issue 22: widened examples
     Bug(
+        id="conv_output_size_default_padding",
+        file="conv.py",
+        old="def conv_output_size(size, kernel, stride=1, padding=0):",
+        new="def conv_output_size(size, kernel, stride=1, padding=1):",
+        function="conv_output_size",
+        why="the documented default padding=0 is 1: only a call without padding shows it",
+    ),
+    Bug(
         id="receptive_field_consumes_layers",
         file="conv.py",
         old="    for layer in layers:\n        try:\n            kernel, stride = layer\n",

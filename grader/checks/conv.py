@@ -17,9 +17,11 @@ from grader.references import conv as ref
 @check("conv.conv_output_size")
 def conv_output_size(ctx: Context) -> None:
     def body(case):
-        size, kernel, stride, padding = case
+        size, kernel, stride, padding, defaults = case
         expected = ref.conv_output_size(size, kernel, stride, padding)
         args = (size, kernel, stride, padding)
+        while defaults and len(args) > 2 and args[-1] == (1, 0)[len(args) - 3]:
+            args = args[:-1]   # stride=1 and padding=0 are the documented defaults
         if expected < 1:
             expect_value_error(ctx, "conv.conv_output_size", args, {},
                                _("{call} (no complete window fits)").format(call=f"conv_output_size{args}"),
@@ -31,7 +33,7 @@ def conv_output_size(ctx: Context) -> None:
                              "(an int: (size + 2*padding - kernel) // stride + 1)").format(
                 call=f"conv_output_size{args}", got=got, expected=expected))
 
-    ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3)),
+    ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3), st.booleans()),
                 body, max_examples=60)
 
 
