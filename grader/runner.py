@@ -45,6 +45,15 @@ class Observer:
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
 
+    def checking_first(self, parts: list, earlier: list) -> None:
+        """``parts`` run the files of ``earlier`` parts (not chosen), which are checked first."""
+
+    def earlier_started(self, part: str) -> None:
+        pass
+
+    def earlier_finished(self, part: str, results: list) -> None:
+        pass
+
     def told(self, entry, lines: list[str]) -> None:
         """A running check says ``lines`` before its result (e.g. the pace of a training)."""
 
@@ -105,8 +114,9 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     if references is DEFAULT:
         references = config.SOLUTIONS if config.is_instructor_kit() else None
     chosen = [part for part in rubric.parts if parts is None or part in parts]
-    needed = [part for part in rubric.parts if part in chosen
-              or (references and any(part in rubric.uses.get(c, ()) for c in chosen))]
+    # the earlier files a chosen part runs are checked first: where one fails its own checks,
+    # the part is graded with the reference in its place (the kit), or says to fix it first
+    needed = [part for part in rubric.parts if part in chosen or any(part in rubric.uses.get(c, ()) for c in chosen)]
     load_checks(needed, include_hidden)
     config.apply_threads(settings)
     observer = observer or Observer()
@@ -128,12 +138,20 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
            limits, start, submission_dir, store=None) -> Report:
     own: dict = {}      # part -> its results, as graded for its own checks
     notes: dict = {}    # part -> what its feedback must say first
+    earlier = [part for part in needed if part not in chosen]
+    if earlier:
+        observer.checking_first([part for part in chosen if set(rubric.uses.get(part, ())) & set(earlier)],
+                                earlier)
     with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits) as worker:
         for part in needed:
             silent = part not in chosen
+            if silent:
+                observer.earlier_started(part)
             kept = store.load(part) if store is not None and not include_hidden else None
             if kept is not None:
                 own[part], kept_notes = kept
+                if silent:
+                    observer.earlier_finished(part, own[part])
                 if kept_notes:
                     notes[part] = kept_notes
                 if not silent:
@@ -170,6 +188,8 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
             else:
                 results = _grade_part(worker, folder, part, entries, settings, None if silent else observer)
             own[part] = results
+            if silent:
+                observer.earlier_finished(part, results)
             if store is not None and not include_hidden:
                 store.save(part, results, notes.get(part, ()))
     results = [result for part in chosen for result in own[part]]
@@ -222,7 +242,7 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
         else:
             result = run_check(entry, worker, settings, observer)
             if result.violation:
-                broken = Failed(result.summary, violation=True)
+                broken = Failed(result.summary, violation=True, diagnosis=result.diagnosis)
         if not result.passed and not result.grader_error:
             lead = _forward_fails(result, failed_names) if broken is None else ""
             failed_names.add(result.name)
@@ -260,7 +280,9 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     if found:
         return Failed(_("{file} imports {names}: only NumPy, math and the standard library are "
                         "allowed (a violation: this file scores zero)").format(
-                            file=f"{part}.py", names=", ".join(found)), violation=True)
+                            file=f"{part}.py", names=", ".join(found)), violation=True,
+                      diagnosis=diagnosis("violation", pattern=" ".join(sorted(
+                          {name.partition(" ")[0].partition(".")[0] for name in found}))))
     try:
         worker.import_module(part)
     except StudentImportError as error:

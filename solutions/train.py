@@ -168,7 +168,7 @@ def train_lenet(X, y, rng):
     3. For each batch: forward, ``softmax_cross_entropy``, backward,
        ``sgd_step`` with momentum 0.9 and a learning rate of about 0.05, and a
        little weight decay (5e-4).
-    4. If you stall at 96%: let the learning rate decay to 0 over training
+    4. If you stall below 96%: let the learning rate decay to 0 over training
        (``lr_t = lr * 0.5 * (1 + cos(pi * t / T))`` for step t of T), train for
        more epochs, and move each training image by a random 0 to 2 pixels up or
        down and left or right (data augmentation: the digits sit in a 2-pixel

@@ -20,6 +20,7 @@ import pytest
 from grader import cli
 from grader import rubric as rubric_module
 from grader.assign import gradescope, leaks, nbgrader_course, notebooks, release, texts
+from grader.assign.stubs import stub_sources
 from grader.i18n import LANGUAGES
 from tests.helpers import ROOT
 
@@ -174,6 +175,9 @@ def test_the_chinese_release(zh_bundle):
         release.student_contract((ROOT / "EXERCISES.zh.md").read_text(encoding="utf-8"))
     readme = (zh_bundle / "README.md").read_text(encoding="utf-8")
     assert CJK.search(readme) and english_runs(readme) == []
+    assert (zh_bundle / "datasets" / "README.md").read_bytes() == (ROOT / "datasets" / "README.zh.md").read_bytes()
+    stubs = {path.name: path.read_text(encoding="utf-8") for path in (zh_bundle / "assignments").glob("*.py")}
+    assert stubs == stub_sources(language="zh")
     shipped = rubric_module.load(zh_bundle / "grader" / "rubric.toml")
     assert shipped.settings.language == "zh"
     assert shipped.entries == tuple(rubric_module.load().select(include_hidden=False))

@@ -31,7 +31,7 @@ NOT_WRITTEN = ("not written yet", "not everything this needs", "还没有写好"
 
 def figures_drawn(source: str) -> int:
     """How many times the cell itself calls plt.show() (not inside a function it defines)."""
-    if source.startswith("%%"):
+    if source.startswith("%"):  # a magic: the file cell, or the %load_ext before it
         return 0
 
     def count(node):

@@ -172,3 +172,41 @@ def test_a_loop_conv_is_named_and_its_training_never_started(tmp_path):
     assert "not started" in result.summary and "conv2d" in result.summary
     assert any("Speed up conv2d" in line for line in result.lines)
     assert "conv.conv2d_forward" in called and "train.train_lenet" not in called
+
+
+def test_the_references_backward_gives_torchs_gradients_bit_for_bit():
+    import torch
+    import torch.nn.functional as F
+
+    from grader.references._autograd import backward_with
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 2, 7, 7, dtype=torch.float64, generator=generator, requires_grad=True)
+    w = torch.randn(4, 2, 3, 3, dtype=torch.float64, generator=generator, requires_grad=True)
+    dout = torch.randn(3, 4, 3, 3, dtype=torch.float64, generator=generator)
+    backward_with(F.max_pool2d(F.conv2d(x, w, padding=1), 2, 2, 0), dout)
+    ours = x.grad.clone(), w.grad.clone()
+    x.grad = w.grad = None
+    F.max_pool2d(F.conv2d(x, w, padding=1), 2, 2, 0).backward(dout)
+    assert torch.equal(ours[0], x.grad) and torch.equal(ours[1], w.grad)
+
+
+@pytest.mark.slow
+def test_grading_a_layer_part_never_imports_sympy():
+    code = ("import sys; from grader.runner import grade; from grader import config; "
+            "report = grade(config.SOLUTIONS, parts=['conv', 'pooling'], references=None); "
+            "print(report.score == report.max_score, 'sympy' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.stdout.split() == ["True", "False"], run.stderr[-2000:]
+
+
+def test_the_notebooks_run_the_students_code_on_one_numpy_thread(tmp_path):
+    import numpy  # noqa: F401 - its BLAS is what the limit is about
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from grader.assign.nbgrader_course import fresh_import
+
+    threadpool_limits(2)  # as NumPy starts on a 2-core machine
+    (tmp_path / "pace_probe_module.py").write_text("VALUE = 1\n")
+    assert fresh_import("pace_probe_module", folder=tmp_path).VALUE == 1
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}

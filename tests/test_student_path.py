@@ -232,3 +232,88 @@ def test_a_call_that_hangs_outside_the_examples_shows_its_input(tmp_path):
     [check] = report.checks
     assert check.id == "conv.receptive_field" and not check.passed
     assert check.example == "conv.receptive_field([(3, 1), (3, 1)])", check.output
+
+
+# -- a part that runs earlier files says it checks them first -------------------------------------
+def test_the_terminal_says_which_parts_are_checked_first_and_their_progress(capsys):
+    from grader.cli import TerminalObserver
+
+    observer = TerminalObserver(quiet=False, verbose=False)
+    observer.checking_first(["augment"], ["layers", "networks", "train"])
+    observer.earlier_started("layers")
+    observer.earlier_finished("layers", [_result("relu", status="passed"), _result("relu_backward")])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("augment.py runs your layers.py, networks.py, train.py: those are checked first")
+    assert out[1].strip() == "checking layers.py first ..."
+    assert out[2].strip().startswith("checked layers.py: 1 of 2 checks pass (")
+    with i18n.speaking("zh"):
+        observer.checking_first(["augment"], ["layers", "networks"])
+    assert "layers.py、networks.py" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_grading_a_later_part_checks_the_files_it_runs_first(tmp_path):
+    from grader.runner import Observer, grade
+
+    heard = []
+
+    class Listener(Observer):
+        def checking_first(self, parts, earlier):
+            heard.append(("first", tuple(parts), tuple(earlier)))
+
+        def earlier_finished(self, part, results):
+            heard.append(("done", part, len(results)))
+
+    rubric = rubric_module.load()
+    one_each = {}
+    for entry in rubric.select():
+        one_each.setdefault(entry.part, entry)
+    small = dataclasses.replace(rubric, entries=tuple(one_each[p] for p in ("conv", "pooling", "batchnorm",
+                                                                          "layers", "modules")))
+    report = grade(SOLUTIONS, parts=["modules"], rubric=small, references=None, observer=Listener())
+    assert heard[0] == ("first", ("modules",), ("conv", "pooling", "batchnorm", "layers"))
+    assert [h[1] for h in heard[1:]] == ["conv", "pooling", "batchnorm", "layers"]
+    assert report.parts == ["modules"] and report.score == report.max_score
+
+
+# -- the notebooks' file cell never overwrites a student's file ------------------------------------
+def test_the_file_cell_writes_its_own_file_and_never_one_it_did_not_write(tmp_path, monkeypatch, capsys):
+    from grader.assign.nbgrader_course import part_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    part_file("conv.py", "x = 1\n")
+    assert (tmp_path / "conv.py").read_text() == "x = 1\n" and "Writing" in capsys.readouterr().out
+    part_file("conv.py", "x = 2\n")  # the cell's own earlier text: replaced
+    assert (tmp_path / "conv.py").read_text() == "x = 2\n"
+    (tmp_path / "conv.py").write_text("x = 'mine, from an editor'\n")
+    part_file("conv.py", "x = 3\n")
+    said = capsys.readouterr().out
+    assert (tmp_path / "conv.py").read_text() == "x = 'mine, from an editor'\n"
+    assert "NOT overwritten" in said and "%%part_file conv.py --force" in said
+    (tmp_path / "pooling.py").write_text("copied from assignments\n")
+    with i18n.speaking("zh"):
+        part_file("pooling.py", "stub\n")
+    assert (tmp_path / "pooling.py").read_text() == "copied from assignments\n"
+    assert "没有被覆盖" in capsys.readouterr().out
+    part_file("conv.py --force", "x = 4\n")
+    assert (tmp_path / "conv.py").read_text() == "x = 4\n"
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("conv.py", "pooling.py", "cache")]
+
+
+def test_the_file_cell_is_a_part_file_cell_after_its_load_ext():
+    from grader.assign import nbgrader_course, notebooks
+
+    registered = []
+
+    class FakeIPython:
+        def register_magic_function(self, function, magic_kind):
+            registered.append((function.__name__, magic_kind))
+
+    nbgrader_course.load_ipython_extension(FakeIPython())
+    assert registered == [("part_file", "cell")]
+    cells = notebooks.student_notebook("conv").cells
+    number = next(i for i, cell in enumerate(cells) if cell.source.startswith("%%part_file conv.py\n"))
+    assert cells[number - 1].source == "%load_ext grader.assign.nbgrader_course"
+    text = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
+    assert 'show_report("conv", "../assignments")' in text and "`notebooks/`" in text

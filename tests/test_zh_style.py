@@ -108,6 +108,7 @@ def without_front_matter(markdown: str) -> str:
 def chinese_markdown() -> dict[str, str]:
     files = sorted((LESSONS / "zh").glob("*.md")) + [ROOT / "EXERCISES.zh.md"]
     files += sorted((GRADER / "assign" / "templates" / "zh").glob("*.md"))
+    files += [ROOT / "datasets" / "README.zh.md"]
     return {str(path.relative_to(ROOT)): without_front_matter(path.read_text()) for path in files}
 
 

@@ -55,9 +55,9 @@ class GradescopeError(RuntimeError):
 
 def run(args) -> int:
     """``grader gradescope --out FILE``."""
-    if not config.is_instructor_kit():
-        print("grader gradescope is an instructors' command: it needs the kit's grader/hidden/ and "
-              "solutions/, which the student bundle does not have.", file=sys.stderr)
+    refusal = config.instructors_only("gradescope")
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     try:
         out = build_zip(Path(args.out), getattr(args, "lang", None) or texts.LANGUAGE)

@@ -45,6 +45,8 @@ from grader.assign.stubs import stub_sources
 
 MARKER = ".cnn-kit-release"  # marks a folder that release wrote (and may replace)
 DATA_FILES = ("mnist5000.npz", "README.md")
+#: The data's README in each language (the bundle ships it as datasets/README.md).
+DATA_READMES = {"en": "README.md", "zh": "README.zh.md"}
 #: Packages the students do not need (instructors' tools and the kit's own tests).
 INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "nbformat", "nbclient", "nbconvert", "dask", "psutil"}
 NOTEBOOK_PACKAGES = ["jupyterlab>=4,<5", "ipykernel>=6,<8"]
@@ -59,9 +61,9 @@ class ReleaseError(RuntimeError):
 
 def run(args) -> int:
     """``grader release --out DIR``."""
-    if not config.is_instructor_kit():
-        print("grader release is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+    refusal = config.instructors_only("release")
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     try:
         out = build(Path(args.out), getattr(args, "lang", None) or texts.LANGUAGE)
@@ -117,7 +119,7 @@ def write_bundle(target: Path, language: str = texts.LANGUAGE) -> None:
     (target / "grader" / "rubric.toml").write_text(public_rubric_text(config.RUBRIC_FILE.read_text(), language))
     (target / "datasets").mkdir()
     for name in DATA_FILES:
-        source = config.ROOT / "datasets" / name
+        source = config.ROOT / "datasets" / (DATA_READMES[language] if name == "README.md" else name)
         if not source.is_file():
             raise ReleaseError(f"{source} is missing")
         shutil.copyfile(source, target / "datasets" / name)

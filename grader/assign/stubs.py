@@ -70,9 +70,9 @@ def run(args) -> int:
     """``grader stubs [--solutions DIR] [--out DIR] [--force]``."""
     solutions = Path(args.solutions or config.SOLUTIONS)
     out = Path(args.out or config.ASSIGNMENTS)
-    if not config.is_instructor_kit():
-        print("grader stubs is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
+    refusal = config.instructors_only("stubs")
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     if not solutions.is_dir():
         print(f"grader: {solutions} is not a folder of solutions", file=sys.stderr)

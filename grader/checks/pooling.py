@@ -68,7 +68,7 @@ def max_pool2d_backward_example(ctx: Context, ex: S.Pool) -> None:
                          "whole, but sum(dx) and sum(dout) differ by {lost:.3g} in some channel "
                          "(overwritten instead of accumulated where windows overlap?)").format(lost=lost))
     expected = ref.max_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding, dout)[1]["x"]
-    compare("dx", dx, expected)
+    compare("dx", dx, expected, regions=_overlaps(ex))
 
 
 @check("pooling.max_pool2d_backward")
@@ -127,6 +127,18 @@ def _check_whole_gradient_to_one_maximum(x, dout, dx, ex: S.Pool) -> None:
         raise Mismatch(_("dx is non-zero at elements that lie in no pooling window"))
 
 
+def _overlaps(ex: S.Pool) -> dict:
+    """Where windows overlap (an input element in more than one window), the region a
+    gradient written with = instead of += is wrong in: it names the pattern of a departure."""
+    (kh, kw), (ph, pw) = S.pair(ex.kernel_size), S.pair(ex.padding)
+    (sh, sw) = S.pair(ex.kernel_size if ex.stride is None else ex.stride)
+    windows = np.zeros((ex.h + 2 * ph, ex.w + 2 * pw), dtype=int)
+    for i in range(ex.out_hw[0]):
+        for j in range(ex.out_hw[1]):
+            windows[i * sh:i * sh + kh, j * sw:j * sw + kw] += 1
+    return {"where windows overlap": windows[ph:ph + ex.h, pw:pw + ex.w] > 1}
+
+
 def _indent(array) -> str:
     return "\n".join("      " + line for line in np.array2string(array).splitlines())
 
@@ -148,7 +160,7 @@ def avg_pool2d_backward(ctx: Context) -> None:
         x, dout = ex.arrays()
         _unused, dx = _run(ctx, "avg_pool2d", x, dout, ex.kernel_size, **_pool_args(ex))
         compare("dx", dx, ref.avg_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding,
-                                         dout)[1]["x"])
+                                         dout)[1]["x"], regions=_overlaps(ex))
 
     ctx.for_all(S.pool_examples(), body)
     ctx.for_all(S.pool_examples(overlapping="one axis"), body, max_examples=10)
