@@ -113,7 +113,7 @@ def test_student_pyproject(bundle):
         project = tomllib.load(handle)["project"]
     names = {d.split(">")[0].split("<")[0].split("=")[0].strip().lower() for d in project["dependencies"]}
     assert {"numpy", "torch", "hypothesis", "matplotlib", "jupyterlab"} <= names
-    assert not names & {"nbgrader", "pytest"}
+    assert not names & {"nbgrader", "pytest", "pytest-xdist"}
     assert project["scripts"]["grader"] == "grader.cli:main"
 
 

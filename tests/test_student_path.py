@@ -317,3 +317,17 @@ def test_the_file_cell_is_a_part_file_cell_after_its_load_ext():
     assert cells[number - 1].source == "%load_ext grader.assign.nbgrader_course"
     text = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
     assert 'show_report("conv", "../assignments")' in text and "`notebooks/`" in text
+
+
+def test_the_json_help_says_the_submission_folder_is_fine_in_both_languages():
+    from grader.cli import build_parser
+
+    def check_help():
+        parser = build_parser()
+        action = next(a for a in parser._subparsers._group_actions[0].choices["check"]._actions
+                      if "--json" in a.option_strings)
+        return action.help
+
+    assert "the submission's folder is fine" in check_help() and "a .py file is refused" in check_help()
+    with i18n.speaking("zh"):
+        assert "写在提交文件夹里也可以" in check_help()
