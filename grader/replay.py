@@ -182,13 +182,14 @@ def show(got, expected, language: str | None = None) -> None:
 def comparison(got, expected) -> str:
     from grader.checks.harness.metric import DEFAULT_FLOOR, DEFAULT_TOL
     from grader.i18n import _
+    from grader.textwidth import ljust, rjust, width
 
     if got is None:
         return "\n".join([_("expected:"), _text(expected)])
     left, right = _text(got).splitlines(), _text(expected).splitlines()
-    width = max(len(line) for line in left + [_("your result")]) + 4
-    lines = [f"{_('your result'):<{width}}{_('expected')}"]
-    lines += [f"{a:<{width}}{b}" for a, b in zip(left + [""] * len(right), right + [""] * len(left))
+    columns = max(width(line) for line in left + [_("your result")]) + 4
+    lines = [ljust(_("your result"), columns) + _("expected")]
+    lines += [ljust(a, columns) + b for a, b in zip(left + [""] * len(right), right + [""] * len(left))
               if a or b]
     if not (isinstance(got, np.ndarray) and isinstance(expected, np.ndarray)):
         same = type(got) is type(expected) and bool(np.all(np.asarray(got == expected)))
@@ -212,7 +213,7 @@ def comparison(got, expected) -> str:
     where = np.argwhere(wrong)
     lines.append(_("they differ at {count} of {size} positions, for example:").format(
         count=len(where), size=got.size))
-    lines.append(f"    {_('index'):<16} {_('yours'):>16}  {_('expected'):>16}")
+    lines.append(f"    {ljust(_('index'), 16)} {rjust(_('yours'), 16)}  {rjust(_('expected'), 16)}")
     for index in where[:6]:
         index = tuple(int(i) for i in index)
         lines.append(f"    {str(list(index)):<16} {got[index] + 0:>16.8g}  {expected[index] + 0:>16.8g}")

@@ -312,3 +312,15 @@ def test_a_report_that_cannot_be_written_costs_batch_one_line(synthetic_class, c
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "class report was not written" in error and "grader report" in error
     assert (synthetic_class / "gradebook.csv").is_file()
+
+
+def test_two_hand_ins_of_one_id_are_two_students(tmp_path):
+    out = tmp_path / "out"
+    failing = _check("layers.relu_backward", FAILED, 0, SCALED, "dx differs")
+    students = [Student("ann", "ann", out), Student("ann", "ann-1a2b3c4d", out)]
+    batch._finish(out, students[0], "k0", Report("ann", [failing], ["layers"]), [], "graded", False)
+    batch._finish(out, students[1], "k1", None, ["the zip file is corrupt"], "error: the zip file is corrupt", False)
+    batch.write_gradebook(out, students, ["layers"])
+    results = class_report.load(out)
+    assert sorted(s.slug for s in results.students) == ["ann", "ann-1a2b3c4d"]
+    assert [len(m.students) for m in results.mistakes] == [1] and len(results.not_graded) == 1

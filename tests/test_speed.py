@@ -4,6 +4,8 @@ measured by benchmarks/): a usage error never waits for torch or the checks."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -210,3 +212,44 @@ def test_the_notebooks_run_the_students_code_on_one_numpy_thread(tmp_path):
     (tmp_path / "pace_probe_module.py").write_text("VALUE = 1\n")
     assert fresh_import("pace_probe_module", folder=tmp_path).VALUE == 1
     assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+
+
+def test_train_lenets_docstring_states_the_pace_rule_the_grader_applies():
+    import re
+
+    from grader.checks.harness.training import ESTIMATE_BATCH, ESTIMATE_EPOCHS, REFUSE_FACTOR
+
+    text = " ".join((SOLUTIONS / "train.py").read_text().split())
+    assert REFUSE_FACTOR == 2 and "more than twice the limit" in text
+    assert re.search(rf"\({ESTIMATE_EPOCHS} epochs in mini-batches of {ESTIMATE_BATCH}\)", text)
+
+
+def test_a_reference_file_counts_only_for_the_parts_that_may_run_it(tmp_path, solution_copy):
+    from grader import rubric as rubric_module
+
+    rubric = rubric_module.load()
+    references = tmp_path / "references"
+    shutil.copytree(SOLUTIONS, references)
+    before = {part: _store(solution_copy, tmp_path, references=references).key(part) for part in rubric.parts}
+    with open(references / "conv.py", "a") as handle:
+        handle.write("\n# an edit\n")
+    after = {part: _store(solution_copy, tmp_path, references=references).key(part) for part in rubric.parts}
+    assert {part for part in rubric.parts if before[part] != after[part]} == \
+        {part for part, used in rubric.uses.items() if "conv" in used}
+
+
+def test_a_rerun_that_reuses_every_part_never_imports_torch(tmp_path, solution_copy):
+    from grader import rubric as rubric_module
+    from grader.rerun import Store
+    from grader.results import PASSED, CheckResult
+
+    rubric = rubric_module.load()
+    kept = CheckResult("conv.conv2d_forward", "conv", "conv2d_forward", "title", 6.0, 6.0, PASSED)
+    Store(solution_copy, rubric, rubric.settings, "en", None, root=tmp_path / "cache").save("conv", [kept], [])
+    code = ("import sys, json; from grader.runner import grade; "
+            f"report = grade({str(solution_copy)!r}, parts=['conv'], rerun=True, references=None, language='en'); "
+            "print(json.dumps([[c.to_dict() for c in report.checks], 'torch' in sys.modules]))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "GRADER_CACHE_DIR": str(tmp_path / "cache")})
+    checks, imported = json.loads(run.stdout)
+    assert checks == [kept.to_dict()] and imported is False, run.stderr[-2000:]

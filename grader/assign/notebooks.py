@@ -1,7 +1,7 @@
 """``grader notebooks``: the lesson notebooks, one per part of the rubric, built with nbformat.
 
 Each notebook is: what the part is and why (the lesson, with figures drawn when the notebook
-runs), the part's whole file in one ``%%writefile <part>.py`` cell (taken from
+runs), the part's whole file in one ``%%part_file <part>.py`` cell (after the ``%load_ext`` that defines it) (taken from
 ``solutions/`` with its solution regions), cells that use the student's code (figures), and
 one graded test cell per rubric check (``assert_check(id)``, worth the check's points; a
 hidden check's call sits in nbgrader's ``### BEGIN HIDDEN TESTS`` region).
@@ -45,7 +45,7 @@ language, not translated word for word. A lesson file::
 
 TOML front matter between two ``+++`` lines (``title``, ``names``, ``summary``, optionally
 ``needs`` and ``terms``; nothing else); then a line ``<!-- markdown -->`` or ``<!-- code -->`` starts a
-cell, and the line ``<!-- your file -->`` (exactly once) marks where the ``%%writefile`` cell
+cell, and the line ``<!-- your file -->`` (exactly once) marks where the ``%%part_file`` cell
 goes: the cells before it come before the file cell, the others after it. Leading and
 trailing blank lines of a cell are dropped. Placeholders ``${name}`` anywhere in the file are
 filled when the notebooks are built, from the grader's own constants (:func:`lesson_values`),
@@ -314,7 +314,8 @@ def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = 
         cells.append(_cell("code", frame["setup"].strip("\n")))
     cells += [_cell(kind, text) for kind, text in lesson.before]
     cells.append(_cell("markdown", texts.fill(frame["your_code"].strip("\n"), {"part": part}, FRAME)))
-    cells.append(_cell("code", f"%%writefile {rubric.parts[part]}\n" + solution,
+    cells.append(_cell("code", "%load_ext grader.assign.nbgrader_course"))
+    cells.append(_cell("code", f"%%part_file {rubric.parts[part]}\n" + solution,
                        {"grade": False, "solution": True, "locked": False, "task": False,
                         "grade_id": _grade_id(part, "file")}))
     cells += [_cell(kind, text) for kind, text in lesson.after]
