@@ -54,15 +54,15 @@ def affine(x, angle, scale=1.0, translate=(0.0, 0.0)):
         the size is even), ``t`` the angle in radians, and for the output pixel at row
         ``i``, column ``j``::
 
-            u = j - cx - tx
-            v = i - cy - ty
-            source column  xs = cx + (cos(t) * u - sin(t) * v) / scale
-            source row     ys = cy + (sin(t) * u + cos(t) * v) / scale
+            xc = j - cx - tx
+            yc = i - cy - ty
+            source column  xs = cx + (cos(t) * xc - sin(t) * yc) / scale
+            source row     ys = cy + (sin(t) * xc + cos(t) * yc) / scale
 
         ``out[n, c, i, j]`` is the bilinear interpolation of ``x[n, c]`` at
-        ``(ys, xs)``: with ``r = floor(ys)``, ``q = floor(xs)``, ``a = ys - r``,
-        ``b = xs - q``, the sum of ``(1-a)(1-b) x[r, q]``, ``(1-a) b x[r, q+1]``,
-        ``a (1-b) x[r+1, q]`` and ``a b x[r+1, q+1]``, where a neighbour outside the
+        ``(ys, xs)``: with ``i0 = floor(ys)``, ``j0 = floor(xs)``, ``a = ys - i0``,
+        ``b = xs - j0``, the sum of ``(1-a)(1-b) x[i0, j0]``, ``(1-a) b x[i0, j0+1]``,
+        ``a (1-b) x[i0+1, j0]`` and ``a b x[i0+1, j0+1]``, where a neighbour outside the
         image counts as 0. Every channel is moved alike.
 
         This is what torch computes with ``F.affine_grid(theta, x.shape,
@@ -274,8 +274,11 @@ def train_lenet_small(X, y, rng, augment=True):
     accuracy near 100%) and reads new digits clearly worse; the grader requires that
     (at least 90% on the training digits) before it counts a gain.
 
-    Train for a FIXED number of epochs (about 30 epochs of 500 digits take a few
-    seconds), as ``train_lenet`` does: initial weights drawn from ``rng`` as torch
+    Train for a FIXED number of epochs (30 epochs of 500 digits take 10 to 15 s
+    with NumPy on one thread, as the grader runs it; with NumPy's default of one
+    thread per core they can take several times longer on a small machine: set
+    ``OMP_NUM_THREADS=1`` before NumPy is imported), as ``train_lenet`` does:
+    initial weights drawn from ``rng`` as torch
     draws them, mini-batches of 32, SGD with momentum 0.9, a learning rate of about
     0.05 decaying to 0 along a cosine, weight decay 5e-4. Hint: draw the weights and
     the shuffling from ``rng`` and the augmentation from a second generator made from

@@ -1,9 +1,9 @@
-"""Grades a class of 20 submissions with --jobs 1 and --jobs 2 and prints the speed-up.
+"""Grades a class of 20 submissions (--size) with --jobs 1 and --jobs 2 and prints the speed-up.
 
 The class: the reference solution, the stubs, and planted-bug copies of the
 reference (tests/planted_bugs.py), over the layer parts.
 
-    python benchmarks/bench_batch.py [--parts conv pooling batchnorm layers]
+    python benchmarks/bench_batch.py [--parts conv pooling batchnorm layers] [--size 20]
 """
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ def make_class(root: Path, parts: list[str], size: int = 20) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--parts", nargs="+", default=["conv", "pooling", "batchnorm", "layers"])
+    parser.add_argument("--size", type=int, default=20)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
         (work / "class").mkdir()
-        make_class(work / "class", args.parts)
+        make_class(work / "class", args.parts, args.size)
         count = len(list((work / "class").iterdir()))
         times = {}
         for jobs in (1, 2):

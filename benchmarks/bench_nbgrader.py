@@ -1,7 +1,7 @@
 """`nbgrader autograde` against `grader batch` on the same class, per submission.
 
 The class (the reference, the stubs, planted-bug copies) is handed in twice: as the nbgrader
-course's notebooks (grader/nbgrader_course.py, the file cells holding each student's files)
+course's notebooks (grader/assign/nbgrader_course.py, the file cells holding each student's files)
 and as the same .py files for `grader batch --jobs 1` (nbgrader autogrades one student at a
 time). Both grade the public and hidden checks; the totals are compared student by student.
 
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import nbformat  # noqa: E402
 
 from bench_batch import make_class  # noqa: E402
-from grader import notebooks  # noqa: E402
-from grader.nbgrader_course import ASSIGNMENT, write_course  # noqa: E402
+from grader.assign import notebooks  # noqa: E402
+from grader.assign.nbgrader_course import ASSIGNMENT, write_course  # noqa: E402
 
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 

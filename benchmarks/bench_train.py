@@ -1,6 +1,6 @@
 """How long the reference ``train_lenet`` takes, against the same training in torch.
 
-    python benchmarks/bench_train.py [--seed 0] [--threads 2] [--no-float32]
+    python benchmarks/bench_train.py [--seed 0] [--threads 2] [--no-float32] [--digits N]
 
 Runs, on the training split of the kit's digits:
 
@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="threads for torch and for NumPy's BLAS (default: all cores)")
     parser.add_argument("--no-float32", action="store_true", help="skip the torch float32 run")
+    parser.add_argument("--digits", type=int, help="train on the first DIGITS training digits only (default: all)")
     parser.add_argument("--run", choices=["numpy", "float64", "float32"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run is None:
@@ -63,6 +64,7 @@ def main() -> None:
     from networks import LeNet5
 
     X, y = load_mnist("train")
+    X, y = X[:args.digits], y[:args.digits]
     Xh, yh = load_mnist("heldout")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{args.threads} threads; numpy {np.__version__}, torch {torch.__version__}")
@@ -115,7 +117,7 @@ def compare(args) -> None:
     times = []
     for i, (run, name) in enumerate(runs):
         command = [sys.executable, __file__, "--seed", str(args.seed), "--threads", str(args.threads),
-                   "--run", run]
+                   "--run", run] + (["--digits", str(args.digits)] if args.digits else [])
         lines = subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()
         if i == 0:
             print("\n".join(lines[:-1]))  # the header that the first run printed

@@ -50,11 +50,20 @@ def is_instructor_kit() -> bool:
     return SOLUTIONS.is_dir() and HIDDEN.is_dir()
 
 
+def instructors_only(command: str) -> str | None:
+    """The one-line refusal of ``grader <command>`` in a student bundle, in the grader's
+    language; ``None`` in the instructors' kit."""
+    if is_instructor_kit():
+        return None
+    return _("grader {command} is an instructors' command: it needs the kit's solutions/ and "
+             "grader/hidden/, which the student bundle does not have.").format(command=command)
+
+
 def require_instructor_kit(command: str) -> None:
     """Refuses ``grader COMMAND`` (a :class:`~grader.errors.UsageError`) outside the instructors' kit."""
-    if not is_instructor_kit():
-        raise UsageError(_("grader {command} is an instructors' command: it needs the kit's solutions/ "
-                           "and grader/hidden/, which the student bundle does not have.").format(command=command))
+    refusal = instructors_only(command)
+    if refusal:
+        raise UsageError(refusal)
 
 
 def _seconds(value) -> bool:
@@ -136,6 +145,15 @@ class Settings:
 
 
 DEFAULTS = Settings()
+
+
+def limit_numpy_threads(settings: Settings = DEFAULTS) -> None:
+    """Pins NumPy's BLAS in this (already running) process to ``settings.threads`` threads, as the
+    worker runs it: on a small machine NumPy's default of one thread per core makes a LeNet's
+    small matrix products several times slower, not faster (issue 23: 42-54 s against 7-9 s)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(settings.threads)
 
 
 def apply_threads(settings: Settings = DEFAULTS) -> None:

@@ -125,6 +125,28 @@ def script(calls: list, compared: tuple | None = None, language: str = "en",
     return head + lines + tail, writer.arrays
 
 
+def describe(call: Call) -> str | None:
+    """A recorded call as a student reads it, arrays by their shape: the input of a check that
+    failed outside its examples (a call that hung)."""
+    def value(item) -> str:
+        if isinstance(item, np.ndarray):
+            return f"array {item.shape} {item.dtype}" if item.size > INLINE_ELEMENTS else repr(item.tolist())
+        if isinstance(item, (list, tuple)):
+            inner = ", ".join(value(v) for v in item)
+            return f"[{inner}]" if isinstance(item, list) else f"({inner}{',' if len(item) == 1 else ''})"
+        if isinstance(item, dict):
+            return "{" + ", ".join(f"{k!r}: {value(v)}" for k, v in item.items()) + "}"
+        if isinstance(item, Ref):
+            return "..."
+        return repr(item)
+
+    if call.op != "call":
+        return None
+    name = call.target if isinstance(call.target, str) else f"<object>.{call.target[1]}"
+    arguments = [value(a) for a in call.args] + [f"{k}={value(v)}" for k, v in call.kwargs.items()]
+    return f"{name}({', '.join(arguments)})"[:300]
+
+
 def _find(calls: list, value) -> str | None:
     """The script's expression for ``value`` (the very object a recorded call returned, or an
     item of it), the latest call first; None where no call returned it."""
@@ -163,13 +185,14 @@ def show(got, expected, language: str | None = None) -> None:
 def comparison(got, expected) -> str:
     from grader.checks.harness.metric import DEFAULT_FLOOR, DEFAULT_TOL
     from grader.i18n import _
+    from grader.textwidth import ljust, rjust, width
 
     if got is None:
         return "\n".join([_("expected:"), _text(expected)])
     left, right = _text(got).splitlines(), _text(expected).splitlines()
-    width = max(len(line) for line in left + [_("your result")]) + 4
-    lines = [f"{_('your result'):<{width}}{_('expected')}"]
-    lines += [f"{a:<{width}}{b}" for a, b in zip(left + [""] * len(right), right + [""] * len(left))
+    columns = max(width(line) for line in left + [_("your result")]) + 4
+    lines = [ljust(_("your result"), columns) + _("expected")]
+    lines += [ljust(a, columns) + b for a, b in zip(left + [""] * len(right), right + [""] * len(left))
               if a or b]
     if not (isinstance(got, np.ndarray) and isinstance(expected, np.ndarray)):
         same = type(got) is type(expected) and bool(np.all(np.asarray(got == expected)))
@@ -193,7 +216,7 @@ def comparison(got, expected) -> str:
     where = np.argwhere(wrong)
     lines.append(_("they differ at {count} of {size} positions, for example:").format(
         count=len(where), size=got.size))
-    lines.append(f"    {_('index'):<16} {_('yours'):>16}  {_('expected'):>16}")
+    lines.append(f"    {ljust(_('index'), 16)} {rjust(_('yours'), 16)}  {rjust(_('expected'), 16)}")
     for index in where[:6]:
         index = tuple(int(i) for i in index)
         lines.append(f"    {str(list(index)):<16} {got[index] + 0:>16.8g}  {expected[index] + 0:>16.8g}")

@@ -16,6 +16,7 @@ import re
 import zlib
 
 from grader.i18n import N_, _
+from grader import textwidth
 
 # Statuses are data (the gradebook's, results.json's): shown to a reader through status_text.
 PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
@@ -102,7 +103,7 @@ class CheckResult:
         text.extend(self.lines)
         if self.hint and self.example and not self.grader_error:
             text.append(_("Hint: {hint}").format(hint=self.hint))
-        return "\n".join(text)
+        return textwidth.tidy("\n".join(text))
 
     @property
     def output(self) -> str:
@@ -322,10 +323,11 @@ def note_lines(notes) -> list:
 
 
 def check_lines(check: CheckResult, show_hidden_inputs: bool = True, verbose: bool = False) -> list:
-    mark = {PASSED: _("PASS"), FAILED: _("FAIL"), GRADER_ERROR: _("ERROR")}[check.status]
+    marks = {PASSED: _("PASS"), FAILED: _("FAIL"), GRADER_ERROR: _("ERROR")}
+    mark = textwidth.ljust(f"[{marks[check.status]}]", 2 + max(map(textwidth.width, marks.values())))
     hidden = _(" (hidden)") if check.hidden else ""
     timing = f" [{check.seconds:.1f} s]" if verbose else ""
-    lines = [f"  [{mark}] {points(check.score):>2}/{points(check.max_score):<2} "
+    lines = [f"  {mark} {points(check.score):>2}/{points(check.max_score):<2} "
              f"{check.name}: {check.title}{hidden}{timing}"]
     if not check.passed or check.summary:
         lines.extend("         " + line for line in check.message(show_hidden_inputs).splitlines())

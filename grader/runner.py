@@ -20,7 +20,6 @@ from pathlib import Path
 from grader import config, i18n, replay
 from grader import rubric as rubric_module
 from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_failed
-from grader.checks.harness.network import DepartureLine
 from grader.errors import GraderFault
 from grader.i18n import _
 from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, versions
@@ -44,6 +43,15 @@ class Observer:
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
         """A call of student code has been running ``elapsed`` of its ``limit`` seconds."""
+
+    def checking_first(self, parts: list, earlier: list) -> None:
+        """``parts`` run the files of ``earlier`` parts (not chosen), which are checked first."""
+
+    def earlier_started(self, part: str) -> None:
+        pass
+
+    def earlier_finished(self, part: str, results: list) -> None:
+        pass
 
     def told(self, entry, lines: list[str]) -> None:
         """A running check says ``lines`` before its result (e.g. the pace of a training)."""
@@ -102,10 +110,12 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     if references is DEFAULT:
         references = config.SOLUTIONS if config.is_instructor_kit() else None
     chosen = [part for part in rubric.parts if parts is None or part in parts]
-    needed = [part for part in rubric.parts if part in chosen
-              or (references and any(part in rubric.uses.get(c, ()) for c in chosen))]
-    load_checks(needed, include_hidden)
-    config.apply_threads(settings)
+    # the earlier files a chosen part runs are checked first: where one fails its own checks,
+    # the part is graded with the reference in its place (the kit), or says to fix it first
+    needed = [part for part in rubric.parts if part in chosen or any(part in rubric.uses.get(c, ()) for c in chosen)]
+    if not rerun:  # a rerun loads the checks (and torch) of the parts it grades again only
+        load_checks(needed, include_hidden)
+        config.apply_threads(settings)
     observer = observer or Observer()
     folder = Path(submission_dir)
     start = time.perf_counter()
@@ -124,12 +134,20 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
            limits, start, submission_dir, store=None) -> Report:
     own: dict = {}      # part -> its results, as graded for its own checks
     notes: dict = {}    # part -> what its feedback must say first
+    earlier = [part for part in needed if part not in chosen]
+    if earlier:
+        observer.checking_first([part for part in chosen if set(rubric.uses.get(part, ())) & set(earlier)],
+                                earlier)
     with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits, files=rubric.parts) as worker:
         for part in needed:
             silent = part not in chosen
+            if silent:
+                observer.earlier_started(part)
             kept = store.load(part) if store is not None and not include_hidden else None
             if kept is not None:
                 own[part], kept_notes = kept
+                if silent:
+                    observer.earlier_finished(part, own[part])
                 if kept_notes:
                     notes[part] = kept_notes
                 if not silent:
@@ -142,6 +160,9 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
                     for result in own[part]:
                         observer.check_finished(result)
                 continue
+            if store is not None:
+                load_checks([part], include_hidden)
+                config.apply_threads(settings)
             entries = rubric.select([part], include_hidden)
             failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
                        for used in rubric.uses.get(part, ()) if used in own}
@@ -167,6 +188,8 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
             else:
                 results = _grade_part(worker, folder, part, entries, settings, None if silent else observer)
             own[part] = results
+            if silent:
+                observer.earlier_finished(part, results)
             if store is not None and not include_hidden:
                 store.save(part, results, notes.get(part, ()))
     results = [result for part in chosen for result in own[part]]
@@ -220,7 +243,7 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
         else:
             result = run_check(entry, worker, settings, observer)
             if result.violation:
-                broken = Failed(result.summary, violation=True)
+                broken = Failed(result.summary, violation=True, diagnosis=result.diagnosis)
         if not result.passed and not result.grader_error:
             lead = _forward_fails(result, failed_names) if broken is None else ""
             failed_names.add(result.name)
@@ -244,6 +267,8 @@ def _withhold(result: CheckResult) -> None:
     layer departs first. "Not implemented yet" is the grader's own sentence: it stays."""
     if result.unwritten:
         return
+    from grader.checks.harness.network import DepartureLine  # torch: only where a check ran
+
     kept = [line.strip() for line in result.lines if isinstance(line, DepartureLine)]
     result.summary = _("failed (graded with the reference files named above, so this check shows "
                        "no values; run it on your own files to see them)")
@@ -259,7 +284,9 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     if found:
         return Failed(_("{file} imports {names}: only NumPy, math and the standard library are "
                         "allowed (a violation: this file scores zero)").format(
-                            file=file, names=", ".join(found)), violation=True)
+                            file=file, names=", ".join(found)), violation=True,
+                      diagnosis=diagnosis("violation", pattern=" ".join(sorted(
+                          {name.partition(" ")[0].partition(".")[0] for name in found}))))
     try:
         worker.import_module(part)
     except StudentImportError as error:
@@ -301,6 +328,8 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
         except Exception:  # noqa: BLE001 - not the student's doing: a fault of the grader
             result = _grader_error(entry, f"{type(problem).__name__}: {problem}", 0.0)
         else:
+            if failed.example is None and not failed.unwritten and worker.recorder.calls:
+                failed.example = replay.describe(worker.recorder.calls[-1])  # the call that hung or broke
             result = _failed(entry, failed, 0.0)
             result.lines = result.lines + _printed(worker.output_since(printed_from))
             if failed.example and not entry.hidden:

@@ -1,32 +1,82 @@
-"""Shared fixtures: the repository's folders and a way to grade a folder of files."""
+"""Fixtures shared by the test files, hypothesis' profile, and how a run is laid out: the tests
+marked ``slow`` (they grade, train, execute a notebook or build a release) run after the quick
+ones, and under pytest-xdist the tests of a module that share a module-scoped fixture run in
+one worker, so that the fixture is computed once. The constants and plain helpers are in
+tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
-from pathlib import Path
 
 import pytest
+from filelock import FileLock
+from hypothesis import settings
+
+from tests.helpers import LAYER_PARTS, SOLUTIONS
+
+# Derandomised and without an example database: the same examples on every run and in every
+# xdist worker, and no .hypothesis folder written.
+settings.load_profile("ci")
 
 # Every `grader check` the tests start grades from scratch: a result kept from an earlier test
 # (grader.rerun) would hide what the test is about. tests/test_speed.py tests the reuse itself.
 os.environ["GRADER_FRESH"] = "1"
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
-ASSIGNMENTS = ROOT / "assignments"
-LAYER_PARTS = ("conv", "pooling", "batchnorm", "layers")
-SUBMISSIONS = ROOT / "tests" / "submissions"
+
+@pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the options
+def pytest_cmdline_main(config):
+    """Both cores by default (``-n auto --dist loadgroup``), unless the command says otherwise
+    (``-n 0``, ``-p no:xdist``); set here rather than in addopts so that an environment without
+    pytest-xdist still runs the tests, one at a time."""
+    if (config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput")
+            and config.option.numprocesses is None and config.option.dist == "no"):
+        config.option.numprocesses = "auto"
+        config.option.dist = "loadgroup"
 
 
-def assemble(target: Path, *folders: Path) -> Path:
-    """A submission in ``target`` made of the .py files of ``folders``, a later folder's file
-    replacing an earlier one's: an alternative keeps only the files it writes its own way."""
-    target.mkdir(parents=True, exist_ok=True)
-    for folder in folders:
-        for path in sorted(folder.glob("*.py")):
-            shutil.copyfile(path, target / path.name)
-    return target
+@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(definition.scope == "module" for definitions in item._fixtureinfo.name2fixturedefs.values()
+               for definition in definitions):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)   # a stable sort
+
+
+def computed_once(tmp_path_factory, name: str, compute):
+    """``compute()``'s result, computed once per test run however many xdist workers ask for it:
+    the first computes it under a file lock and leaves it in the run's temporary folder."""
+    base = tmp_path_factory.getbasetemp()
+    if base.name.startswith("popen-gw"):   # an xdist worker's folder: the run's is its parent
+        base = base.parent
+    path = base / f"{name}.pickle"
+    with FileLock(f"{path}.lock"):
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        result = compute()
+        path.write_bytes(pickle.dumps(result))
+        return result
+
+
+def _graded_reference(parts, include_hidden=False):
+    from grader.runner import grade   # not on the quick tests' path: it imports torch
+
+    return lambda: grade(SOLUTIONS, parts=parts, include_hidden=include_hidden)
+
+
+@pytest.fixture(scope="session")
+def reference_layers_report(tmp_path_factory):
+    """The reference solutions graded on the layer parts, hidden checks included."""
+    return computed_once(tmp_path_factory, "reference_layers_report", _graded_reference(LAYER_PARTS, True))
+
+
+@pytest.fixture(scope="session")
+def reference_train_report(tmp_path_factory):
+    """The reference solutions graded on the train part: the one full training of the reference
+    in the test processes."""
+    return computed_once(tmp_path_factory, "reference_train_report", _graded_reference(["train"]))
 
 
 @pytest.fixture

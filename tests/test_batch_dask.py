@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
 from tests.dask_cluster import Cluster
 from tests.planted_bugs import BUGS, apply_bug
 
@@ -95,6 +95,7 @@ def _rows(gradebook: bytes):
     return {row["id"]: row for row in csv.DictReader(gradebook.decode().splitlines())}
 
 
+@pytest.mark.slow
 def test_cluster_gradebook_is_the_local_pools(classroom, cluster_factory, tmp_path):
     root, local, local_out = classroom
     cluster = cluster_factory()
@@ -105,6 +106,7 @@ def test_cluster_gradebook_is_the_local_pools(classroom, cluster_factory, tmp_pa
     assert _rows(local)["reference"]["status"] == "graded" and float(_rows(local)["reference"]["total"]) > 0
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_costs_no_row(classroom, cluster_factory, tmp_path):
     root, local, _local_out = classroom
     cluster = cluster_factory()
@@ -134,6 +136,7 @@ def test_a_worker_killed_mid_run_costs_no_row(classroom, cluster_factory, tmp_pa
           "the orphaned grading process to end")
 
 
+@pytest.mark.slow
 def test_a_student_that_kills_every_worker_gets_an_error_row(classroom, cluster_factory, tmp_path):
     root, local, _local_out = classroom
     small = tmp_path / "class"
@@ -151,6 +154,7 @@ def test_a_student_that_kills_every_worker_gets_an_error_row(classroom, cluster_
     del run
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_gradings_on_the_workers(cluster_factory, tmp_path):
     # Slow students: each call of conv_output_size takes 3 s, so a grading lasts minutes unless stopped.
     slow = (SOLUTIONS / "conv.py").read_text() + (
@@ -176,6 +180,7 @@ def test_ctrl_c_stops_the_gradings_on_the_workers(cluster_factory, tmp_path):
     _wait(lambda: not any(_gradings(w) for w in cluster.workers), 30, "the gradings to stop")
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_and_a_worker_without_the_kit_are_one_line_errors(classroom, cluster_factory,
                                                                                  tmp_path):
     root, _, _local_out = classroom

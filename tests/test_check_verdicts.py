@@ -3,22 +3,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
-from grader import rubric as rubric_module
+import pytest
+
 from grader.runner import grade
-from tests.conftest import SOLUTIONS
+from tests.helpers import LAYER_FILES, SOLUTIONS, restricted_rubric
 from tests.planted_bugs import BUGS
 
-LAYER_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py")
-
-
-def _only(*ids: str) -> rubric_module.Rubric:
-    full = rubric_module.load()
-    entries = tuple(e for e in full.entries if e.id in ids)
-    parts = {p: f for p, f in full.parts.items() if p in {e.part for e in entries}}
-    return dataclasses.replace(full, parts=parts, entries=entries)   # keeps [uses] and the settings
+pytestmark = pytest.mark.slow   # every test here grades, builds or executes
 
 
 def _append(path, code: str) -> None:
@@ -46,7 +39,7 @@ def test_a_value_error_subclass_is_a_value_error(solution_copy):
 def test_an_exception_that_is_not_a_value_error_still_fails(solution_copy):
     path = solution_copy / "conv.py"
     path.write_text(path.read_text().replace("raise ValueError(", "raise TypeError("))
-    report = grade(solution_copy, rubric=_only("conv.conv2d_arguments"))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"conv.conv2d_arguments"}))
     assert "expected a ValueError, got TypeError" in _failed(report, "conv.conv2d_arguments").output
 
 
@@ -60,7 +53,7 @@ def test_cross_entropy_plus_a_small_constant_fails_the_main_check(solution_copy)
             "    dlogits = p.copy()\n"
             "    dlogits[np.arange(n), y] -= 1\n"
             "    return loss, dlogits / n\n")
-    report = grade(solution_copy, rubric=_only("layers.softmax_cross_entropy"))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"layers.softmax_cross_entropy"}))
     output = _failed(report, "layers.softmax_cross_entropy").output
     assert "loss is" in output and "Smallest failing example: logits [[0.0, -25.0]], y [1]" in output
 
@@ -72,7 +65,7 @@ def test_argument_checks_show_the_call_that_failed(solution_copy):
             "    if stride != 0 and w.shape[2] > x.shape[2] + 2 * _pair(padding, 'padding')[0]:\n"
             "        return np.zeros((x.shape[0], w.shape[0], 1, 1)), None\n"
             "    return _conv(x, w, b, stride, padding)\n")
-    report = grade(solution_copy, rubric=_only("conv.conv2d_arguments"))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"conv.conv2d_arguments"}))
     output = _failed(report, "conv.conv2d_arguments").output
     height = int(re.search(r"a kernel of height (\d+)", output).group(1))
     example = re.search(r"Smallest failing example: (.*)", output).group(1)
@@ -87,7 +80,7 @@ def test_max_pool_padding_check_shows_the_call_that_failed(solution_copy):
             "        return _pool(x, kernel_size, stride, padding)\n"
             "    except ValueError:\n"
             "        return _pool(x, kernel_size, stride, 0)\n")
-    report = grade(solution_copy, rubric=_only("pooling.max_pool2d_forward"))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"pooling.max_pool2d_forward"}))
     output = _failed(report, "pooling.max_pool2d_forward").output
     assert "padding larger than half the kernel" in output
     example = re.search(r"Smallest failing example: (.*)", output).group(1)
@@ -100,7 +93,7 @@ def test_relu_at_zero_is_described_as_it_is_and_measured_on_the_upstream_gradien
     bug = next(b for b in BUGS if b.id == "relu_gradient_one_at_zero")
     path = solution_copy / bug.file
     path.write_text(path.read_text().replace(bug.old, bug.new))
-    report = grade(solution_copy, rubric=_only("layers.relu_backward"))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"layers.relu_backward"}))
     output = _failed(report, "layers.relu_backward").output
     assert "set to exactly 0" in output, output
     assert "(1e-12)" not in output and "e+11" not in output, output
@@ -111,7 +104,7 @@ def test_train_lenet_must_leave_the_callers_digits_alone(solution_copy):
             "def train_lenet(X, y, rng):\n"
             "    X -= X.mean()\n"
             "    return LeNet5(activation='relu').eval()\n")
-    report = grade(solution_copy, rubric=_only("train.train_lenet"))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"train.train_lenet"}))
     output = _failed(report, "train.train_lenet").output
     assert "train_lenet modified its input X" in output, output
 
@@ -128,6 +121,6 @@ def test_a_state_dict_of_copies_still_loads_the_big_networks(solution_copy):
         assert text.count(old) == 1, old
         text = text.replace(old, new)
     path.write_text(text)
-    report = grade(solution_copy, rubric=_only("networks.alexnet", "networks.vgg16"))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"networks.alexnet", "networks.vgg16"}))
     lost = [f"{c.id}: {c.output}" for c in report.checks if not c.passed]
     assert report.score == report.max_score, "\n".join(lost)

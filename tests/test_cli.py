@@ -4,7 +4,6 @@ a streamed report, Ctrl-C, and never a file of the submission overwritten."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -16,19 +15,7 @@ import pytest
 
 from grader import rubric as rubric_module
 
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
-
-
-def grader(*args, env=None, **kwargs):
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True,
-                          text=True, cwd=ROOT, env=dict(os.environ, **(env or {})), **kwargs)
-
-
-def one_line_refusal(run, code=2):
-    assert run.returncode == code, (run.returncode, run.stdout, run.stderr)
-    assert "Traceback" not in run.stderr + run.stdout
-    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
-    return run.stderr
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, grader, one_line_refusal
 
 
 def test_version():
@@ -36,11 +23,13 @@ def test_version():
     assert run.returncode == 0 and run.stdout.startswith("grader ")
 
 
+@pytest.mark.slow
 def test_exit_codes_follow_the_verdict(tmp_path):
     assert grader("check", SOLUTIONS, "--part", "conv", "-q").returncode == 0
     assert grader("check", ASSIGNMENTS, "--part", "conv", "-q").returncode == 1
 
 
+@pytest.mark.slow
 def test_quiet_prints_the_totals_only():
     run = grader("check", SOLUTIONS, "--part", "conv", "-q")
     assert run.stdout.strip().splitlines() == [run.stdout.strip()] and run.stdout.startswith("Total: ")
@@ -56,6 +45,7 @@ def test_bad_folder_and_part_are_one_line_refusals(tmp_path):
     assert "unknown part" in one_line_refusal(grader("check", SOLUTIONS, "--part", "convv"))
 
 
+@pytest.mark.slow
 def test_json_never_writes_over_a_submission_file(tmp_path):
     work = tmp_path / "work"
     shutil.copytree(SOLUTIONS, work)
@@ -67,6 +57,7 @@ def test_json_never_writes_over_a_submission_file(tmp_path):
     assert sorted(p.name for p in work.iterdir()) == sorted(p.name for p in SOLUTIONS.iterdir())
 
 
+@pytest.mark.slow
 def test_json_results_have_the_execution_time(tmp_path):
     out = tmp_path / "r.json"
     assert grader("check", SOLUTIONS, "--part", "conv", "--json", out).returncode == 0
@@ -75,6 +66,7 @@ def test_json_results_have_the_execution_time(tmp_path):
     assert set(data["extra_data"]["versions"]) == {"numpy", "torch"}
 
 
+@pytest.mark.slow
 def test_report_streams_and_names_the_versions():
     process = subprocess.Popen([sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--part", "conv",
                                 "--part", "pooling", "--part", "batchnorm"], stdout=subprocess.PIPE,
@@ -108,6 +100,7 @@ def _all_gone(processes, seconds=15):
     return not alive
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_check_stops_cleanly():
     code, out, err, children = _interrupt(
         [sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--part", "train"], "sgd_step")
@@ -116,6 +109,7 @@ def test_ctrl_c_on_check_stops_cleanly():
     assert _all_gone(children)
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_batch_stops_every_student(tmp_path):
     root = tmp_path / "class"
     for name in ("a", "b"):
@@ -151,6 +145,7 @@ def test_batch_refuses_bad_folders(tmp_path):
     assert "not a folder" in one_line_refusal(grader("batch", tmp_path / "none", "--out", tmp_path / "o"))
 
 
+@pytest.mark.slow
 def test_a_grader_fault_is_a_grader_error_not_a_zero(tmp_path):
     """A wrong KIT_DATA_DIR (the digits cannot be found) is the grader's fault: the checks that
     need them are grader errors, the run exits 3, the gradebook says so and a rerun regrades."""

@@ -57,6 +57,18 @@ def test_compare_names_the_pattern_of_a_departure(actual, options, pattern):
     assert found(actual, **options) == {"kind": "values", "output": "dx", "pattern": pattern}
 
 
+def test_a_region_the_check_names_is_a_pattern_only_where_the_departure_stays_inside_it():
+    inside = np.zeros(EXPECTED.shape[-2:], dtype=bool)
+    inside[1:3, 1:3] = True
+    wrong = EXPECTED.copy()
+    wrong[..., 1, 2] += 1.0
+    regions = {"where windows overlap": inside}
+    assert found(wrong, regions=regions)["pattern"] == "wrong only where windows overlap"
+    wrong[..., 0, 0] += 1.0
+    assert found(wrong, regions=regions)["pattern"] != "wrong only where windows overlap"
+    assert found(wrong * 0 + EXPECTED * 2, regions={"everywhere": np.ones_like(inside)})["pattern"] == "scaled by 2"
+
+
 def test_compare_names_a_wrong_type_shape_or_dtype():
     assert found([1.0]) == diagnosis("type", "dx", "list")
     assert found(EXPECTED[0]) == diagnosis("shape", "dx", "3 axes instead of 4")
@@ -153,3 +165,11 @@ def test_the_diagnosis_reaches_results_json_and_back():
     assert signature(check.id, check.diagnosis) == "layers.relu_backward | values | dx | all zero"
     assert signature(check.id, diagnosis("raised", pattern="IndexError")) == "layers.relu_backward | raised | - | IndexError"
     assert signature(check.id, diagnosis("other")) == "layers.relu_backward | other"
+
+
+def test_a_forbidden_import_is_a_violation_named_by_the_modules_not_the_lines(tmp_path):
+    from grader.runner import _import_part
+
+    (tmp_path / "layers.py").write_text("import numpy as np\nimport torch\nfrom scipy import linalg\n")
+    failed = _import_part(None, tmp_path, "layers")  # found by reading the file: no worker needed
+    assert failed.violation and failed.diagnosis == diagnosis("violation", pattern="scipy torch")

@@ -96,3 +96,15 @@ def test_the_zh_stub_carries_the_chinese_docstrings_and_the_same_code(part):
 def test_the_english_stubs_keep_their_english_docstrings():
     for part, name in PARTS.items():
         assert stub_sources(language="en")[name] == strip_solutions((config.SOLUTIONS / name).read_text())
+
+
+def test_the_zh_notebook_writes_the_file_with_chinese_docstrings():
+    from grader.assign import notebooks
+
+    part = "layers"
+    cells = notebooks.student_notebook(part, language="zh").cells
+    written = [cell.source for cell in cells if cell.source.startswith("%%part_file")]
+    assert len(written) == 1
+    source = written[0].split("\n", 1)[1]
+    assert docstrings.english_docstrings(source)["linear_forward"].startswith("全连接层的前向传播")
+    assert source == stub_sources(language="zh")[PARTS[part]]

@@ -17,10 +17,8 @@ import pytest
 
 from grader import rubric as rubric_module
 from grader.runner import grade
-from tests.conftest import ROOT, SOLUTIONS
+from tests.helpers import LAYER_FILES, ROOT, SOLUTIONS
 from tests.planted_bugs import BUGS, apply_bug
-
-LAYER_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py")
 BATCH_PARTS = ("conv", "pooling", "batchnorm", "layers", "modules")
 
 
@@ -53,6 +51,7 @@ def planted_class(tmp_path_factory):
     return bugs, rows, out
 
 
+@pytest.mark.slow
 def test_every_planted_layer_bug_costs_points_in_its_own_part_only(planted_class):
     bugs, rows, out = planted_class
     full = rubric_module.load().select(BATCH_PARTS, include_hidden=True)
@@ -66,12 +65,14 @@ def test_every_planted_layer_bug_costs_points_in_its_own_part_only(planted_class
                 assert float(row[part]) == maximum[part], (bug.id, part, row)
 
 
+@pytest.mark.slow
 def test_the_dependent_part_says_it_used_the_reference(planted_class):
     _, _, out = planted_class
     feedback = (out / "students" / "bn_running_var_biased" / "feedback.md").read_text()
     assert "graded with the reference batchnorm.py, because yours fails" in feedback.lower()
 
 
+@pytest.mark.slow
 def test_in_a_student_release_the_dependent_part_says_fix_that_file_first_once(tmp_path):
     report = grade(_with_bug(tmp_path / "s", _bn_bug()), parts=["batchnorm", "modules"], references=None)
     failed = [c for c in report.checks if c.part == "modules" and not c.passed]
@@ -98,6 +99,7 @@ class BatchNorm1d(BatchNorm1d):
 '''
 
 
+@pytest.mark.slow
 def test_reference_code_in_the_worker_cannot_be_smuggled_out(tmp_path):
     """The student's batchnorm.py fails its checks, so modules runs beside the reference one;
     their modules.py reads it and returns its length in every output value."""

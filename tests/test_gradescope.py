@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from grader import rubric as rubric_module
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
-from tests.test_release import scan
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.leak_scanner import scan
+
+pytestmark = pytest.mark.slow   # every test here grades, builds or executes
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 

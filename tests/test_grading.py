@@ -8,22 +8,19 @@ import sys
 import pytest
 
 from grader.runner import grade
-from tests.conftest import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS
 
 
-@pytest.fixture(scope="module")
-def solution_report():
-    return grade(SOLUTIONS, parts=LAYER_PARTS)
-
-
-def test_reference_solution_gets_full_marks(solution_report):
-    failed = [f"{c.id}: {c.output}" for c in solution_report.checks if not c.passed]
+@pytest.mark.slow
+def test_reference_solution_gets_full_marks(reference_layers_report):
+    failed = [f"{c.id}: {c.output}" for c in reference_layers_report.checks if not c.passed]
     assert not failed, "\n".join(failed)
-    assert solution_report.score == solution_report.max_score > 0
+    assert reference_layers_report.score == reference_layers_report.max_score > 0
 
 
-def test_every_contract_name_of_the_layer_parts_is_checked(solution_report):
-    names = {c.name for c in solution_report.checks}
+@pytest.mark.slow
+def test_every_contract_name_of_the_layer_parts_is_checked(reference_layers_report):
+    names = {c.name for c in reference_layers_report.checks}
     for part, wanted in {
         "conv": {"conv_output_size", "receptive_field", "conv2d_forward", "conv2d_backward"},
         "pooling": {f"{kind}_{step}" for kind in ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d")
@@ -36,6 +33,7 @@ def test_every_contract_name_of_the_layer_parts_is_checked(solution_report):
         assert wanted <= names, f"{part}: unchecked {wanted - names}"
 
 
+@pytest.mark.slow
 def test_stubs_get_zero_with_a_clear_message():
     report = grade(ASSIGNMENTS, parts=LAYER_PARTS)
     assert report.score == 0
@@ -44,6 +42,7 @@ def test_stubs_get_zero_with_a_clear_message():
         assert "Traceback" not in check.output
 
 
+@pytest.mark.slow
 def test_same_submission_same_report_twice(solution_copy):
     (solution_copy / "conv.py").write_text((SOLUTIONS / "conv.py").read_text().replace(
         ".sum(axis=0)", "[0]"))
@@ -53,6 +52,7 @@ def test_same_submission_same_report_twice(solution_copy):
     assert [c.output for c in first.checks] == [c.output for c in second.checks]
 
 
+@pytest.mark.slow
 def test_failure_report_shows_example_values_and_hint(solution_copy):
     (solution_copy / "conv.py").write_text((SOLUTIONS / "conv.py").read_text().replace(
         ".sum(axis=0)", "[0]"))
@@ -71,6 +71,7 @@ def _replace_function(path, name, body):
     path.write_text(path.read_text() + f"\n\n{body}\n")
 
 
+@pytest.mark.slow
 def test_float32_result_is_reported_as_a_dtype_mistake(solution_copy):
     _replace_function(solution_copy / "layers.py", "relu_forward",
                       "_relu = relu_forward\n"
@@ -81,6 +82,7 @@ def test_float32_result_is_reported_as_a_dtype_mistake(solution_copy):
     assert "dtype float32, expected float64" in failed["layers.relu"].output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("body, message", [
     ("def relu_forward(x):\n    return [0.0], None", "should be a numpy array"),
     ("def relu_forward(x):\n    return x", "should return a tuple of 2 values"),
@@ -93,6 +95,7 @@ def test_wrong_return_types_are_explained(solution_copy, body, message):
     assert not relu.passed and message in relu.output
 
 
+@pytest.mark.slow
 def test_syntax_error_zeroes_only_that_part(solution_copy):
     (solution_copy / "pooling.py").write_text("def broken(:\n")
     report = grade(solution_copy, parts=["conv", "pooling"])
@@ -105,6 +108,7 @@ def test_syntax_error_zeroes_only_that_part(solution_copy):
     assert report.render_text().count("importing failed with SyntaxError") == 1
 
 
+@pytest.mark.slow
 def test_missing_file_and_missing_function(solution_copy):
     (solution_copy / "batchnorm.py").unlink()
     text = (solution_copy / "layers.py").read_text().replace("def sigmoid_backward", "def sigmoid_backwards")
@@ -118,15 +122,17 @@ def test_missing_file_and_missing_function(solution_copy):
     assert next(c for c in report.checks if c.id == "layers.sigmoid").passed
 
 
-def test_gradescope_json_and_text(solution_report):
-    results = solution_report.to_gradescope()
-    assert results["score"] == solution_report.max_score
+@pytest.mark.slow
+def test_gradescope_json_and_text(reference_layers_report):
+    results = reference_layers_report.to_gradescope()
+    assert results["score"] == reference_layers_report.max_score
     test = results["tests"][0]
     assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility", "tags"}
     assert test["tags"] == ["conv", "conv_output_size"]
-    assert "Total:" in solution_report.render_text()
+    assert "Total:" in reference_layers_report.render_text()
 
 
+@pytest.mark.slow
 def test_cli_check_writes_json(tmp_path):
     out = tmp_path / "r.json"
     run = subprocess.run([sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--part", "conv",
@@ -146,6 +152,7 @@ def test_cli_rejects_an_unknown_part_and_a_missing_folder(tmp_path):
     assert run.returncode == 2 and "not a folder" in run.stderr
 
 
+@pytest.mark.slow
 def test_what_the_code_printed_is_shown_under_a_failing_check(solution_copy):
     path = solution_copy / "layers.py"
     text = path.read_text().replace("def relu_forward(x):\n", "def relu_forward(x):\n"
@@ -160,6 +167,7 @@ def test_what_the_code_printed_is_shown_under_a_failing_check(solution_copy):
     assert passed and all("Your code printed" not in c.output for c in passed)
 
 
+@pytest.mark.slow
 def test_a_failing_example_can_be_run_again_from_the_feedback(solution_copy, tmp_path):
     """The feedback prints the Python that reruns the failing example; with the saved .npz it
     runs on the student's own files and gives the same wrong answer the grader saw."""

@@ -21,9 +21,8 @@ import pytest
 from grader import i18n, runner
 from grader import rubric as rubric_module
 from grader.results import HIDDEN_NOTE, GRADER_ERROR, CheckResult
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, grader
 from tests.planted_bugs import BUGS, plant
-from tests.test_cli import grader
 
 ROOM_FILES = ["grader/results.py", "grader/runner.py", "grader/cli.py", "grader/batch/__init__.py",
               "grader/batch/unpack.py", "grader/batch/grading.py",
@@ -117,6 +116,7 @@ def test_statuses_and_notes_speak_the_language():
 
 
 # -- the reports ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_stubs_report_in_chinese():
     run = grader("check", ASSIGNMENTS, "--part", "conv", "--part", "layers", "--lang", "zh",
                  env={"GRADER_LANG": ""})
@@ -138,6 +138,7 @@ def planted(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_a_planted_bug_report_in_chinese(planted):
     run = grader("check", planted, "--part", "conv", "--part", "layers", env={"GRADER_LANG": "zh"})
     assert run.returncode == 1, run.stderr
@@ -148,6 +149,7 @@ def test_a_planted_bug_report_in_chinese(planted):
     assert "总分：" in run.stdout
 
 
+@pytest.mark.slow
 def test_the_english_report_stays_english(planted):
     run = grader("check", planted, "--part", "conv", env={"GRADER_LANG": "", "LANG": "C.UTF-8",
                                                           "LC_ALL": "", "LC_MESSAGES": ""})
@@ -162,6 +164,7 @@ def test_a_usage_error_in_chinese_is_one_line():
     assert CJK.search(run.stderr) and english_runs(run.stderr) == []
 
 
+@pytest.mark.slow
 def test_the_rubric_language_is_the_default_and_is_restored(monkeypatch):
     monkeypatch.delenv("GRADER_LANG", raising=False)
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
@@ -177,6 +180,7 @@ def test_the_rubric_language_is_the_default_and_is_restored(monkeypatch):
     assert not CJK.search(runner.grade(ASSIGNMENTS, parts=["conv"], rubric=chinese).checks[0].title)
 
 
+@pytest.mark.slow
 def test_a_chinese_release_grades_in_chinese(tmp_path):
     bundle = tmp_path / "bundle"
     built = grader("release", "--out", bundle, "--lang", "zh", timeout=300)
@@ -191,6 +195,7 @@ def test_a_chinese_release_grades_in_chinese(tmp_path):
     assert untranslated(room_lines(run.stdout)) == [], run.stdout
 
 
+@pytest.mark.slow
 def test_batch_feedback_in_chinese(planted, tmp_path):
     """--lang reaches each student's grading process (the titles, hints and sentences of its
     report) and the feedback written by the batch itself."""
@@ -206,6 +211,7 @@ def test_batch_feedback_in_chinese(planted, tmp_path):
     assert untranslated(headings) == [], feedback
 
 
+@pytest.mark.slow
 def test_gradescope_and_notebooks_follow_the_language(planted, tmp_path, monkeypatch):
     from grader.assign import gradescope, nbgrader_course
 
@@ -222,6 +228,7 @@ def test_gradescope_and_notebooks_follow_the_language(planted, tmp_path, monkeyp
     assert i18n._chosen is None
 
 
+@pytest.mark.slow
 def test_a_grading_process_that_runs_out_of_time_says_so_in_chinese():
     from grader.batch.grading import GradingFailed, grade_files
 

@@ -5,7 +5,6 @@ them without an English sentence (identifiers, numbers, shapes and code excepted
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 import string
 from pathlib import Path
@@ -13,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from grader import i18n
-from grader import rubric as rubric_module
 from grader.runner import grade
+from tests.helpers import restricted_rubric
 from tests.planted_bugs import BUGS as LAYER_BUGS
 from tests.planted_bugs import plant
 from tests.planted_bugs_networks import BUGS as NETWORK_BUGS
@@ -101,21 +100,15 @@ def test_english_runs_catch_a_sentence_and_spare_code():
     assert english_runs("momentum=0.9, weight_decay=0.1, rng.random(x.shape) >= p 时") == []
 
 
-def _rubric_for(names: set) -> rubric_module.Rubric:
-    full = rubric_module.load()
-    entries = tuple(e for e in full.entries if e.name in names)
-    parts = {p: f for p, f in full.parts.items() if p in {e.part for e in entries}}
-    return dataclasses.replace(full, parts=parts, entries=entries)
-
-
 def _grade(bug, folder: Path, language: str):
     i18n.set_language(language)
     try:
-        return grade(folder, rubric=_rubric_for({bug.function}))
+        return grade(folder, rubric=restricted_rubric(names={bug.function}))
     finally:
         i18n.set_language(None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bug", [b for b in [*LAYER_BUGS, *NETWORK_BUGS] if b.id in PLANTED],
                          ids=lambda bug: bug.id)
 def test_a_chinese_grading_of_a_planted_bug_has_no_english_sentence(bug, solution_copy):
@@ -132,12 +125,13 @@ def test_a_chinese_grading_of_a_planted_bug_has_no_english_sentence(bug, solutio
         assert not english, f"{check.id}: English left in {texts}: {english}"
 
 
+@pytest.mark.slow
 def test_the_english_grading_is_unchanged_by_a_chinese_one(solution_copy):
     """English stays the default, whatever a Chinese grading did before it in the process."""
     bug = next(b for b in LAYER_BUGS if b.id == "bn_running_mean_rebound")
     plant(bug, solution_copy)
     _grade(bug, solution_copy, "zh")
-    report = grade(solution_copy, rubric=_rubric_for({bug.function}))
+    report = grade(solution_copy, rubric=restricted_rubric(names={bug.function}))
     summaries = [c.summary for c in report.checks if not c.passed]
     assert any("running_mean was not updated in place" in s for s in summaries), summaries
     assert not any(re.search(r"[\u4e00-\u9fff]", s) for s in summaries), summaries

@@ -9,8 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader import rubric as rubric_module
-from tests.conftest import ROOT, SOLUTIONS
+from tests.helpers import ROOT, SOLUTIONS
+
+pytestmark = pytest.mark.slow   # every test here grades, builds or executes
 
 
 def test_a_wheel_install_grades_the_training_part_in_full(tmp_path):

@@ -13,7 +13,7 @@ from grader import cli
 from grader import rubric as rubric_module
 from grader.assign import notebooks, texts
 from grader.assign.notebooks import LessonError, parse_lesson
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 GOOD = '''+++
 title = "Convolution"

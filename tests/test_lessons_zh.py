@@ -19,8 +19,9 @@ import pytest
 from grader import cli
 from grader import rubric as rubric_module
 from grader.assign import gradescope, leaks, nbgrader_course, notebooks, release, texts
+from grader.assign.stubs import stub_sources
 from grader.i18n import LANGUAGES
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 PARTS = list(rubric_module.load().parts)
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -162,6 +163,7 @@ def zh_bundle(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_the_chinese_release(zh_bundle):
     built = notebooks.student_notebook_texts(language="zh")
     assert sorted(p.name for p in (zh_bundle / "notebooks").iterdir()) == sorted(built)
@@ -172,6 +174,9 @@ def test_the_chinese_release(zh_bundle):
         release.student_contract((ROOT / "EXERCISES.zh.md").read_text(encoding="utf-8"))
     readme = (zh_bundle / "README.md").read_text(encoding="utf-8")
     assert CJK.search(readme) and english_runs(readme) == []
+    assert (zh_bundle / "datasets" / "README.md").read_bytes() == (ROOT / "datasets" / "README.zh.md").read_bytes()
+    stubs = {path.name: path.read_text(encoding="utf-8") for path in (zh_bundle / "assignments").glob("*.py")}
+    assert stubs == stub_sources(language="zh")
     shipped = rubric_module.load(zh_bundle / "grader" / "rubric.toml")
     assert shipped.settings.language == "zh"
     assert shipped.entries == tuple(rubric_module.load().select(include_hidden=False))
@@ -202,6 +207,7 @@ def test_the_language_goes_into_the_rubric_settings(tmp_path):
     assert "language" not in release.public_rubric_text(full)
 
 
+@pytest.mark.slow
 def test_the_chinese_gradescope_zip_speaks_chinese(tmp_path):
     english, chinese = gradescope.zip_members(), gradescope.zip_members("zh")
     assert english["grader/rubric.toml"][0] == (ROOT / "grader" / "rubric.toml").read_bytes()
@@ -213,6 +219,7 @@ def test_the_chinese_gradescope_zip_speaks_chinese(tmp_path):
         assert archive.read("grader/rubric.toml") == chinese["grader/rubric.toml"][0]
 
 
+@pytest.mark.slow
 def test_the_chinese_course_and_notebooks_commands(tmp_path, capsys):
     assert cli.main(["course", "--out", str(tmp_path / "course"), "--part", "conv", "--lang", "zh"]) == 0
     [path] = (tmp_path / "course" / "source" / nbgrader_course.ASSIGNMENT).glob("*.ipynb")

@@ -77,7 +77,15 @@ def test_all_zero_reference_is_compared_on_the_floor():
     _fails(np.full(3, 1e-12), zeros)                 # 1e-12 is a whole floor off
     assert compare("out", np.full(3, 1e-12), zeros, floor=1.0) == pytest.approx(1e-12)
     mismatch = _fails(np.array([0.0, 2.0, 0.0]), zeros, floor=0.5)
-    assert "comparison scale (0.5; every expected value is below it" in mismatch.summary
+    assert mismatch.summary == ("out should be zero everywhere (every expected value is 0, to within 0.5), "
+                                "but 1 of 3 values are not: the largest is 2 at index [1]")
+
+
+def test_an_expected_negative_zero_reads_as_zero():
+    mismatch = _fails(np.array([0.0, 1.32]), np.array([-0.0, -0.0]))
+    assert "e+12" not in mismatch.summary and "-0" not in mismatch.summary + "\n".join(mismatch.lines)
+    assert "should be zero everywhere" in mismatch.summary and "the largest is 1.32 at index [1]" in mismatch.summary
+    assert compare("out", np.array([0.0, -0.0]), np.array([-0.0, 0.0])) == 0.0  # signed zeros agree
 
 
 def test_empty_arrays_agree():

@@ -4,15 +4,13 @@ every planted bug loses points on the check of its contract name."""
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
-from grader import rubric as rubric_module
 from grader.references import networks as refnets
 from grader.runner import grade
 from grader.worker.client import Ref, Worker
-from tests.conftest import ASSIGNMENTS, SOLUTIONS, SUBMISSIONS, assemble
+from tests.helpers import ASSIGNMENTS, SOLUTIONS, SUBMISSIONS, assemble, failures, restricted_rubric
 from tests.planted_bugs_networks import BUGS, plant
 
 PARTS = ("modules", "networks")
@@ -25,35 +23,19 @@ SUBMISSION_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py", "modul
 GIVEN_UNTIL = "# Graded layers: write forward and backward"
 
 
-def _rubric_for(names: set, ids: set | None = None) -> rubric_module.Rubric:
-    """The rubric restricted to the checks of some contract names (or ids)."""
-    full = rubric_module.load()
-    entries = tuple(e for e in full.entries
-                    if (e.name in names if ids is None else e.id in ids) and e.part in PARTS)
-    parts = {p: f for p, f in full.parts.items() if p in {e.part for e in entries}}
-    return dataclasses.replace(full, parts=parts, entries=entries)   # keeps [uses] and the settings
-
-
-def _failures(report) -> str:
-    lines = []
-    for check in report.checks:
-        if not check.passed:
-            lines.append(f"--- {check.id} ({check.name}): {check.score:g}/{check.max_score:g}")
-            lines.extend("    " + line for line in check.output.splitlines())
-    return "\n".join(lines)
-
-
 @pytest.fixture(scope="module")
 def solution_report():
     return grade(SOLUTIONS, parts=list(PARTS))
 
 
+@pytest.mark.slow
 def test_reference_solution_gets_full_marks(solution_report):
     failed = [f"{c.id}: {c.output}" for c in solution_report.checks if not c.passed]
     assert not failed, "\n".join(failed)
     assert solution_report.score == solution_report.max_score > 0
 
 
+@pytest.mark.slow
 def test_every_class_and_network_is_checked(solution_report):
     names = {c.name for c in solution_report.checks}
     assert MODULE_CLASSES | NETWORKS <= names, (MODULE_CLASSES | NETWORKS) - names
@@ -70,6 +52,7 @@ def other_modules_report(tmp_path_factory):
     return grade(folder, parts=list(PARTS), include_hidden=True)
 
 
+@pytest.mark.slow
 def test_alternative_modules_and_networks_get_full_marks(other_modules_report):
     """A correct modules.py and networks.py written another way (caches in their own attributes,
     BatchNorm2d through batchnorm_forward on (N*H*W, C), ReLU's boolean mask, the shortcut's
@@ -79,7 +62,7 @@ def test_alternative_modules_and_networks_get_full_marks(other_modules_report):
     assert MODULE_CLASSES | NETWORKS <= {check.name for check in report.checks}
     assert report.score == report.max_score > 0, (
         f"a correct submission ({report.submission}) lost points: "
-        f"{report.score:g}/{report.max_score:g}\n{_failures(report)}")
+        f"{report.score:g}/{report.max_score:g}\n{failures(report)}")
     assert all(check.passed and check.score == check.max_score for check in report.checks)
 
 
@@ -91,6 +74,7 @@ def test_alternative_keeps_the_given_base_class():
     assert ours.split(GIVEN_UNTIL)[0] == stub.split(GIVEN_UNTIL)[0]
 
 
+@pytest.mark.slow
 def test_stubs_get_zero_with_a_clear_message():
     """As a student runs them (no reference files to stand in for the unwritten layers)."""
     report = grade(ASSIGNMENTS, parts=list(PARTS), references=None)
@@ -100,10 +84,11 @@ def test_stubs_get_zero_with_a_clear_message():
         assert "Traceback" not in check.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.id for bug in BUGS])
 def test_planted_bug_loses_points_on_its_check(bug, solution_copy):
     plant(bug, solution_copy)
-    report = grade(solution_copy, rubric=_rubric_for({bug.function}))
+    report = grade(solution_copy, rubric=restricted_rubric(names={bug.function}, parts=PARTS))
     assert report.checks, f"no check is named {bug.function}"
     lost = [c for c in report.checks if c.score < c.max_score]
     assert lost, f"{bug.id} ({bug.why}) lost no points on the checks of {bug.function}"
@@ -111,20 +96,22 @@ def test_planted_bug_loses_points_on_its_check(bug, solution_copy):
         assert "internal grader error" not in check.output, check.output
 
 
+@pytest.mark.slow
 def test_report_names_the_first_layer_that_departs(solution_copy):
     bug = next(b for b in BUGS if b.id == "batchnorm2d_training_under_eval")
     plant(bug, solution_copy)
-    report = grade(solution_copy, rubric=_rubric_for(set(), ids={"networks.resnet18"}))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"networks.resnet18"}, parts=PARTS))
     (check,) = report.checks
     assert not check.passed
     assert "evaluation mode: the output differs" in check.output
     assert "first layer that departs, in forward order, is `bn1` (BatchNorm2d)" in check.output
 
 
+@pytest.mark.slow
 def test_a_block_whose_parts_agree_is_blamed_as_a_whole(solution_copy):
     bug = next(b for b in BUGS if b.id == "basic_block_shortcut_gradient_not_added")
     plant(bug, solution_copy)
-    report = grade(solution_copy, rubric=_rubric_for(set(), ids={"networks.basic_block"}))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"networks.basic_block"}, parts=PARTS))
     (check,) = report.checks
     assert "the output agrees but the gradients differ" in check.output
     assert "as a whole" in check.output and "ADDED" in check.output
@@ -140,6 +127,7 @@ def test_parameter_counts_of_the_contract_match_the_references():
         assert reference(name, factories[name]).count == count, name
 
 
+@pytest.mark.slow
 def test_shapes_cross_without_the_arrays():
     with Worker(str(SOLUTIONS)) as worker:
         model = worker.call("networks.LeNet5")

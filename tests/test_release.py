@@ -4,7 +4,6 @@ committed notebooks/ are what the notebooks' source builds."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,125 +18,11 @@ import pytest
 
 from grader import rubric as rubric_module
 from grader.assign import leaks, notebooks, release
-from grader.assign.markers import SOLUTION
 from grader.assign.stubs import stub_sources
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.leak_scanner import HIDDEN_DIR, scan, secret_lines, solution_blocks, solution_region_lines
 
-HIDDEN_DIR = ROOT / "grader" / "hidden"
-BEGIN, END = SOLUTION.begin, SOLUTION.end
-MARKER_LINES = {BEGIN, END, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"}
 PARTS = list(rubric_module.load().parts)
-
-
-# -- an independent leak scanner (not grader.assign.leaks) -------------------------------------------
-def solution_region_lines(text: str) -> list[str]:
-    lines, inside = [], False
-    for line in text.splitlines():
-        if line.strip() == BEGIN:
-            inside = True
-        elif line.strip() == END:
-            inside = False
-        elif inside:
-            lines.append(line.strip())
-    return lines
-
-
-def public_lines() -> set[str]:
-    """Every stripped line of what students may legitimately see."""
-    seen = set()
-    for folder in (ROOT / "grader", ASSIGNMENTS):
-        for path in folder.rglob("*.py"):
-            if HIDDEN_DIR in path.parents or "__pycache__" in path.parts:
-                continue
-            seen.update(line.strip() for line in path.read_text().splitlines())
-    return seen
-
-
-def secret_lines(hidden_checks: bool = True) -> set[str]:
-    """Lines of the solution regions (and of the hidden checks) that appear nowhere public:
-    distinctive enough (25+ characters, not a comment) that finding one means a leak."""
-    public = public_lines()
-    candidates = []
-    for path in SOLUTIONS.glob("*.py"):
-        candidates += solution_region_lines(path.read_text())
-    for path in HIDDEN_DIR.glob("*.py") if hidden_checks else ():
-        candidates += [line.strip() for line in path.read_text().splitlines()]
-    return {line for line in candidates
-            if len(line) >= 25 and not line.startswith(("#", '"""', "from ", "import ")) and line not in public}
-
-
-def public_text() -> str:
-    texts = []
-    for folder in (ROOT / "grader", ASSIGNMENTS):
-        for path in folder.rglob("*.py"):
-            if HIDDEN_DIR not in path.parents and "__pycache__" not in path.parts:
-                texts.append(" ".join(path.read_text().split()))
-    return "\n".join(texts)
-
-
-def solution_blocks() -> list[str]:
-    """Each solution region whole, whitespace-normalised (60+ characters): the body of a
-    solution function, or its private helpers; minus those the public grader holds too
-    (``return ResNet(BasicBlock, [2, 2, 2, 2], ...)`` is no secret)."""
-    public = public_text()
-    blocks = []
-    for path in SOLUTIONS.glob("*.py"):
-        region, inside = [], False
-        for line in path.read_text().splitlines():
-            if line.strip() == BEGIN:
-                region, inside = [], True
-            elif line.strip() == END:
-                inside = False
-                normalised = " ".join(" ".join(region).split())
-                if len(normalised) >= 60 and normalised not in public:
-                    blocks.append(normalised)
-            elif inside:
-                region.append(line)
-    return blocks
-
-
-def readable_texts(folder: Path):
-    """(relative path, text) of every file; a notebook also yields its cells' sources."""
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        text = data.decode("utf-8", "replace")
-        if path.suffix == ".ipynb":
-            cells = json.loads(text)["cells"]
-            text = "\n".join("".join(cell["source"]) for cell in cells)
-        yield path.relative_to(folder), data, text
-
-
-def scan(folder: Path, hidden_checks_allowed: bool = False) -> list[str]:
-    """Every trace of solution code (and, unless allowed, of hidden checks) in ``folder``."""
-    secrets = secret_lines(hidden_checks=not hidden_checks_allowed)
-    blocks = solution_blocks()
-    solution_digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in SOLUTIONS.glob("*.py")}
-    hidden_ids = {e.id for e in rubric_module.load().entries if e.hidden}
-    hidden_words = hidden_ids | {i.partition(".")[2] for i in hidden_ids}
-    hidden_modules = {f"grader.hidden.{p.stem}" for p in HIDDEN_DIR.glob("*.py") if p.stem != "__init__"}
-    if hidden_checks_allowed:
-        hidden_words, hidden_modules = set(), set()
-    problems = []
-    for name, data, text in readable_texts(folder):
-        if name.parts[:1] == ("solutions",) or ("hidden" in name.parts[:-1] and not hidden_checks_allowed):
-            problems.append(f"{name}: a hidden-check or solutions folder")
-        if hashlib.sha256(data).hexdigest() in solution_digests:
-            problems.append(f"{name}: a solution file")
-        if name.suffix in (".npz",):
-            continue
-        lines = {line.strip() for line in text.splitlines()}
-        if lines & MARKER_LINES:
-            problems.append(f"{name}: solution or hidden-test markers")
-        if lines & secrets:
-            problems.append(f"{name}: solution or hidden-check lines {sorted(lines & secrets)[:3]}")
-        flat = " ".join(text.split())
-        problems += [f"{name}: a whole solution region" for block in blocks if block in flat][:1]
-        problems += [f"{name}: names hidden check {word}" for word in hidden_words
-                     if f'"{word}"' in text or f"'{word}'" in text or f".{word}" in text or f" {word}" in text]
-        problems += [f"{name}: names {module}" for module in hidden_modules if module in text]
-    return problems
 
 
 def test_the_scanner_has_teeth():
@@ -157,6 +42,7 @@ def bundle(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_bundle_layout(bundle):
     for name in ("README.md", "pyproject.toml", "datasets/mnist5000.npz", "datasets/README.md",
                  "grader/cli.py", "grader/runner.py", "grader/data.py", "grader/rubric.toml",
@@ -181,6 +67,7 @@ def test_bundle_layout(bundle):
         assert not (bundle / forbidden).exists(), f"{forbidden} is in the bundle"
 
 
+@pytest.mark.slow
 def test_bundle_rubric_is_the_public_rubric(bundle):
     full = rubric_module.load()
     shipped = rubric_module.load(bundle / "grader" / "rubric.toml")
@@ -189,11 +76,13 @@ def test_bundle_rubric_is_the_public_rubric(bundle):
     assert any(entry.hidden for entry in full.entries), "no hidden check to leave out"
 
 
+@pytest.mark.slow
 def test_bundle_holds_no_solution_and_no_hidden_check(bundle):
     assert scan(bundle) == []
     assert leaks.leaks(bundle) == []
 
 
+@pytest.mark.slow
 def test_a_planted_leak_is_found(bundle, tmp_path):
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
@@ -208,6 +97,7 @@ def test_a_planted_leak_is_found(bundle, tmp_path):
         assert "conv.py" in text and "02_pooling.ipynb" in text and "hidden" in text, text
 
 
+@pytest.mark.slow
 def test_bundle_grader_has_no_hidden_checks_to_find(bundle):
     # -S: without site-packages, where this machine's editable install of the whole kit
     # would otherwise answer for any module the bundle lacks.
@@ -217,12 +107,13 @@ def test_bundle_grader_has_no_hidden_checks_to_find(bundle):
     assert out.stdout.splitlines() == [str(bundle / "grader" / "__init__.py"), "None"], out.stderr
 
 
+@pytest.mark.slow
 def test_student_pyproject(bundle):
     with open(bundle / "pyproject.toml", "rb") as handle:
         project = tomllib.load(handle)["project"]
     names = {d.split(">")[0].split("<")[0].split("=")[0].strip().lower() for d in project["dependencies"]}
     assert {"numpy", "torch", "hypothesis", "matplotlib", "jupyterlab"} <= names
-    assert not names & {"nbgrader", "pytest"}
+    assert not names & {"nbgrader", "pytest", "pytest-xdist"}
     assert project["scripts"]["grader"] == "grader.cli:main"
 
 
@@ -236,6 +127,7 @@ def test_release_refuses_a_folder_it_did_not_write(tmp_path):
     assert (precious / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_release_replaces_an_earlier_bundle(tmp_path):
     out = tmp_path / "bundle"
     release.build(out)
@@ -313,6 +205,7 @@ def test_the_readme_intro_names_every_part_and_augmentation():
     assert "数据增强" in release.student_readme("zh").split("##")[0]
 
 
+@pytest.mark.slow
 def test_grader_check_on_the_untouched_bundle(installed, bundle):
     result = subprocess.run([str(installed / "grader"), "check"], cwd=bundle, capture_output=True,
                             text=True, timeout=600)
@@ -322,6 +215,7 @@ def test_grader_check_on_the_untouched_bundle(installed, bundle):
     assert "(hidden)" not in result.stdout
 
 
+@pytest.mark.slow
 def test_grader_check_in_the_bundle_gives_full_marks_to_the_reference(installed, bundle, tmp_path):
     work = tmp_path / "work"
     shutil.copytree(bundle, work, ignore=shutil.ignore_patterns("__pycache__"))
@@ -338,6 +232,7 @@ def test_grader_check_in_the_bundle_gives_full_marks_to_the_reference(installed,
     assert all(t["visibility"] == "visible" for t in data["tests"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["release", "--out", "again"], ["gradescope", "--out", "ag.zip"],
                                      ["stubs", "--out", "stubs"], ["notebooks", "--out", "nb"],
                                      ["course", "--out", "course"]])
@@ -371,7 +266,7 @@ def test_notebook_file_cell_writes_the_stub_and_checks_follow_the_rubric(part):
     file_cells = [c for c in student.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert len(file_cells) == 1
     header, _, body = file_cells[0].source.partition("\n")
-    assert header == f"%%writefile {part}.py"
+    assert header == f"%%part_file {part}.py"
     assert body == (ASSIGNMENTS / f"{part}.py").read_text()
     [source_file] = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert source_file.source.partition("\n")[2] == (SOLUTIONS / f"{part}.py").read_text()

@@ -22,7 +22,7 @@ from grader.batch.students import Student
 from grader.errors import EXIT_OK, EXIT_USAGE
 from grader.i18n import _
 from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, signature
-from tests.conftest import SOLUTIONS
+from tests.helpers import SOLUTIONS
 from tests.planted_bugs import BUGS, apply_bug
 
 
@@ -149,7 +149,9 @@ def test_grader_report_rebuilds_what_batch_wrote_and_refuses_other_folders(synth
 
 # -- a class of planted bugs, graded once -----------------------------------------------------------
 # check -> the bugs that touch it; several students per bug, some with two bugs, one in Chinese.
-CHECKS = ("layers.linear_backward", "layers.relu_backward", "layers.softmax_cross_entropy")
+CHECKS = ("pooling.max_pool2d_backward", "pooling.avg_pool2d_backward",
+          "layers.linear_backward", "layers.relu_backward", "layers.softmax_cross_entropy")
+PARTS = ("pooling", "layers")
 CLASS = {
     "s01": ["linear_dw_transposed"], "s02": ["linear_dw_transposed"], "s03": ["linear_dw_transposed"],
     "s04": ["cross_entropy_gradient_not_averaged"], "s05": ["cross_entropy_gradient_not_averaged"],
@@ -157,6 +159,9 @@ CLASS = {
     "s08": ["relu_gradient_one_at_zero"], "s09": ["relu_gradient_one_at_zero"],
     "s10": ["linear_dw_transposed", "cross_entropy_gradient_not_averaged"],
     "s11": [],
+    "p01": ["avg_pool_backward_assign_not_add"], "p02": ["avg_pool_backward_assign_not_add"],
+    "p03": ["avg_pool_backward_assign_not_add", "max_pool_backward_offset_transposed"],
+    "p04": ["max_pool_backward_offset_transposed"],
     "zh1": ["linear_dw_transposed", "cross_entropy_summed"],   # graded in Chinese
 }
 BY_ID = {bug.id: bug for bug in BUGS}
@@ -173,17 +178,18 @@ def planted_class(tmp_path_factory):
     for student_id, bugs in CLASS.items():
         folder = root / student_id
         folder.mkdir()
-        text = (SOLUTIONS / "layers.py").read_text()
-        for bug in bugs:
-            text = apply_bug(BY_ID[bug], text)
-        (folder / "layers.py").write_text(text)
+        for part in PARTS:
+            text = (SOLUTIONS / f"{part}.py").read_text()
+            for bug in bugs:
+                text = apply_bug(BY_ID[bug], text) if BY_ID[bug].part == part else text
+            (folder / f"{part}.py").write_text(text)
         language = "zh" if student_id.startswith("zh") else "en"
         student = Student(student_id, student_id, folder)
         with i18n.speaking(language):
-            graded = grade(folder, parts=["layers"], rubric=rubric, include_hidden=True, language=language)
+            graded = grade(folder, parts=list(PARTS), rubric=rubric, include_hidden=True, language=language)
             batch._finish(out, student, student_id, graded, [], graded.status, False)
         students.append(student)
-    batch.write_gradebook(out, students, ["layers"])
+    batch.write_gradebook(out, students, list(PARTS))
     class_report.write(out)
     return out
 
@@ -196,13 +202,16 @@ def test_a_planted_class_is_grouped_by_mistake(planted_class):
         assert int(row["count"]) == len(row["students"].split())
     # one group per bug on each check it touches, whoever has it, in whatever language
     expected_groups = [{"s01", "s02", "s03", "s10", "zh1"}, {"s04", "s05", "s10"}, {"s06", "s07", "zh1"},
-                       {"s08", "s09"}]
+                       {"s08", "s09"}, {"p01", "p02", "p03"}, {"p03", "p04"}]
     assert sorted(map(sorted, groups.values())) == sorted(map(sorted, expected_groups)), groups
     # two bugs on one check (the summed loss, the gradient not averaged): two signatures
     softmax = [key for key in groups if key.startswith("layers.softmax_cross_entropy")]
     assert len(softmax) == 2
     by_group = {frozenset(students): key for key, students in groups.items()}
     assert "multiplied by the batch size" in by_group[frozenset({"s04", "s05", "s10"})]
+    assert by_group[frozenset({"p01", "p02", "p03"})] == \
+        "pooling.avg_pool2d_backward | values | dx | wrong only where windows overlap"
+    assert by_group[frozenset({"p03", "p04"})] == "pooling.max_pool2d_backward | values | dx | transposed (the last two axes)"
     # the example message is a student's, in the student's language: s01 is first, in English
     linear = next(row for row in signatures if row["check"] == "layers.linear_backward")
     assert not re.search(r"[\u4e00-\u9fff]", linear["example"])
@@ -227,9 +236,11 @@ def test_the_planted_class_s_counts_are_its_results_json(planted_class):
         assert float(row["mean_score"]) == pytest.approx(sum(score for _t, score, _k in seen) / len(seen), abs=1e-3)
     assert int(checks["layers.relu_backward"]["failed"]) == 2
     assert int(checks["layers.linear_backward"]["failed"]) == 5
+    assert int(checks["pooling.avg_pool2d_backward"]["failed"]) == 3
+    assert int(checks["pooling.avg_pool2d_backward"]["passed"]) == len(CLASS) - 3
     # Chinese feedback, the same signature as the English students'
     zh = json.loads((planted_class / "students" / "zh1" / "results.json").read_text())
-    assert re.search(r"[\u4e00-\u9fff]", zh["tests"][0]["output"] + zh["tests"][2]["output"])
+    assert re.search(r"[\u4e00-\u9fff]", "".join(test["output"] for test in zh["tests"]))
     page = (planted_class / "report.html").read_text()
     assert "s01" in page and "layers.linear_backward" in page
 
@@ -282,3 +293,34 @@ def test_the_page_in_a_browser(synthetic_class, tmp_path):
     leaky.write_text('<html><body><img src="http://example.invalid/x.png">leak</body></html>')
     _chromium(leaky, tmp_path / "profile3", f"--log-net-log={tmp_path / 'leaky.json'}", "--dump-dom")
     assert _outside(_fetched_by_page(tmp_path / "leaky.json")) == {"http://example.invalid/x.png"}
+
+
+def test_an_example_names_the_student_s_file_not_the_grading_s_temporary_folder(tmp_path):
+    out = tmp_path / "out"
+    raised = _check("layers.relu_backward", FAILED, 0, diagnosis("raised", pattern="IndexError"),
+                    "your code raised IndexError: index 3")
+    raised.lines = ['    File "/tmp/grader-student-x1y2/submission/layers.py", line 7, in relu_backward']
+    _write_class(out, {"ann": Report("ann", [raised], ["layers"])})
+    class_report.write(out)
+    example = _rows((out / "signatures.csv").read_text())[0]["example"]
+    assert 'File "layers.py", line 7, in relu_backward' in example and "grader-student" not in example
+
+
+def test_a_report_that_cannot_be_written_costs_batch_one_line(synthetic_class, capsys):
+    (synthetic_class / "report.html").mkdir()
+    batch.write_class_report(synthetic_class, False)
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "class report was not written" in error and "grader report" in error
+    assert (synthetic_class / "gradebook.csv").is_file()
+
+
+def test_two_hand_ins_of_one_id_are_two_students(tmp_path):
+    out = tmp_path / "out"
+    failing = _check("layers.relu_backward", FAILED, 0, SCALED, "dx differs")
+    students = [Student("ann", "ann", out), Student("ann", "ann-1a2b3c4d", out)]
+    batch._finish(out, students[0], "k0", Report("ann", [failing], ["layers"]), [], "graded", False)
+    batch._finish(out, students[1], "k1", None, ["the zip file is corrupt"], "error: the zip file is corrupt", False)
+    batch.write_gradebook(out, students, ["layers"])
+    results = class_report.load(out)
+    assert sorted(s.slug for s in results.students) == ["ann", "ann-1a2b3c4d"]
+    assert [len(m.students) for m in results.mistakes] == [1] and len(results.not_graded) == 1

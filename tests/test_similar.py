@@ -24,12 +24,7 @@ from grader import cli, similar
 from grader.assign.markers import SOLUTION
 from grader.assign.stubs import strip_solutions
 
-try:  # tests/ is a package (tests/__init__.py); fall back to a plain directory on sys.path
-    from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS, SUBMISSIONS, assemble
-except ImportError:  # pragma: no cover
-    from conftest import ASSIGNMENTS, ROOT, SOLUTIONS, SUBMISSIONS, assemble
-
-LAYERS = ("conv.py", "pooling.py", "batchnorm.py", "layers.py")
+from tests.helpers import ASSIGNMENTS, LAYER_FILES as LAYERS, ROOT, SOLUTIONS, SUBMISSIONS, assemble
 
 # Who wrote what: no file of one student comes from the same source as another's (the
 # reference modules.py is left out: other_modules/ was written by editing it).

@@ -14,7 +14,7 @@ from grader import rubric as rubric_module
 from grader.assign import stubs
 from grader.assign.markers import SOLUTION, MarkerError
 from grader.assign.stubs import stub_sources, strip_solutions
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
 
 BEGIN, END = SOLUTION.begin, SOLUTION.end
 

@@ -3,6 +3,7 @@ thing once, a replay that compares, and nothing left behind in the student's fol
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -15,14 +16,9 @@ from grader import i18n
 from grader import rubric as rubric_module
 from grader.cli import submission_of
 from grader.errors import UsageError
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, grader
 
 PART_FILES = rubric_module.load().parts
-
-
-def run_grader(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd)
 
 
 # -- which submission a command means -------------------------------------------------------------
@@ -75,12 +71,12 @@ def test_the_refusals_speak_chinese(tmp_path):
 def test_grader_check_inside_assignments_leaves_nothing_behind(tmp_path):
     work = tmp_path / "assignments"
     shutil.copytree(SOLUTIONS, work)
-    run = run_grader("check", "--part", "conv", "-q", "--json", "results.json", cwd=work)
+    run = grader("check", "--part", "conv", "-q", "--json", "results.json", cwd=work)
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads((work / "results.json").read_text())["score"] > 0
     left = sorted(p.name for p in work.iterdir())
     assert left == sorted([*(p.name for p in SOLUTIONS.iterdir()), "results.json"]), left
-    run = run_grader("check", "assignments/pooling.py", "-q", cwd=tmp_path)
+    run = grader("check", "assignments/pooling.py", "-q", cwd=tmp_path)
     assert run.returncode == 0 and run.stdout.startswith("Total: "), run.stdout + run.stderr
     assert not (tmp_path / ".hypothesis").exists() and not (work / ".hypothesis").exists()
 
@@ -90,7 +86,7 @@ def test_a_syntax_error_shows_the_students_own_path(tmp_path):
     work = tmp_path / "mine"
     work.mkdir()
     (work / "pooling.py").write_text("def max_pool2d_forward(:\n    pass\n")
-    run = run_grader("check", work / "pooling.py", cwd=tmp_path)
+    run = grader("check", work / "pooling.py", cwd=tmp_path)
     assert run.returncode == 1
     assert str(work / "pooling.py") in run.stdout and "grader-scratch-" not in run.stdout, run.stdout
 
@@ -223,3 +219,115 @@ def test_a_failing_check_replays_with_the_expected_value(tmp_path):
     report = grade(work, parts=["conv"], references=None)
     [failed] = [check for check in report.checks if not check.passed]
     assert any(line.strip().startswith("show(r2[0], ") for line in failed.lines), failed.lines
+
+
+@pytest.mark.slow
+def test_a_call_that_hangs_outside_the_examples_shows_its_input(tmp_path):
+    from grader.runner import grade
+
+    (tmp_path / "conv.py").write_text("def receptive_field(layers):\n    while True:\n        pass\n")
+    rubric = rubric_module.load()
+    report = grade(tmp_path, parts=["conv"], call_timeout=5.0, references=None,
+                   rubric=dataclasses.replace(rubric, entries=tuple(rubric.select(["conv"]))[1:2]))
+    [check] = report.checks
+    assert check.id == "conv.receptive_field" and not check.passed
+    assert check.example == "conv.receptive_field([(3, 1), (3, 1)])", check.output
+
+
+# -- a part that runs earlier files says it checks them first -------------------------------------
+def test_the_terminal_says_which_parts_are_checked_first_and_their_progress(capsys):
+    from grader.cli import TerminalObserver
+
+    observer = TerminalObserver(quiet=False, verbose=False)
+    observer.checking_first(["augment"], ["layers", "networks", "train"])
+    observer.earlier_started("layers")
+    observer.earlier_finished("layers", [_result("relu", status="passed"), _result("relu_backward")])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("augment.py runs your layers.py, networks.py, train.py: those are checked first")
+    assert out[1].strip() == "checking layers.py first ..."
+    assert out[2].strip().startswith("checked layers.py: 1 of 2 checks pass (")
+    with i18n.speaking("zh"):
+        observer.checking_first(["augment"], ["layers", "networks"])
+    assert "layers.py、networks.py" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_grading_a_later_part_checks_the_files_it_runs_first(tmp_path):
+    from grader.runner import Observer, grade
+
+    heard = []
+
+    class Listener(Observer):
+        def checking_first(self, parts, earlier):
+            heard.append(("first", tuple(parts), tuple(earlier)))
+
+        def earlier_finished(self, part, results):
+            heard.append(("done", part, len(results)))
+
+    rubric = rubric_module.load()
+    one_each = {}
+    for entry in rubric.select():
+        one_each.setdefault(entry.part, entry)
+    small = dataclasses.replace(rubric, entries=tuple(one_each[p] for p in ("conv", "pooling", "batchnorm",
+                                                                          "layers", "modules")))
+    report = grade(SOLUTIONS, parts=["modules"], rubric=small, references=None, observer=Listener())
+    assert heard[0] == ("first", ("modules",), ("conv", "pooling", "batchnorm", "layers"))
+    assert [h[1] for h in heard[1:]] == ["conv", "pooling", "batchnorm", "layers"]
+    assert report.parts == ["modules"] and report.score == report.max_score
+
+
+# -- the notebooks' file cell never overwrites a student's file ------------------------------------
+def test_the_file_cell_writes_its_own_file_and_never_one_it_did_not_write(tmp_path, monkeypatch, capsys):
+    from grader.assign.nbgrader_course import part_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    part_file("conv.py", "x = 1\n")
+    assert (tmp_path / "conv.py").read_text() == "x = 1\n" and "Writing" in capsys.readouterr().out
+    part_file("conv.py", "x = 2\n")  # the cell's own earlier text: replaced
+    assert (tmp_path / "conv.py").read_text() == "x = 2\n"
+    (tmp_path / "conv.py").write_text("x = 'mine, from an editor'\n")
+    part_file("conv.py", "x = 3\n")
+    said = capsys.readouterr().out
+    assert (tmp_path / "conv.py").read_text() == "x = 'mine, from an editor'\n"
+    assert "NOT overwritten" in said and "%%part_file conv.py --force" in said
+    (tmp_path / "pooling.py").write_text("copied from assignments\n")
+    with i18n.speaking("zh"):
+        part_file("pooling.py", "stub\n")
+    assert (tmp_path / "pooling.py").read_text() == "copied from assignments\n"
+    assert "没有被覆盖" in capsys.readouterr().out
+    part_file("conv.py --force", "x = 4\n")
+    assert (tmp_path / "conv.py").read_text() == "x = 4\n"
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("conv.py", "pooling.py", "cache")]
+
+
+def test_the_file_cell_is_a_part_file_cell_after_its_load_ext():
+    from grader.assign import nbgrader_course, notebooks
+
+    registered = []
+
+    class FakeIPython:
+        def register_magic_function(self, function, magic_kind):
+            registered.append((function.__name__, magic_kind))
+
+    nbgrader_course.load_ipython_extension(FakeIPython())
+    assert registered == [("part_file", "cell")]
+    cells = notebooks.student_notebook("conv").cells
+    number = next(i for i, cell in enumerate(cells) if cell.source.startswith("%%part_file conv.py\n"))
+    assert cells[number - 1].source == "%load_ext grader.assign.nbgrader_course"
+    text = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
+    assert 'show_report("conv", "../assignments")' in text and "`notebooks/`" in text
+
+
+def test_the_json_help_says_the_submission_folder_is_fine_in_both_languages():
+    from grader.cli import build_parser
+
+    def check_help():
+        parser = build_parser()
+        action = next(a for a in parser._subparsers._group_actions[0].choices["check"]._actions
+                      if "--json" in a.option_strings)
+        return action.help
+
+    assert "the submission's folder is fine" in check_help() and "a .py file is refused" in check_help()
+    with i18n.speaking("zh"):
+        assert "写在提交文件夹里也可以" in check_help()

@@ -2,7 +2,6 @@
 another way, a low score for a subtly wrong backward, a "too slow" diagnosis for a
 loop-per-pixel convolution, and every planted optimiser bug losing points on sgd_step."""
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from grader import rubric as rubric_module
 from grader.checks import train as train_checks
 from grader.runner import grade
-from tests.conftest import ASSIGNMENTS, SOLUTIONS, assemble
+from tests.helpers import ASSIGNMENTS, SOLUTIONS, assemble, restricted_rubric
 from tests.planted_bugs_train import BUGS, apply_bug, plant
 
 OTHER_TRAIN = Path(__file__).resolve().parent / "submissions" / "other_train"
@@ -28,6 +27,7 @@ BUG_MESSAGES = {
     "sgd_nesterov": "differs from the reference",
     "sgd_velocity_aliases_gradient": "the velocity IS the gradient array",
     "sgd_weight_decay_into_grads": "sgd_step changed grads",
+    "sgd_default_weight_decay": "differs from the reference",
 }
 
 LOOP_CONV = '''
@@ -64,18 +64,16 @@ def conv2d_backward(dout, cache):
 '''
 
 
-@pytest.fixture(scope="module")
-def reference_report():
-    return grade(SOLUTIONS, parts=["train"])
-
-
-def test_reference_gets_full_marks_and_a_learning_curve(reference_report):
-    assert reference_report.score == reference_report.max_score, [c.output for c in reference_report.checks]
-    trained = next(c for c in reference_report.checks if c.id == "train.train_lenet")
+@pytest.mark.slow
+def test_reference_gets_full_marks_and_a_learning_curve(reference_train_report):
+    report = reference_train_report
+    assert report.score == report.max_score, [c.output for c in report.checks]
+    trained = next(c for c in report.checks if c.id == "train.train_lenet")
     assert "held-out accuracy" in trained.output
-    assert reference_report.artifacts()["learning_curve.png"].startswith(b"\x89PNG")
+    assert report.artifacts()["learning_curve.png"].startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_stubs_get_zero_cleanly():
     """As a student runs them (in the kit, the reference layers would stand in for the stubs)."""
     report = grade(ASSIGNMENTS, parts=["train"], references=None)
@@ -83,6 +81,7 @@ def test_stubs_get_zero_cleanly():
     assert all("Traceback" not in c.output for c in report.checks)
 
 
+@pytest.mark.slow
 def test_transposed_conv_weight_gradient_trains_badly(solution_copy):
     conv = solution_copy / "conv.py"
     conv.write_text(conv.read_text() + (
@@ -99,6 +98,7 @@ def test_transposed_conv_weight_gradient_trains_badly(solution_copy):
     assert not checks["train.overfit"].passed
 
 
+@pytest.mark.slow
 def test_loop_convolution_is_reported_too_slow(solution_copy):
     conv = solution_copy / "conv.py"
     conv.write_text(conv.read_text() + LOOP_CONV)
@@ -123,6 +123,7 @@ def other_train_report(tmp_path_factory):
     return grade(folder, parts=["train"], include_hidden=True)
 
 
+@pytest.mark.slow
 def test_other_train_gets_full_marks(other_train_report):
     report = other_train_report
     assert {c.id for c in report.checks} >= {"train.sgd_step", "train.overfit", "train.train_lenet"}
@@ -132,13 +133,6 @@ def test_other_train_gets_full_marks(other_train_report):
 
 
 # ------------------------------------------------------------------ planted bugs of sgd_step
-
-def _only(check_id: str) -> rubric_module.Rubric:
-    """The rubric restricted to one check of the train part (grade's ``rubric`` parameter)."""
-    full = rubric_module.load()
-    return dataclasses.replace(full, parts={"train": full.parts["train"]},   # keeps [uses] and the settings
-                               entries=tuple(e for e in full.entries if e.id == check_id))
-
 
 SHORT_TRAINING_ON_OWN_INITIAL_WEIGHTS = """
 
@@ -154,10 +148,11 @@ def train_lenet(X, y, rng):
 """
 
 
+@pytest.mark.slow
 def test_training_on_the_layers_own_initial_weights_scores_the_same_every_time(solution_copy):
     (solution_copy / "train.py").write_text((solution_copy / "train.py").read_text()
                                             + SHORT_TRAINING_ON_OWN_INITIAL_WEIGHTS)
-    outputs = [next(c for c in grade(solution_copy, rubric=_only("train.train_lenet")).checks).output
+    outputs = [next(c for c in grade(solution_copy, rubric=restricted_rubric(ids={"train.train_lenet"})).checks).output
                for _ in range(2)]
     assert "held-out accuracy" in outputs[0]
     assert outputs[0].splitlines()[0] == outputs[1].splitlines()[0]
@@ -189,10 +184,11 @@ def test_planted_sgd_bug_applies_cleanly(bug):
     compile(mutated, bug.file, "exec")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.id for bug in BUGS])
 def test_planted_sgd_bug_loses_points_on_sgd_step(bug, solution_copy):
     plant(bug, solution_copy)
-    report = grade(solution_copy, rubric=_only("train.sgd_step"), include_hidden=True)
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"train.sgd_step"}), include_hidden=True)
     (check,) = report.checks
     assert check.id == "train.sgd_step" and check.name == bug.function
     assert check.score < check.max_score, f"{bug.id} ({bug.why}) lost no points on train.sgd_step"

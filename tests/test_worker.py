@@ -10,7 +10,7 @@ import pytest
 from grader.runner import grade
 from grader.worker import protocol
 from grader.worker.client import (CallTimeout, Ref, StudentException, Worker, WorkerCrashed)
-from tests.conftest import SOLUTIONS
+from tests.helpers import SOLUTIONS
 
 HOSTILE = '''
 import os, sys, numpy as np
@@ -57,12 +57,14 @@ def hostile(tmp_path):
         yield worker
 
 
+@pytest.mark.slow
 def test_endless_loop_is_stopped_and_the_worker_restarts(hostile):
     with pytest.raises(CallTimeout, match="did not finish within 3 s"):
         hostile.call("bad.loop_forever")
     assert hostile.call("bad.shout", np.ones(2)).value[0].tolist() == [2.0, 2.0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target, error, message", [
     ("bad.exit_hard", WorkerCrashed, "exited with status 3"),
     ("bad.segfault", WorkerCrashed, "segmentation fault"),
@@ -74,24 +76,28 @@ def test_exits_and_crashes_are_reported(hostile, target, error, message):
     assert hostile.call("bad.shout", np.ones(1)).value[0].tolist() == [2.0]
 
 
+@pytest.mark.slow
 def test_printing_cannot_forge_protocol_messages(hostile):
     out, cache = hostile.call("bad.shout", np.arange(3.0)).value
     assert out.tolist() == [0.0, 2.0, 4.0] and cache is None
     assert "SCORE" in hostile.output_since(0)
 
 
+@pytest.mark.slow
 def test_array_subclasses_arrive_as_plain_data(hostile):
     out, _ = hostile.call("bad.lie", np.ones(3)).value
     assert type(out) is np.ndarray and out.tolist() == [0.0, 0.0, 0.0]
     assert not (out == np.ones(3)).any()
 
 
+@pytest.mark.slow
 def test_cached_objects_stay_in_the_worker(hostile):
     returned = hostile.call("bad.shout", np.ones(2))
     with pytest.raises(WorkerCrashed, match="protocol error"):
         hostile.call("bad.shout", Ref(returned.handle + 100, ()))
 
 
+@pytest.mark.slow
 def test_monkeypatched_numpy_in_the_worker_cannot_pass_a_check(tmp_path):
     for name in ("conv", "pooling", "batchnorm", "layers"):
         (tmp_path / f"{name}.py").write_text((SOLUTIONS / f"{name}.py").read_text())
@@ -149,6 +155,7 @@ def test_arrays_round_trip_read_only():
     assert value[1:] == (1.5, None, {"a": 2})
 
 
+@pytest.mark.slow
 def test_a_file_imported_by_another_file_is_the_same_module_for_the_grader(tmp_path):
     (tmp_path / "modules.py").write_text("SEEN = []\n\ndef remember(value):\n    SEEN.append(value)\n")
     (tmp_path / "networks.py").write_text("import modules\n\ndef seen():\n    return len(modules.SEEN)\n")

@@ -4,7 +4,7 @@ notebooks' cells call.
 In the notebooks (students and nbgrader alike):
 
 - ``assert_check("conv.conv2d_forward")`` grades the part's file in the notebook's
-  folder (the one its ``%%writefile`` cell wrote) with the grader: it prints PASS, or
+  folder (the one its ``%%part_file`` cell wrote) with the grader: it prints PASS, or
   raises ``AssertionError`` with the check's message when the check scores nothing, or
   returns the score when it earns part of its points (the cell's value, which nbgrader
   takes as partial credit). A graded test cell of nbgrader is one such call, worth the
@@ -13,7 +13,10 @@ In the notebooks (students and nbgrader alike):
   of the folder changes.
 - ``fresh_import("conv")`` (or several names) imports the student's files anew after
   the cell that writes one ran again (for the figures that use the student's code).
-- ``show_report("conv")`` prints the grader's report of the part.
+- ``show_report("conv")`` prints the grader's report of the part (``show_report("conv",
+  "../assignments")``: of the files in ``assignments/``).
+- ``%load_ext grader.assign.nbgrader_course`` then ``%%part_file conv.py`` (the file cell):
+  writes the cell into ``conv.py`` unless that file holds code the cell did not write.
 
 For instructors (needs the kit's ``solutions/``): ``write_course(out)`` writes an
 nbgrader course folder::
@@ -98,12 +101,60 @@ def part_report(part: str, folder=None):
     folder, the notebook's own), graded once per version of the folder's files."""
     from grader.runner import grade
 
+    from grader import rubric as rubric_module
+
     folder = Path(folder or os.getcwd()).resolve()
     key = (part, str(folder), _folder_key(folder))
     if key not in _reports:
+        file = rubric_module.load().parts.get(part, f"{part}.py")
+        print(_("Grading {file} in {folder}").format(file=file, folder=folder))
         with _quiet_stderr():
             _reports[key] = grade(folder, parts=[part], include_hidden=True)
     return _reports[key]
+
+
+# -- the file cell: %%part_file conv.py ---------------------------------------------------------
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext grader.assign.nbgrader_course``: the ``%%part_file`` cell magic."""
+    ipython.register_magic_function(part_file, magic_kind="cell")
+
+
+def part_file(line: str, cell: str) -> None:
+    """``%%part_file conv.py [--force]``: writes the cell into that file of the notebook's
+    folder, unless the file holds code this cell did not write (a file edited in an editor, or
+    copied from assignments/): that is never overwritten without ``--force``."""
+    words = line.split()
+    if not words or any(word.startswith("-") and word != "--force" for word in words):
+        print(_("usage: %%part_file FILE.py [--force]"))
+        return
+    path = Path(words[0]).resolve()
+    if path.exists() and not ("--force" in words or _ours(path)):
+        if path.read_text(encoding="utf-8", errors="replace") == cell:
+            print(_("{path} already holds this cell's code").format(path=path))
+            return
+        print(_("{path} holds code that this cell did not write (edited in an editor, or copied "
+                "from assignments/?): it was NOT overwritten, and the checks below grade it as it is. "
+                "To replace it with this cell's code, change the cell's first line to "
+                "%%part_file {name} --force and run it again.").format(path=path, name=path.name))
+        return
+    existed = path.exists()
+    path.write_text(cell, encoding="utf-8")
+    _record(path).parent.mkdir(parents=True, exist_ok=True)
+    _record(path).write_text(hashlib.sha256(cell.encode("utf-8")).hexdigest())
+    print((_("Overwriting {path}") if existed else _("Writing {path}")).format(path=path))
+
+
+def _record(path: Path) -> Path:
+    """Where the digest of what the file cell last wrote to ``path`` is kept (the grader's cache)."""
+    return config.cache_folder("notebooks") / hashlib.sha256(str(path).encode()).hexdigest()
+
+
+def _ours(path: Path) -> bool:
+    """``path`` holds exactly what a file cell wrote there last."""
+    try:
+        return _record(path).read_text().strip() == hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return False
 
 
 def assert_check(check_id: str, folder=None):
@@ -144,6 +195,7 @@ def fresh_import(*names: str, folder=None):
     modules imported before are forgotten, so an edited file is read again. One name gives
     one module, several give a tuple."""
     folder = str(Path(folder or os.getcwd()).resolve())
+    config.limit_numpy_threads()  # the lessons' cells run the student's code at the grader's pace
     sys.dont_write_bytecode = True  # a rewritten file must never meet a stale .pyc
     if folder not in sys.path:
         sys.path.insert(0, folder)

@@ -1,7 +1,7 @@
 """``grader notebooks``: the lesson notebooks, one per part of the rubric, built with nbformat.
 
 Each notebook is: what the part is and why (the lesson, with figures drawn when the notebook
-runs), the part's whole file in one ``%%writefile <part>.py`` cell (taken from
+runs), the part's whole file in one ``%%part_file <part>.py`` cell (after the ``%load_ext`` that defines it) (taken from
 ``solutions/`` with its solution regions), cells that use the student's code (figures), and
 one graded test cell per rubric check (``assert_check(id)``, worth the check's points; a
 hidden check's call sits in nbgrader's ``### BEGIN HIDDEN TESTS`` region).
@@ -45,7 +45,7 @@ language, not translated word for word. A lesson file::
 
 TOML front matter between two ``+++`` lines (``title``, ``names``, ``summary``, optionally
 ``needs`` and ``terms``; nothing else); then a line ``<!-- markdown -->`` or ``<!-- code -->`` starts a
-cell, and the line ``<!-- your file -->`` (exactly once) marks where the ``%%writefile`` cell
+cell, and the line ``<!-- your file -->`` (exactly once) marks where the ``%%part_file`` cell
 goes: the cells before it come before the file cell, the others after it. Leading and
 trailing blank lines of a cell are dropped. Placeholders ``${name}`` anywhere in the file are
 filled when the notebooks are built, from the grader's own constants (:func:`lesson_values`),
@@ -113,7 +113,7 @@ TIME_UNITS = {"en": ("minutes", "s"), "zh": ("分钟", "秒")}
 def lesson_values(language: str = texts.LANGUAGE) -> dict:
     """The values of the lessons' placeholders: the grader's own constants and settings, so
     that a number a lesson quotes is the number the grader uses."""
-    from grader.checks import networks
+    from grader.checks import networks, train
 
     counts = dict(networks.PARAMETER_COUNTS)
     values = {f"{name.lower()}_parameters": f"{count:,}" for name, count in counts.items()}
@@ -125,6 +125,8 @@ def lesson_values(language: str = texts.LANGUAGE) -> dict:
         full_marks=f"{settings.full_marks_accuracy:.0%}",
         full_marks_accuracy=repr(settings.full_marks_accuracy),
         zero_marks=f"{settings.zero_marks_accuracy:.0%}",
+        overfit_digits=str(train.OVERFIT_DIGITS), overfit_steps=str(train.OVERFIT_STEPS),
+        overfit_lr=f"{train.OVERFIT_LR:g}", overfit_accuracy=f"{train.OVERFIT_ACCURACY:.0%}",
         train_time_limit=(f"{minutes:g} {minute_word}" if minutes == int(minutes)
                           else f"{limit:g} {second_word}"))
     return values
@@ -308,9 +310,12 @@ def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = 
     markers.regions(solution, str(solution_file))  # a file with broken markers builds nothing
     solution = docstrings.translate(solution, part, language)
     cells = [_cell("markdown", _intro(part, lesson, frame, rubric, language))]
+    if frame.get("setup", "").strip():
+        cells.append(_cell("code", frame["setup"].strip("\n")))
     cells += [_cell(kind, text) for kind, text in lesson.before]
     cells.append(_cell("markdown", texts.fill(frame["your_code"].strip("\n"), {"part": part}, FRAME)))
-    cells.append(_cell("code", f"%%writefile {rubric.parts[part]}\n" + solution,
+    cells.append(_cell("code", "%load_ext grader.assign.nbgrader_course"))
+    cells.append(_cell("code", f"%%part_file {rubric.parts[part]}\n" + solution,
                        {"grade": False, "solution": True, "locked": False, "task": False,
                         "grade_id": _grade_id(part, "file")}))
     cells += [_cell(kind, text) for kind, text in lesson.after]

@@ -45,8 +45,11 @@ from grader.assign.stubs import stub_sources
 
 MARKER = ".cnn-kit-release"  # marks a folder that release wrote (and may replace)
 DATA_FILES = ("mnist5000.npz", "README.md")
+#: The data's README in each language (the bundle ships it as datasets/README.md).
+DATA_READMES = {"en": "README.md", "zh": "README.zh.md"}
 #: Packages the students do not need (instructors' tools and the kit's own tests).
-INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "nbformat", "nbclient", "nbconvert", "dask", "psutil"}
+INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "pytest-xdist", "nbformat", "nbclient", "nbconvert", "dask",
+                            "psutil"}
 NOTEBOOK_PACKAGES = ["jupyterlab>=4,<5", "ipykernel>=6,<8"]
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis"}
 #: The contract of each language, at the kit's root; the bundle ships it as EXERCISES.md.
@@ -113,7 +116,7 @@ def write_bundle(target: Path, language: str = texts.LANGUAGE) -> None:
     (target / "grader" / "rubric.toml").write_text(public_rubric_text(config.RUBRIC_FILE.read_text(), language))
     (target / "datasets").mkdir()
     for name in DATA_FILES:
-        source = config.ROOT / "datasets" / name
+        source = config.ROOT / "datasets" / (DATA_READMES[language] if name == "README.md" else name)
         if not source.is_file():
             raise ReleaseError(f"{source} is missing")
         shutil.copyfile(source, target / "datasets" / name)

@@ -129,14 +129,24 @@ def run(args) -> int:
         clear(staging)
     errors = write_gradebook(out, students, parts)
     print(f"gradebook: {out / 'gradebook.csv'}")
-    from grader.batch import report
-
-    print(f"class report: {report.write(out, args.show_hidden_inputs)['report.html']}")
+    write_class_report(out, args.show_hidden_inputs)
     if errors:
         print(f"grader: the grader itself failed on {errors} student(s) (status '{GRADER_ERROR}'): "
               "fix the cause and run the same command again to regrade them", file=sys.stderr)
         return EXIT_GRADER_ERROR
     return EXIT_OK
+
+
+def write_class_report(out: Path, show_hidden: bool) -> None:
+    """The class report beside the gradebook; a report that cannot be written costs no grade
+    (the gradebook is written): one line saying why, and `grader report` to try again."""
+    from grader.batch import report
+
+    try:
+        print(f"class report: {report.write(out, show_hidden)['report.html']}")
+    except (OSError, UsageError) as error:
+        print(f"grader: the class report was not written ({error}); the gradebook was: fix the "
+              f"cause and run `grader report {out}`", file=sys.stderr)
 
 
 def _executor(args):

@@ -38,6 +38,7 @@ from grader.checks.harness.metric import (BOUND_FILL, DEFAULT_FLOOR, DEFAULT_TOL
                                           describe_type, gradient_floors)
 from grader.checks.harness.session import (Session, build_student, build_torch, compare_keys, numpy_state,
                                            randomise, read_shapes, some, student_state_shapes)
+from grader.references._autograd import backward_with
 from grader.references.networks import comparable_state_dict
 from grader.worker.client import StudentException
 from grader.worker.protocol import Opaque, Ref
@@ -117,7 +118,7 @@ def steepest_sigmoid_scales(twin: nn.Module, x: np.ndarray, dout: np.ndarray) ->
     try:
         twin.zero_grad(set_to_none=True)
         xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-        twin(xt).backward(torch.from_numpy(dout))
+        backward_with(twin(xt), torch.from_numpy(dout))
     finally:
         for hook in hooks:
             hook.remove()
@@ -139,7 +140,7 @@ def torch_pass(model: nn.Module, x: np.ndarray, dout_rng, backward: bool, mirror
         result = {"out": out.detach().numpy().copy()}
         if backward:
             dout = dout_rng.standard_normal(tuple(out.shape))
-            out.backward(torch.from_numpy(dout))
+            backward_with(out, torch.from_numpy(dout))
     finally:
         for hook in hooks:
             hook.remove()
@@ -239,7 +240,7 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
                 forward = session.method(student, "forward", x, echo_args=True)
                 require_unchanged("forward", ["x"], [x], forward.args_after)
                 try:
-                    compare(f"out ({where})", forward.value, expected["out"], tol=tol)
+                    compare(_("{name} ({where})").format(name="out", where=where), forward.value, expected["out"], tol=tol)
                 except Mismatch as mismatch:
                     if mirror is not None and mode == "train":
                         mismatch.lines.append(_("    (the mask must be keep = self.rng.random(x.shape) >= p, drawn "
@@ -250,12 +251,12 @@ def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
                 if backward:
                     back = session.method(student, "backward", expected["dout"], echo_args=True)
                     require_unchanged("backward", ["dout"], [expected["dout"]], back.args_after)
-                    compare(f"dx ({where})", back.value, expected["dx"], tol=tol, floor=expected["dx_floor"])
+                    compare(_("{name} ({where})").format(name="dx", where=where), back.value, expected["dx"], tol=tol, floor=expected["dx_floor"])
                     returned["dx"] = (Ref(back.handle), back.value)
                     grads = read_gradients(session, student, param_names)
                     floors = expected["floors"]
                     for name in param_names:
-                        compare_gradient(f"gradients[{name!r}] ({where})", grads[name], expected["grads"][name],
+                        compare_gradient(_("{name} ({where})").format(name=f"gradients[{name!r}]", where=where), grads[name], expected["grads"][name],
                                          floors[name], tol,
                                          previous_grads.get(name) if previous_grads else None)
                     previous_grads = expected["grads"]

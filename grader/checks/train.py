@@ -39,6 +39,7 @@ OVERFIT_SEED = 0  # the network's initial weights (drawn by the grader: see _ini
 SGD_EXPLICIT_EXAMPLES = (
     S.SgdExample({"w": (2,)}, 0.1, 0.9, 0.0, 2, (), 0),
     S.SgdExample({"w": (2,), "b": (2,)}, 0.1, 0.5, 0.1, 2, ("b",), 1),
+    S.SgdExample({"w": (3,)}, 0.1, 0.0, 0.0, 2, (), 2, defaults=True),   # momentum and weight_decay by default
 )
 
 
@@ -81,8 +82,7 @@ def _sgd_steps(ctx: Context, ex: S.SgdExample, state: Ref, own: Ref, params, gra
                             "does): the velocity IS the gradient array. Store a copy as the first velocity "
                             "(np.array(d, copy=True) or d.copy())").format(name=name, previous=step - 1, step=step))
         returned = ctx.call("train.sgd_step", Ref(state.handle, ("params",)), Ref(state.handle, ("grads",)),
-                            Ref(state.handle, ("velocities",)), ex.lr, momentum=ex.momentum,
-                            weight_decay=ex.weight_decay, echo_args=True)
+                            Ref(state.handle, ("velocities",)), ex.lr, echo_args=True, **ex.kwargs())
         ctx.worker.release(returned.handle)
         params_after, grads_after, velocities_after = returned.args_after[:3]
         for name, g in step_grads.items():

@@ -22,6 +22,7 @@ finite. Every failure raises :class:`Mismatch` with the evidence a student needs
 from __future__ import annotations
 
 from grader.i18n import _, in_english
+from grader import textwidth
 
 import math
 
@@ -185,10 +186,11 @@ def shape_pattern(shape: tuple, expected: tuple) -> str | None:
 
 
 def departure_pattern(actual: np.ndarray, expected: np.ndarray, wrong: np.ndarray,
-                      batch: int | None = None) -> str | None:
+                      batch: int | None = None, regions: dict | None = None) -> str | None:
     """How ``actual`` departs from ``expected`` (``wrong``: where it is off), in words that
     are the same for every student who made the mistake: a whole array scaled (by the batch
-    size, where the check says what it is), offset, shifted by one position, transposed, or
+    size, where the check says what it is), offset, wrong only in one of the ``regions`` the
+    check names (``{"where windows overlap": mask}``), shifted by one position, transposed, or
     wrong only at the border. None where none of these fits."""
     actual, expected = actual.astype(np.float64), expected.astype(np.float64)
     scale = max(float(np.max(np.abs(expected))), DEFAULT_FLOOR)
@@ -211,6 +213,10 @@ def departure_pattern(actual: np.ndarray, expected: np.ndarray, wrong: np.ndarra
         channel_mean = difference.mean(axis=tuple(a for a in range(actual.ndim) if a != 1), keepdims=True)
         if same(difference, np.broadcast_to(channel_mean, difference.shape)):
             return "offset per channel"
+    for name, mask in (regions or {}).items():
+        mask = np.broadcast_to(mask, actual.shape)
+        if not mask.all() and not np.any(wrong & ~mask):
+            return f"wrong only {name}"
     for axis in range(actual.ndim):
         if actual.shape[axis] < 3:
             continue
@@ -246,17 +252,19 @@ def _ratio_words(ratio: float, batch: int | None) -> str:
 
 
 def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TOL,
-            floor: float = DEFAULT_FLOOR, batch: int | None = None) -> float:
+            floor: float = DEFAULT_FLOOR, batch: int | None = None, regions: dict | None = None) -> float:
     """Raises :class:`Mismatch` unless ``actual`` agrees with ``expected``; returns the error.
-    ``batch``: the examples' batch size, where a gradient scaled by it is a known mistake."""
+    ``batch`` (the examples' batch size) and ``regions`` (name -> boolean mask) only name how
+    a departure is patterned (see :func:`departure_pattern`), never whether there is one."""
     try:
-        return _compare(label, actual, expected, tol=tol, floor=floor, batch=batch)
+        return _compare(label, actual, expected, tol=tol, floor=floor, batch=batch, regions=regions)
     except Mismatch as mismatch:
         mismatch.compared = (actual, np.asarray(expected))
         raise
 
 
-def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: float, batch: int | None) -> float:
+def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: float, batch: int | None,
+             regions: dict | None) -> float:
     expected = np.asarray(expected)
     require_array(label, actual, expected)
     if actual.size == 0:
@@ -281,24 +289,35 @@ def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: flo
     order = np.argsort(errors, axis=None)[::-1][:SAMPLES_SHOWN]
     indices = [np.unravel_index(i, errors.shape) for i in order if errors.flat[i] > tol]
     wrong = int((errors > tol).sum())
-    measured = (_("the array's scale ({scale:.3g})").format(scale=scale) if largest >= floor else
-                _("the comparison scale ({scale:.3g}; every expected value is below it, the largest "
-                  "is {largest:.3g})").format(scale=scale, largest=largest))
-    raise Mismatch(_(
-        "{label} differs from the reference: {wrong} of {size} values are off, the "
-        "largest by {worst:.3g} of {measured} at index {index}").format(
-        label=label, wrong=wrong, size=errors.size, worst=worst, measured=measured,
-        index=list(int(i) for i in indices[0])),
-        _samples(actual, expected, indices),
-        diagnosis("values", output_name(label), departure_pattern(actual, expected, errors > tol, batch)))
+    index = list(int(i) for i in indices[0])
+    if largest < floor:  # every expected value is zero (or -0.0, or round-off): say so, in values
+        summary = _("{label} should be zero everywhere (every expected value is 0, to within "
+                    "{floor:g}), but {wrong} of {size} values are not: the largest is {value:.3g} at "
+                    "index {index}").format(label=label, floor=floor, wrong=wrong, size=errors.size,
+                                            value=float(actual[tuple(index)]) + 0.0, index=index)
+    else:
+        summary = _(
+            "{label} differs from the reference: {wrong} of {size} values are off, the "
+            "largest by {worst:.3g} of {measured} at index {index}").format(
+            label=label, wrong=wrong, size=errors.size, worst=worst,
+            measured=_("the array's scale ({scale:.3g})").format(scale=scale), index=index)
+    raise Mismatch(summary, _samples(actual, expected, indices),
+                   diagnosis("values", output_name(label),
+                             departure_pattern(actual, expected, errors > tol, batch, regions)))
 
 
 def _samples(actual, expected, indices) -> list[str]:
-    lines = [_("    index            expected            actual")]
+    """The worst entries as a table: index, expected, actual, each column as wide as its
+    widest cell (by display width: a Chinese heading takes two columns a character)."""
+    rows = [(_("index"), _("expected"), _("actual"))]
     for index in indices:
         index = tuple(int(i) for i in index)
-        lines.append(f"    {str(list(index)):16} {expected[index]!s:>19}  {actual[index]!s:>16}")
-    return lines
+        shown = [value + 0 if isinstance(value, np.floating) else value  # -0.0 reads 0.0
+                 for value in (expected[index], actual[index])]
+        rows.append((str(list(index)), str(shown[0]), str(shown[1])))
+    widths = [max(textwidth.width(row[column]) for row in rows) for column in range(3)]
+    return ["    " + textwidth.ljust(where, widths[0]) + "   " + textwidth.rjust(wanted, widths[1])
+            + "   " + textwidth.rjust(got, widths[2]) for where, wanted, got in rows]
 
 
 def compare_scalar(label: str, actual, expected: float, *, tol: float = DEFAULT_TOL) -> None:
