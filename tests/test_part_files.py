@@ -9,7 +9,7 @@ import pytest
 from grader import rubric as rubric_module
 from grader.config import RUBRIC_FILE
 from grader.runner import grade
-from tests.conftest import SOLUTIONS
+from tests.helpers import SOLUTIONS
 
 
 @pytest.fixture

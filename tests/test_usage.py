@@ -9,7 +9,7 @@ from grader import cli, config, i18n
 from grader import rubric as rubric_module
 from grader.errors import EXIT_USAGE
 from grader.runner import grade
-from tests.conftest import ROOT, SOLUTIONS
+from tests.helpers import ROOT, SOLUTIONS
 
 INSTRUCTORS_COMMANDS = [["release", "--out", "{tmp}/bundle"], ["gradescope", "--out", "{tmp}/a.zip"],
                         ["stubs", "--out", "{tmp}/stubs"], ["notebooks", "--out", "{tmp}/nb"],

@@ -101,8 +101,6 @@ def part_report(part: str, folder=None):
     folder, the notebook's own), graded once per version of the folder's files."""
     from grader.runner import grade
 
-    from grader import rubric as rubric_module
-
     folder = Path(folder or os.getcwd()).resolve()
     key = (part, str(folder), _folder_key(folder))
     if key not in _reports:
