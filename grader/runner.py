@@ -20,7 +20,6 @@ from pathlib import Path
 from grader import config, i18n, replay
 from grader import rubric as rubric_module
 from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_failed
-from grader.checks.harness.network import DepartureLine
 from grader.errors import GraderFault
 from grader.i18n import _
 from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, versions
@@ -117,8 +116,9 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     # the earlier files a chosen part runs are checked first: where one fails its own checks,
     # the part is graded with the reference in its place (the kit), or says to fix it first
     needed = [part for part in rubric.parts if part in chosen or any(part in rubric.uses.get(c, ()) for c in chosen)]
-    load_checks(needed, include_hidden)
-    config.apply_threads(settings)
+    if not rerun:  # a rerun loads the checks (and torch) of the parts it grades again only
+        load_checks(needed, include_hidden)
+        config.apply_threads(settings)
     observer = observer or Observer()
     folder = Path(submission_dir)
     start = time.perf_counter()
@@ -164,6 +164,9 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
                     for result in own[part]:
                         observer.check_finished(result)
                 continue
+            if store is not None:
+                load_checks([part], include_hidden)
+                config.apply_threads(settings)
             entries = rubric.select([part], include_hidden)
             failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
                        for used in rubric.uses.get(part, ()) if used in own}
@@ -266,6 +269,8 @@ def _withhold(result: CheckResult) -> None:
     layer departs first. "Not implemented yet" is the grader's own sentence: it stays."""
     if result.unwritten:
         return
+    from grader.checks.harness.network import DepartureLine  # torch: only where a check ran
+
     kept = [line.strip() for line in result.lines if isinstance(line, DepartureLine)]
     result.summary = _("failed (graded with the reference files named above, so this check shows "
                        "no values; run it on your own files to see them)")

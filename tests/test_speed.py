@@ -4,6 +4,7 @@ measured by benchmarks/): a usage error never waits for torch or the checks."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -235,3 +236,20 @@ def test_a_reference_file_counts_only_for_the_parts_that_may_run_it(tmp_path, so
     after = {part: _store(solution_copy, tmp_path, references=references).key(part) for part in rubric.parts}
     assert {part for part in rubric.parts if before[part] != after[part]} == \
         {part for part, used in rubric.uses.items() if "conv" in used}
+
+
+def test_a_rerun_that_reuses_every_part_never_imports_torch(tmp_path, solution_copy):
+    from grader import rubric as rubric_module
+    from grader.rerun import Store
+    from grader.results import PASSED, CheckResult
+
+    rubric = rubric_module.load()
+    kept = CheckResult("conv.conv2d_forward", "conv", "conv2d_forward", "title", 6.0, 6.0, PASSED)
+    Store(solution_copy, rubric, rubric.settings, "en", None, root=tmp_path / "cache").save("conv", [kept], [])
+    code = ("import sys, json; from grader.runner import grade; "
+            f"report = grade({str(solution_copy)!r}, parts=['conv'], rerun=True, references=None, language='en'); "
+            "print(json.dumps([[c.to_dict() for c in report.checks], 'torch' in sys.modules]))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "GRADER_CACHE_DIR": str(tmp_path / "cache")})
+    checks, imported = json.loads(run.stdout)
+    assert checks == [kept.to_dict()] and imported is False, run.stderr[-2000:]

@@ -310,6 +310,8 @@ def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = 
     markers.regions(solution, str(solution_file))  # a file with broken markers builds nothing
     solution = docstrings.translate(solution, part, language)
     cells = [_cell("markdown", _intro(part, lesson, frame, rubric, language))]
+    if frame.get("setup", "").strip():
+        cells.append(_cell("code", frame["setup"].strip("\n")))
     cells += [_cell(kind, text) for kind, text in lesson.before]
     cells.append(_cell("markdown", texts.fill(frame["your_code"].strip("\n"), {"part": part}, FRAME)))
     cells.append(_cell("code", "%load_ext grader.assign.nbgrader_course"))
