@@ -43,7 +43,7 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
     Returns
     -------
     out : ndarray, shape (N, C, Ho, Wo), x's dtype
-        ``out[n, c, r, s] = max over i < KH, j < KW of xp[n, c, r*sh + i, s*sw + j]``
+        ``out[n, c, i, j] = max over u < KH, v < KW of xp[n, c, i*sh + u, j*sw + v]``
         with ``xp`` the padded input and ``Ho = (H + 2*ph - KH) // sh + 1``.
     cache : object
         What the backward pass needs: for example, for every window, WHERE its
@@ -79,7 +79,7 @@ def max_pool2d_backward(dout, cache):
     Returns
     -------
     dx : ndarray, shape (N, C, H, W)
-        Each window passes its whole upstream gradient ``dout[n, c, r, s]`` to ONE
+        Each window passes its whole upstream gradient ``dout[n, c, i, j]`` to ONE
         maximal element of the window (the first one, as ``argmax`` picks it, is
         fine where there are ties); every other element of the window gets
         nothing from that window.
@@ -110,7 +110,7 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
     Returns
     -------
     out : ndarray, shape (N, C, Ho, Wo), x's dtype
-        ``out[n, c, r, s] = (sum over i < KH, j < KW of xp[n, c, r*sh + i, s*sw + j]) / (KH*KW)``
+        ``out[n, c, i, j] = (sum over u < KH, v < KW of xp[n, c, i*sh + u, j*sw + v]) / (KH*KW)``
         where ``xp`` is zero-padded: padded cells count in the divisor
         (``count_include_pad=True``), so a corner window that is half padding
         is half as large as the mean of its real pixels.

@@ -16,7 +16,7 @@ from grader import atomic, config, i18n
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
 from grader.i18n import LANGUAGES, _
-from grader.results import check_lines, header, note_lines, part_line, points, total_line, versions
+from grader.results import check_lines, header, note_lines, part_line, versions
 
 
 def kit_version() -> str:
@@ -50,94 +50,106 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grader", description="Grade the CNN-from-scratch exercises.")
-    parser.add_argument("--version", action=_Version, help="show the grader's version and exit")
+    parser = argparse.ArgumentParser(prog="grader", description=_("Grade the CNN-from-scratch exercises."))
+    parser.add_argument("--version", action=_Version, help=_("show the grader's version and exit"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check", help="grade one submission folder with the public checks")
+    check = commands.add_parser("check", help=_("grade one submission folder with the public checks"))
     check.add_argument("submission", nargs="?", default=None,
                        help=_("folder holding conv.py, pooling.py, ..., or one of those files to grade "
                               "that part (default: this folder if it holds them, else assignments/)"))
     check.add_argument("--part", action="append", dest="parts", metavar="PART",
-                       help="grade only this part (repeatable)")
+                       help=_("grade only this part (repeatable)"))
     check.add_argument("--json", metavar="FILE.json",
                        help=_("also write Gradescope's results.json there; the submission's folder is "
                               "fine (the grader reads only its .py files), a .py file is refused"))
     check.add_argument("--lang", choices=LANGUAGES, default=None,
-                       help="the report's language (default: $GRADER_LANG, else the rubric's, else the locale)")
+                       help=_("the report's language (default: $GRADER_LANG, else the rubric's, else the locale)"))
     check.add_argument("--fresh", action="store_true",
-                       help="grade every part again (as does GRADER_FRESH=1; by default a part whose files "
-                            "and grader did not change since the last check keeps its results)")
+                       help=_("grade every part again (as does GRADER_FRESH=1; by default a part whose files "
+                              "and grader did not change since the last check keeps its results)"))
     loudness = check.add_mutually_exclusive_group()
-    loudness.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
-    loudness.add_argument("-v", "--verbose", action="store_true", help="also print each check's time")
+    loudness.add_argument("-q", "--quiet", action="store_true", help=_("print the totals only"))
+    loudness.add_argument("-v", "--verbose", action="store_true", help=_("also print each check's time"))
 
-    batch = commands.add_parser("batch", help="grade a whole class (public and hidden checks)")
-    batch.add_argument("submissions", help="folder with one folder or .zip per student, or nbgrader's submitted/")
-    batch.add_argument("--out", required=True, help="where the gradebook and per-student results go")
-    batch.add_argument("--jobs", type=int, default=1, help="students graded at once (default 1)")
+    batch = commands.add_parser("batch", help=_("grade a whole class (public and hidden checks)"))
+    batch.add_argument("submissions", help=_("folder with one folder or .zip per student, or nbgrader's submitted/"))
+    batch.add_argument("--out", required=True, help=_("where the gradebook and per-student results go"))
+    batch.add_argument("--jobs", type=int, default=1, help=_("students graded at once (default 1)"))
     batch.add_argument("--scheduler", metavar="ADDRESS",
-                       help="a Dask scheduler (tcp://host:port): grade on that cluster instead")
-    batch.add_argument("--part", action="append", dest="parts", metavar="PART", help="grade only this part")
+                       help=_("a Dask scheduler (tcp://host:port): grade on that cluster instead"))
+    batch.add_argument("--part", action="append", dest="parts", metavar="PART", help=_("grade only this part"))
     batch.add_argument("--timeout", type=float, default=None,
-                       help=f"seconds one call of student code may take (default {config.DEFAULTS.call_timeout:g})")
+                       help=_("seconds one call of student code may take (default {seconds:g})").format(seconds=config.DEFAULTS.call_timeout))
     batch.add_argument("--show-hidden-inputs", action="store_true",
-                       help="show hidden checks' failing examples in the feedback")
+                       help=_("show hidden checks' failing examples in the feedback"))
     batch.add_argument("--lang", choices=LANGUAGES, default=None,
-                       help="the feedback's language (default: $GRADER_LANG, else the rubric's, else the locale)")
+                       help=_("the feedback's language (default: $GRADER_LANG, else the rubric's, else the locale)"))
 
-    report = commands.add_parser("report", help="rebuild the class report of a batch's --out folder (no grading)")
-    report.add_argument("out", metavar="OUT", help="the --out folder of a `grader batch`")
-    report.add_argument("--similar", metavar="SIMILAR.csv", help="the report of `grader similar`: its top pairs are shown")
+    report = commands.add_parser("report", help=_("rebuild the class report of a batch's --out folder (no grading)"))
+    report.add_argument("out", metavar="OUT", help=_("the --out folder of a `grader batch`"))
+    report.add_argument("--similar", metavar="SIMILAR.csv", help=_("the report of `grader similar`: its top pairs are shown"))
     report.add_argument("--show-hidden-inputs", action="store_true",
-                        help="show hidden checks' failing examples in the report's example messages")
+                        help=_("show hidden checks' failing examples in the report's example messages"))
 
-    similar = commands.add_parser("similar", help="flag similar submissions in a class")
-    similar.add_argument("submissions", help="the class folder, as for batch")
-    similar.add_argument("--out", required=True, metavar="REPORT.csv", help="the a,b,score report")
-    similar.add_argument("--html", metavar="DIR", help="side-by-side pages of the top pairs (default: beside the report)")
-    similar.add_argument("--top", type=int, default=10, help="pairs shown side by side (default 10)")
+    similar = commands.add_parser("similar", help=_("flag similar submissions in a class"))
+    similar.add_argument("submissions", help=_("the class folder, as for batch"))
+    similar.add_argument("--out", required=True, metavar="REPORT.csv", help=_("the a,b,score report"))
+    similar.add_argument("--html", metavar="DIR", help=_("side-by-side pages of the top pairs (default: beside the report)"))
+    similar.add_argument("--top", type=int, default=10, help=_("pairs shown side by side (default 10)"))
 
-    release = commands.add_parser("release", help="write the student bundle (instructors)")
+    release = commands.add_parser("release", help=_("write the student bundle (instructors)"))
     release.add_argument("--out", required=True)
-    release.add_argument("--lang", choices=LANGUAGES, default="en", help="the bundle's language (default en)")
+    release.add_argument("--lang", choices=LANGUAGES, default="en", help=_("the bundle's language (default en)"))
 
-    gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip (instructors)")
+    gradescope = commands.add_parser("gradescope", help=_("build a Gradescope autograder zip (instructors)"))
     gradescope.add_argument("--out", required=True)
-    gradescope.add_argument("--lang", choices=LANGUAGES, default="en", help="the feedback's language (default en)")
+    gradescope.add_argument("--lang", choices=LANGUAGES, default="en", help=_("the feedback's language (default en)"))
 
-    autograde = commands.add_parser("autograde", help="grade one Gradescope submission (run_autograder)")
-    autograde.add_argument("--root", default=None, help="Gradescope's root folder (default $AUTOGRADER_ROOT or /autograder)")
+    autograde = commands.add_parser("autograde", help=_("grade one Gradescope submission (run_autograder)"))
+    autograde.add_argument("--root", default=None, help=_("Gradescope's root folder (default $AUTOGRADER_ROOT or /autograder)"))
     autograde.add_argument("--part", action="append", dest="parts", metavar="PART")
 
-    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/ (instructors)")
+    stubs = commands.add_parser("stubs", help=_("regenerate assignments/ from solutions/ (instructors)"))
     stubs.add_argument("--solutions", default=str(config.SOLUTIONS))
     stubs.add_argument("--out", default=str(config.ASSIGNMENTS))
-    stubs.add_argument("--force", action="store_true", help="overwrite stubs that were edited by hand")
+    stubs.add_argument("--force", action="store_true", help=_("overwrite stubs that were edited by hand"))
 
-    notebooks = commands.add_parser("notebooks", help="regenerate the lesson notebooks (instructors)")
-    notebooks.add_argument("--out", default=None, help=f"default {config.NOTEBOOKS.name}/ (English only)")
-    notebooks.add_argument("--lang", choices=LANGUAGES, default="en", help="the notebooks' language (default en)")
+    notebooks = commands.add_parser("notebooks", help=_("regenerate the lesson notebooks (instructors)"))
+    notebooks.add_argument("--out", default=None, help=_("default {folder}/ (English only)").format(folder=config.NOTEBOOKS.name))
+    notebooks.add_argument("--lang", choices=LANGUAGES, default="en", help=_("the notebooks' language (default en)"))
 
-    course = commands.add_parser("course", help="write the notebooks as an nbgrader course (instructors)")
+    course = commands.add_parser("course", help=_("write the notebooks as an nbgrader course (instructors)"))
     course.add_argument("--out", required=True)
     course.add_argument("--part", action="append", dest="parts", metavar="PART")
-    course.add_argument("--lang", choices=LANGUAGES, default="en", help="the notebooks' language (default en)")
+    course.add_argument("--lang", choices=LANGUAGES, default="en", help=_("the notebooks' language (default en)"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command in ("check", "batch") and args.lang:
-        i18n.set_language(args.lang)
+    with i18n.speaking(i18n.resolve(None, _rubric_language())):  # before anything is said, --help too
+        args = build_parser().parse_args(argv)
+        if args.command in ("check", "batch") and args.lang:
+            i18n.set_language(args.lang)
+        try:
+            return COMMANDS[args.command](args)
+        except UsageError as error:
+            print(_("grader: {error}").format(error=error), file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("\n" + _("grader: interrupted (nothing left running)"), file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _rubric_language() -> str | None:
+    """The rubric's default language (a zh release's is zh); None where the rubric cannot be
+    read (the command itself then says what is wrong with it)."""
+    from grader import rubric as rubric_module
+
     try:
-        return COMMANDS[args.command](args)
-    except UsageError as error:
-        print(_("grader: {error}").format(error=error), file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\n" + _("grader: interrupted (nothing left running)"), file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return rubric_module.load().settings.language
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 # -- grader check -------------------------------------------------------------------------------
@@ -145,17 +157,21 @@ class TerminalObserver:
     """Streams the report: the header at once, each check's line as it finishes, and a line
     every few seconds while a long call runs."""
 
-    def __init__(self, quiet: bool, verbose: bool):
+    def __init__(self, quiet: bool, verbose: bool, files: dict | None = None):
         self.quiet, self.verbose = quiet, verbose
+        self.files = files or {}  # part -> its file (the rubric's [parts])
         self.notes: list = []  # the part's notes, said before its first check they concern
         self.started = time.perf_counter()  # when the earlier part being checked first began
+
+    def file(self, part: str) -> str:
+        return self.files.get(part, f"{part}.py")
 
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, flush=True)
 
     def part_started(self, part: str, notes=(), pending=()) -> None:
-        self.say(part_line(part))
+        self.say(part_line(self.file(part)))
         for line in note_lines(notes):
             self.say(line)
         self.notes = list(pending)
@@ -178,16 +194,16 @@ class TerminalObserver:
         listed = _(", ").join  # the language's separator of listed items
         self.say(_("{parts} runs your {files}: those are checked first, so that a failure they cause "
                    "is named (their points are not counted in this run)").format(
-                       parts=listed(f"{part}.py" for part in parts), files=listed(f"{part}.py" for part in earlier)))
+                       parts=listed(self.file(part) for part in parts), files=listed(self.file(part) for part in earlier)))
 
     def earlier_started(self, part: str) -> None:
         self.started = time.perf_counter()
-        self.say("  " + _("checking {file} first ...").format(file=f"{part}.py"))
+        self.say("  " + _("checking {file} first ...").format(file=self.file(part)))
 
     def earlier_finished(self, part: str, results: list) -> None:
         passed = sum(result.passed for result in results)
         self.say("  " + _("checked {file}: {passed} of {count} checks pass ({seconds} s)").format(
-            file=f"{part}.py", passed=passed, count=len(results),
+            file=self.file(part), passed=passed, count=len(results),
             seconds=f"{time.perf_counter() - self.started:.0f}"))
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
@@ -201,15 +217,10 @@ def _check(args) -> int:
     from grader import rubric as rubric_module
 
     rubric = rubric_module.load()
-    if not args.lang:  # GRADER_LANG, else the rubric's language, else the locale
-        i18n.set_language(i18n.language(default=rubric.settings.language))
     submission, part = submission_of(args.submission, rubric.parts)
     if part is not None:
         args.parts = sorted(set(args.parts or ()) | {part}, key=list(rubric.parts).index)
-    unknown = set(args.parts or ()) - set(rubric.parts)
-    if unknown:
-        raise UsageError(_("unknown part(s): {parts}; choose from {choices}").format(
-            parts=", ".join(sorted(unknown)), choices=", ".join(rubric.parts)))
+    rubric.check_parts(args.parts)
     parts = args.parts or list(rubric.parts)
     if not any((submission / rubric.parts[part]).is_file() for part in parts):
         wanted = ", ".join(rubric.parts[part] for part in parts)
@@ -217,17 +228,17 @@ def _check(args) -> int:
             folder=submission, files=wanted))
     json_path = _json_target(args.json, submission) if args.json else None
 
-    observer = TerminalObserver(args.quiet, args.verbose)
+    observer = TerminalObserver(args.quiet, args.verbose, rubric.parts)
     observer.say(header(str(submission.resolve() if submission == Path(".") else submission), versions()) + "\n")
     from grader.runner import grade  # torch and the checks: only once the arguments are good
 
     report = grade(submission, parts=args.parts, rubric=rubric, observer=observer,
                    rerun=not (args.fresh or os.environ.get("GRADER_FRESH")))
-    totals = report.part_totals()
     observer.say("")
-    for part in report.parts:
-        observer.say(f"{part_line(part)}  {points(totals[part][0])}/{points(totals[part][1])}")
-    print(total_line(report))
+    *part_totals, total = report.totals_text().splitlines()
+    for line in part_totals:
+        observer.say(line)
+    print(total)
     folder = json_path.parent if json_path else submission
     for name, blob in report.artifacts().items():
         target = folder / name

@@ -69,10 +69,12 @@ class _Writer:
         return base + "".join(f"[{step!r}]" for step in ref.path)
 
 
-def script(calls: list, compared: tuple | None = None, language: str = "en") -> tuple[list[str], dict]:
+def script(calls: list, compared: tuple | None = None, language: str = "en",
+           files: dict | None = None) -> tuple[list[str], dict]:
     """The Python lines that redo ``calls`` and the arrays they read; ([], {}) if it cannot.
     ``compared``: (the student's value the check compared, the expected one); the lines then
-    end by showing the two side by side (:func:`show`) in ``language``."""
+    end by showing the two side by side (:func:`show`) in ``language``. ``files``: each part's
+    file (the rubric's [parts]): a call of ``part.name`` imports it."""
     handles: dict = {}
     writer = _Writer(handles)
     lines, modules = [], []
@@ -87,7 +89,8 @@ def script(calls: list, compared: tuple | None = None, language: str = "en") -> 
                 ref, attr = call.target
                 expression = writer.ref(ref) + (f".{attr}" if attr else "")
             elif isinstance(call.target, str):
-                stem, function = call.target.split(".", 1)
+                part, function = call.target.split(".", 1)
+                stem = (files or {}).get(part, f"{part}.py").removesuffix(".py")
                 if stem not in modules:
                     modules.append(stem)
                 arguments = [writer.value(a) for a in call.args]
@@ -182,13 +185,14 @@ def show(got, expected, language: str | None = None) -> None:
 def comparison(got, expected) -> str:
     from grader.checks.harness.metric import DEFAULT_FLOOR, DEFAULT_TOL
     from grader.i18n import _
+    from grader.textwidth import ljust, rjust, width
 
     if got is None:
         return "\n".join([_("expected:"), _text(expected)])
     left, right = _text(got).splitlines(), _text(expected).splitlines()
-    width = max(len(line) for line in left + [_("your result")]) + 4
-    lines = [f"{_('your result'):<{width}}{_('expected')}"]
-    lines += [f"{a:<{width}}{b}" for a, b in zip(left + [""] * len(right), right + [""] * len(left))
+    columns = max(width(line) for line in left + [_("your result")]) + 4
+    lines = [ljust(_("your result"), columns) + _("expected")]
+    lines += [ljust(a, columns) + b for a, b in zip(left + [""] * len(right), right + [""] * len(left))
               if a or b]
     if not (isinstance(got, np.ndarray) and isinstance(expected, np.ndarray)):
         same = type(got) is type(expected) and bool(np.all(np.asarray(got == expected)))
@@ -212,7 +216,7 @@ def comparison(got, expected) -> str:
     where = np.argwhere(wrong)
     lines.append(_("they differ at {count} of {size} positions, for example:").format(
         count=len(where), size=got.size))
-    lines.append(f"    {_('index'):<16} {_('yours'):>16}  {_('expected'):>16}")
+    lines.append(f"    {ljust(_('index'), 16)} {rjust(_('yours'), 16)}  {rjust(_('expected'), 16)}")
     for index in where[:6]:
         index = tuple(int(i) for i in index)
         lines.append(f"    {str(list(index)):<16} {got[index] + 0:>16.8g}  {expected[index] + 0:>16.8g}")

@@ -65,15 +65,18 @@ class Store:
         others = {name: digest for name, digest in files.items() if name not in part_files}
         self.common = hashlib.sha256(json.dumps({
             "format": FORMAT, "grader": _grader_digest(), "others": others, "language": language,
-            "settings": dataclasses.asdict(settings),
-            "references": {part: _file_digest(Path(references) / name) for part, name in rubric.parts.items()}
-            if references else None,
+            "settings": dataclasses.asdict(settings), "references": bool(references),
         }, sort_keys=True).encode()).hexdigest()
+        # a part is graded with the reference file of a used part in place of a failing one
+        self.reference_digest = {part: _file_digest(Path(references) / name) for part, name in rubric.parts.items()} \
+            if references else {}
         self.uses = rubric.uses
 
     def key(self, part: str) -> str:
-        inputs = {p: self.part_digest[p] for p in (part, *self.uses.get(part, ()))}
-        return hashlib.sha256(json.dumps([self.common, part, inputs], sort_keys=True).encode()).hexdigest()
+        used = self.uses.get(part, ())
+        inputs = {p: self.part_digest[p] for p in (part, *used)}
+        references = {p: self.reference_digest[p] for p in used if p in self.reference_digest}
+        return hashlib.sha256(json.dumps([self.common, part, inputs, references], sort_keys=True).encode()).hexdigest()
 
     def _path(self, part: str) -> Path:
         return self.root / f"{self.key(part)}.json"

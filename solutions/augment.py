@@ -111,15 +111,15 @@ def affine(x, angle, scale=1.0, translate=(0.0, 0.0)):
         the size is even), ``t`` the angle in radians, and for the output pixel at row
         ``i``, column ``j``::
 
-            u = j - cx - tx
-            v = i - cy - ty
-            source column  xs = cx + (cos(t) * u - sin(t) * v) / scale
-            source row     ys = cy + (sin(t) * u + cos(t) * v) / scale
+            xc = j - cx - tx
+            yc = i - cy - ty
+            source column  xs = cx + (cos(t) * xc - sin(t) * yc) / scale
+            source row     ys = cy + (sin(t) * xc + cos(t) * yc) / scale
 
         ``out[n, c, i, j]`` is the bilinear interpolation of ``x[n, c]`` at
-        ``(ys, xs)``: with ``r = floor(ys)``, ``q = floor(xs)``, ``a = ys - r``,
-        ``b = xs - q``, the sum of ``(1-a)(1-b) x[r, q]``, ``(1-a) b x[r, q+1]``,
-        ``a (1-b) x[r+1, q]`` and ``a b x[r+1, q+1]``, where a neighbour outside the
+        ``(ys, xs)``: with ``i0 = floor(ys)``, ``j0 = floor(xs)``, ``a = ys - i0``,
+        ``b = xs - j0``, the sum of ``(1-a)(1-b) x[i0, j0]``, ``(1-a) b x[i0, j0+1]``,
+        ``a (1-b) x[i0+1, j0]`` and ``a b x[i0+1, j0+1]``, where a neighbour outside the
         image counts as 0. Every channel is moved alike.
 
         This is what torch computes with ``F.affine_grid(theta, x.shape,

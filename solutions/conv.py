@@ -62,8 +62,9 @@ def _float_array(a, name):
 def _im2col(xp, KH, KW, sh, sw, Ho, Wo):
     """Patches of the padded input ``xp`` as a (N, C*KH*KW, Ho*Wo) array.
 
-    Row ``(c, i, j)`` of sample ``n`` holds ``xp[n, c, i + sh*r, j + sw*s]`` for
-    every output position ``(r, s)``. Built with one strided copy per kernel
+    Row ``(c, u, v)`` of sample ``n`` holds ``xp[n, c, i*sh + u, j*sw + v]`` for
+    every output position ``(i, j)`` (one window per column: the transpose of the
+    lesson's figure). Built with one strided copy per kernel
     offset, so the cost is that of writing the result once.
     """
     N, C = xp.shape[:2]
@@ -213,8 +214,11 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         With ``xp`` the zero-padded input (sizes ``Hp = H + 2*ph``,
         ``Wp = W + 2*pw``), ``Ho = (Hp - KH) // sh + 1``, ``Wo`` likewise, and::
 
-            out[n, f, r, s] = b[f] + sum over c, i, j of
-                              w[f, c, i, j] * xp[n, c, r*sh + i, s*sw + j]
+            out[n, f, i, j] = b[f] + sum over c, u, v of
+                              w[f, c, u, v] * xp[n, c, i*sh + u, j*sw + v]
+
+        (the notation of the lesson's table: ``(i, j)`` an output position,
+        ``(u, v)`` an offset inside the kernel).
 
     cache : object
         Whatever ``conv2d_backward`` needs: at least the input's shape, the
@@ -229,8 +233,10 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         is larger than the padded input.
 
     Hints: no loop over output pixels is needed. Gather the patches into a
-    matrix of shape (N, C*KH*KW, Ho*Wo) (a loop over the KH*KW kernel offsets
-    copying strided slices of ``xp``, or ``sliding_window_view``), and the
+    matrix of shape (N, C*KH*KW, Ho*Wo), one window per column (the lesson
+    draws its transpose, one window per row: either works), with a loop over
+    the KH*KW kernel offsets (u, v) copying strided slices of ``xp``, or with
+    ``sliding_window_view``, and the
     convolution is ``w.reshape(F, -1) @ cols``. Do not flip the filter: this is
     cross-correlation. Do not modify ``x``; pad a copy.
     """

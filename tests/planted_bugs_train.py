@@ -129,6 +129,14 @@ BUGS: list[Bug] = [
         function="sgd_step",
         why="weight decay is added to the caller's gradient array in place (torch leaves .grad alone)",
     ),
+    Bug(
+        id="sgd_default_weight_decay",
+        file="train.py",
+        old="def sgd_step(params, grads, velocities, lr, momentum=0.0, weight_decay=0.0):",
+        new="def sgd_step(params, grads, velocities, lr, momentum=0.0, weight_decay=5e-4):",
+        function="sgd_step",
+        why="the documented default weight_decay=0.0 is 5e-4: only a call without weight_decay shows it",
+    ),
 ]
 
 assert len({bug.id for bug in BUGS}) == len(BUGS), "bug ids must be unique"

@@ -165,3 +165,11 @@ def test_the_diagnosis_reaches_results_json_and_back():
     assert signature(check.id, check.diagnosis) == "layers.relu_backward | values | dx | all zero"
     assert signature(check.id, diagnosis("raised", pattern="IndexError")) == "layers.relu_backward | raised | - | IndexError"
     assert signature(check.id, diagnosis("other")) == "layers.relu_backward | other"
+
+
+def test_a_forbidden_import_is_a_violation_named_by_the_modules_not_the_lines(tmp_path):
+    from grader.runner import _import_part
+
+    (tmp_path / "layers.py").write_text("import numpy as np\nimport torch\nfrom scipy import linalg\n")
+    failed = _import_part(None, tmp_path, "layers")  # found by reading the file: no worker needed
+    assert failed.violation and failed.diagnosis == diagnosis("violation", pattern="scipy torch")

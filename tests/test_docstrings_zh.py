@@ -103,7 +103,7 @@ def test_the_zh_notebook_writes_the_file_with_chinese_docstrings():
 
     part = "layers"
     cells = notebooks.student_notebook(part, language="zh").cells
-    written = [cell.source for cell in cells if cell.source.startswith("%%writefile")]
+    written = [cell.source for cell in cells if cell.source.startswith("%%part_file")]
     assert len(written) == 1
     source = written[0].split("\n", 1)[1]
     assert docstrings.english_docstrings(source)["linear_forward"].startswith("全连接层的前向传播")

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tokenize
 import zipfile
-from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from grader import cli
 from grader import rubric as rubric_module
 from grader.assign import gradescope, leaks, nbgrader_course, notebooks, release, texts
+from grader.assign.stubs import stub_sources
 from grader.i18n import LANGUAGES
 from tests.helpers import ROOT
 
@@ -174,6 +174,9 @@ def test_the_chinese_release(zh_bundle):
         release.student_contract((ROOT / "EXERCISES.zh.md").read_text(encoding="utf-8"))
     readme = (zh_bundle / "README.md").read_text(encoding="utf-8")
     assert CJK.search(readme) and english_runs(readme) == []
+    assert (zh_bundle / "datasets" / "README.md").read_bytes() == (ROOT / "datasets" / "README.zh.md").read_bytes()
+    stubs = {path.name: path.read_text(encoding="utf-8") for path in (zh_bundle / "assignments").glob("*.py")}
+    assert stubs == stub_sources(language="zh")
     shipped = rubric_module.load(zh_bundle / "grader" / "rubric.toml")
     assert shipped.settings.language == "zh"
     assert shipped.entries == tuple(rubric_module.load().select(include_hidden=False))
@@ -184,7 +187,7 @@ def test_the_chinese_release(zh_bundle):
 
 def test_a_missing_chinese_contract_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(release.CONTRACTS, "zh", "EXERCISES.missing.md")
-    assert release.run(SimpleNamespace(out=str(tmp_path / "bundle"), lang="zh")) == 2
+    assert cli.main(["release", "--out", str(tmp_path / "bundle"), "--lang", "zh"]) == 2
     error = capsys.readouterr().err
     assert "EXERCISES.missing.md is missing" in error and len(error.strip().splitlines()) == 1
     assert not (tmp_path / "bundle").exists()

@@ -74,7 +74,7 @@ def test_generate_assignment_gives_the_student_notebooks(course):
                [(c.cell_type, c.source) for c in ours.cells], f"{part}: nbgrader's student version differs"
         text = "\n".join(c.source for c in released.cells)
         assert "### BEGIN SOLUTION" not in text and "### BEGIN HIDDEN TESTS" not in text
-        file_cell = next(c for c in released.cells if c.source.startswith("%%writefile"))
+        file_cell = next(c for c in released.cells if c.source.startswith("%%part_file"))
         assert file_cell.source.partition("\n")[2] == (ASSIGNMENTS / f"{part}.py").read_text()
         hidden = [e.id for e in rubric_module.load().entries if e.hidden and e.part == part]
         assert not any(check_id in text for check_id in hidden)

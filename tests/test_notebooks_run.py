@@ -6,12 +6,15 @@ file cells would have written them), on the kit's own digits. The graded check c
 report cell are left out: they run the grader, which tests/test_nbgrader.py (nbgrader's
 autograde of the notebooks) and the grading tests cover. Every other cell runs: the lesson's
 examples and figures, the file cell, and the figures drawn with the student's code, each of
-which must then draw its figure rather than say that the code is not written yet.
+which must then draw its figure rather than say that the code is not written yet. Each figure
+is also checked as it is shown (tests/lesson_figures.py: axis labels, no overlapping texts,
+texts inside their boxes, bars from zero), so the lessons' code runs once for both purposes.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shutil
 
@@ -21,6 +24,7 @@ from grader import rubric as rubric_module
 from grader.assign import notebooks
 from grader.i18n import LANGUAGES
 from tests.helpers import ROOT, SOLUTIONS
+from tests.lesson_figures import REPORT
 
 pytestmark = pytest.mark.slow   # every test here grades, builds or executes
 
@@ -31,7 +35,7 @@ NOT_WRITTEN = ("not written yet", "not everything this needs", "还没有写好"
 
 def figures_drawn(source: str) -> int:
     """How many times the cell itself calls plt.show() (not inside a function it defines)."""
-    if source.startswith("%%"):
+    if source.startswith("%"):  # a magic: the file cell, or the %load_ext before it
         return 0
 
     def count(node):
@@ -53,6 +57,7 @@ def runnable(notebook):
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("part", PARTS)
 def test_notebook_runs_with_the_solution(part, language, tmp_path, monkeypatch):
+    import nbformat
     from nbclient import NotebookClient
 
     for path in SOLUTIONS.glob("*.py"):
@@ -60,6 +65,8 @@ def test_notebook_runs_with_the_solution(part, language, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     notebook = runnable(notebooks.source_notebook(part, language=language))
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("from tests import lesson_figures\nlesson_figures.watch()"))
+    notebook.cells.append(nbformat.v4.new_code_cell("lesson_figures.report()"))
     NotebookClient(notebook, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()  # raises on any error
 
@@ -70,3 +77,6 @@ def test_notebook_runs_with_the_solution(part, language, tmp_path, monkeypatch):
         assert not any(words in text for words in NOT_WRITTEN), (part, cell.source[:120], text)
         images = sum("image/png" in output.get("data", {}) for output in cell.outputs)
         assert images >= figures_drawn(cell.source), (part, cell.source[:120])
+    printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    problems = json.loads(printed.split(REPORT, 1)[1])
+    assert not problems, f"{part} ({language}), its figures:\n" + "\n".join(problems)

@@ -113,7 +113,7 @@ def test_student_pyproject(bundle):
         project = tomllib.load(handle)["project"]
     names = {d.split(">")[0].split("<")[0].split("=")[0].strip().lower() for d in project["dependencies"]}
     assert {"numpy", "torch", "hypothesis", "matplotlib", "jupyterlab"} <= names
-    assert not names & {"nbgrader", "pytest"}
+    assert not names & {"nbgrader", "pytest", "pytest-xdist"}
     assert project["scripts"]["grader"] == "grader.cli:main"
 
 
@@ -266,7 +266,7 @@ def test_notebook_file_cell_writes_the_stub_and_checks_follow_the_rubric(part):
     file_cells = [c for c in student.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert len(file_cells) == 1
     header, _, body = file_cells[0].source.partition("\n")
-    assert header == f"%%writefile {part}.py"
+    assert header == f"%%part_file {part}.py"
     assert body == (ASSIGNMENTS / f"{part}.py").read_text()
     [source_file] = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert source_file.source.partition("\n")[2] == (SOLUTIONS / f"{part}.py").read_text()

@@ -304,3 +304,23 @@ def test_an_example_names_the_student_s_file_not_the_grading_s_temporary_folder(
     class_report.write(out)
     example = _rows((out / "signatures.csv").read_text())[0]["example"]
     assert 'File "layers.py", line 7, in relu_backward' in example and "grader-student" not in example
+
+
+def test_a_report_that_cannot_be_written_costs_batch_one_line(synthetic_class, capsys):
+    (synthetic_class / "report.html").mkdir()
+    batch.write_class_report(synthetic_class, False)
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "class report was not written" in error and "grader report" in error
+    assert (synthetic_class / "gradebook.csv").is_file()
+
+
+def test_two_hand_ins_of_one_id_are_two_students(tmp_path):
+    out = tmp_path / "out"
+    failing = _check("layers.relu_backward", FAILED, 0, SCALED, "dx differs")
+    students = [Student("ann", "ann", out), Student("ann", "ann-1a2b3c4d", out)]
+    batch._finish(out, students[0], "k0", Report("ann", [failing], ["layers"]), [], "graded", False)
+    batch._finish(out, students[1], "k1", None, ["the zip file is corrupt"], "error: the zip file is corrupt", False)
+    batch.write_gradebook(out, students, ["layers"])
+    results = class_report.load(out)
+    assert sorted(s.slug for s in results.students) == ["ann", "ann-1a2b3c4d"]
+    assert [len(m.students) for m in results.mistakes] == [1] and len(results.not_graded) == 1

@@ -274,3 +274,60 @@ def test_grading_a_later_part_checks_the_files_it_runs_first(tmp_path):
     assert heard[0] == ("first", ("modules",), ("conv", "pooling", "batchnorm", "layers"))
     assert [h[1] for h in heard[1:]] == ["conv", "pooling", "batchnorm", "layers"]
     assert report.parts == ["modules"] and report.score == report.max_score
+
+
+# -- the notebooks' file cell never overwrites a student's file ------------------------------------
+def test_the_file_cell_writes_its_own_file_and_never_one_it_did_not_write(tmp_path, monkeypatch, capsys):
+    from grader.assign.nbgrader_course import part_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    part_file("conv.py", "x = 1\n")
+    assert (tmp_path / "conv.py").read_text() == "x = 1\n" and "Writing" in capsys.readouterr().out
+    part_file("conv.py", "x = 2\n")  # the cell's own earlier text: replaced
+    assert (tmp_path / "conv.py").read_text() == "x = 2\n"
+    (tmp_path / "conv.py").write_text("x = 'mine, from an editor'\n")
+    part_file("conv.py", "x = 3\n")
+    said = capsys.readouterr().out
+    assert (tmp_path / "conv.py").read_text() == "x = 'mine, from an editor'\n"
+    assert "NOT overwritten" in said and "%%part_file conv.py --force" in said
+    (tmp_path / "pooling.py").write_text("copied from assignments\n")
+    with i18n.speaking("zh"):
+        part_file("pooling.py", "stub\n")
+    assert (tmp_path / "pooling.py").read_text() == "copied from assignments\n"
+    assert "没有被覆盖" in capsys.readouterr().out
+    part_file("conv.py --force", "x = 4\n")
+    assert (tmp_path / "conv.py").read_text() == "x = 4\n"
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("conv.py", "pooling.py", "cache")]
+
+
+def test_the_file_cell_is_a_part_file_cell_after_its_load_ext():
+    from grader.assign import nbgrader_course, notebooks
+
+    registered = []
+
+    class FakeIPython:
+        def register_magic_function(self, function, magic_kind):
+            registered.append((function.__name__, magic_kind))
+
+    nbgrader_course.load_ipython_extension(FakeIPython())
+    assert registered == [("part_file", "cell")]
+    cells = notebooks.student_notebook("conv").cells
+    number = next(i for i, cell in enumerate(cells) if cell.source.startswith("%%part_file conv.py\n"))
+    assert cells[number - 1].source == "%load_ext grader.assign.nbgrader_course"
+    text = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
+    assert 'show_report("conv", "../assignments")' in text and "`notebooks/`" in text
+
+
+def test_the_json_help_says_the_submission_folder_is_fine_in_both_languages():
+    from grader.cli import build_parser
+
+    def check_help():
+        parser = build_parser()
+        action = next(a for a in parser._subparsers._group_actions[0].choices["check"]._actions
+                      if "--json" in a.option_strings)
+        return action.help
+
+    assert "the submission's folder is fine" in check_help() and "a .py file is refused" in check_help()
+    with i18n.speaking("zh"):
+        assert "写在提交文件夹里也可以" in check_help()

@@ -4,7 +4,7 @@ notebooks' cells call.
 In the notebooks (students and nbgrader alike):
 
 - ``assert_check("conv.conv2d_forward")`` grades the part's file in the notebook's
-  folder (the one its ``%%writefile`` cell wrote) with the grader: it prints PASS, or
+  folder (the one its ``%%part_file`` cell wrote) with the grader: it prints PASS, or
   raises ``AssertionError`` with the check's message when the check scores nothing, or
   returns the score when it earns part of its points (the cell's value, which nbgrader
   takes as partial credit). A graded test cell of nbgrader is one such call, worth the
@@ -13,7 +13,10 @@ In the notebooks (students and nbgrader alike):
   of the folder changes.
 - ``fresh_import("conv")`` (or several names) imports the student's files anew after
   the cell that writes one ran again (for the figures that use the student's code).
-- ``show_report("conv")`` prints the grader's report of the part.
+- ``show_report("conv")`` prints the grader's report of the part (``show_report("conv",
+  "../assignments")``: of the files in ``assignments/``).
+- ``%load_ext grader.assign.nbgrader_course`` then ``%%part_file conv.py`` (the file cell):
+  writes the cell into ``conv.py`` unless that file holds code the cell did not write.
 
 For instructors (needs the kit's ``solutions/``): ``write_course(out)`` writes an
 nbgrader course folder::
@@ -53,6 +56,7 @@ from pathlib import Path
 from grader import config
 from grader import rubric as rubric_module
 from grader.i18n import _
+from grader.errors import UsageError
 from grader.assign import markers, texts
 
 ASSIGNMENT = "cnn"
@@ -100,9 +104,55 @@ def part_report(part: str, folder=None):
     folder = Path(folder or os.getcwd()).resolve()
     key = (part, str(folder), _folder_key(folder))
     if key not in _reports:
+        file = rubric_module.load().parts.get(part, f"{part}.py")
+        print(_("Grading {file} in {folder}").format(file=file, folder=folder))
         with _quiet_stderr():
             _reports[key] = grade(folder, parts=[part], include_hidden=True)
     return _reports[key]
+
+
+# -- the file cell: %%part_file conv.py ---------------------------------------------------------
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext grader.assign.nbgrader_course``: the ``%%part_file`` cell magic."""
+    ipython.register_magic_function(part_file, magic_kind="cell")
+
+
+def part_file(line: str, cell: str) -> None:
+    """``%%part_file conv.py [--force]``: writes the cell into that file of the notebook's
+    folder, unless the file holds code this cell did not write (a file edited in an editor, or
+    copied from assignments/): that is never overwritten without ``--force``."""
+    words = line.split()
+    if not words or any(word.startswith("-") and word != "--force" for word in words):
+        print(_("usage: %%part_file FILE.py [--force]"))
+        return
+    path = Path(words[0]).resolve()
+    if path.exists() and not ("--force" in words or _ours(path)):
+        if path.read_text(encoding="utf-8", errors="replace") == cell:
+            print(_("{path} already holds this cell's code").format(path=path))
+            return
+        print(_("{path} holds code that this cell did not write (edited in an editor, or copied "
+                "from assignments/?): it was NOT overwritten, and the checks below grade it as it is. "
+                "To replace it with this cell's code, change the cell's first line to "
+                "%%part_file {name} --force and run it again.").format(path=path, name=path.name))
+        return
+    existed = path.exists()
+    path.write_text(cell, encoding="utf-8")
+    _record(path).parent.mkdir(parents=True, exist_ok=True)
+    _record(path).write_text(hashlib.sha256(cell.encode("utf-8")).hexdigest())
+    print((_("Overwriting {path}") if existed else _("Writing {path}")).format(path=path))
+
+
+def _record(path: Path) -> Path:
+    """Where the digest of what the file cell last wrote to ``path`` is kept (the grader's cache)."""
+    return config.cache_folder("notebooks") / hashlib.sha256(str(path).encode()).hexdigest()
+
+
+def _ours(path: Path) -> bool:
+    """``path`` holds exactly what a file cell wrote there last."""
+    try:
+        return _record(path).read_text().strip() == hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return False
 
 
 def assert_check(check_id: str, folder=None):
@@ -118,15 +168,10 @@ def assert_check(check_id: str, folder=None):
                 id=check_id, error=error)) from None
         for result in report.checks:
             if result.id == check_id:
-                line = f"{result.name}: {result.title} ({result.score:g}/{result.max_score:g})"
-                message = result.message(show_inputs=not result.hidden)
-                if result.passed:
-                    print(f"{_('PASS')} {line}" + (f"\n{message}" if result.summary else ""))
-                    return None
-                if result.score > 0:
-                    print(f"{_('PARTIAL')} {line}\n{message}")
-                    return result.score
-                raise AssertionError(f"{_('FAIL')} {line}\n{message}")
+                if result.passed or result.score > 0:
+                    print(result.notebook_text())
+                    return None if result.passed else result.score
+                raise AssertionError(result.notebook_text())
         raise AssertionError(_("the installed grader has no check {id}").format(id=check_id))
 
 
@@ -140,7 +185,7 @@ def _rubric_language():
     """The notebook speaks GRADER_LANG, else the installed rubric's language, else the locale's."""
     from grader import i18n, rubric
 
-    return i18n.speaking(i18n.language(default=rubric.load().settings.language))
+    return i18n.speaking(i18n.resolve(None, rubric.load().settings.language))
 
 
 def fresh_import(*names: str, folder=None):
@@ -148,6 +193,7 @@ def fresh_import(*names: str, folder=None):
     modules imported before are forgotten, so an edited file is read again. One name gives
     one module, several give a tuple."""
     folder = str(Path(folder or os.getcwd()).resolve())
+    config.limit_numpy_threads()  # the lessons' cells run the student's code at the grader's pace
     sys.dont_write_bytecode = True  # a rewritten file must never meet a stale .pyc
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -228,24 +274,16 @@ def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str =
 
 def run(args) -> int:
     """``grader course --out DIR [--part P ...] [--lang en|zh]``."""
-    if not config.is_instructor_kit():
-        print("grader course is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
-        return 2
+    config.require_instructor_kit("course")
     from grader.assign import notebooks
 
     assignment = getattr(args, "assignment", None) or ASSIGNMENT
-    known = rubric_module.load().parts
-    unknown = [part for part in args.parts or () if part not in known]
-    if unknown:
-        print(f"grader: unknown part(s) {', '.join(unknown)}; choose from {', '.join(known)}", file=sys.stderr)
-        return 2
+    rubric_module.load().check_parts(args.parts)
     try:
         written = write_course(args.out, args.parts, assignment,
                                language=getattr(args, "lang", None) or texts.LANGUAGE)
     except (notebooks.InstructorOnly, notebooks.LessonError, texts.TextError, markers.MarkerError) as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     print(f"wrote {len(written)} notebook(s) and nbgrader_config.py to {args.out}/; then, there:\n"
           f"  nbgrader generate_assignment {assignment}\n  nbgrader autograde {assignment}")
     return 0

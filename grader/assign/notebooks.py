@@ -1,7 +1,7 @@
 """``grader notebooks``: the lesson notebooks, one per part of the rubric, built with nbformat.
 
 Each notebook is: what the part is and why (the lesson, with figures drawn when the notebook
-runs), the part's whole file in one ``%%writefile <part>.py`` cell (taken from
+runs), the part's whole file in one ``%%part_file <part>.py`` cell (after the ``%load_ext`` that defines it) (taken from
 ``solutions/`` with its solution regions), cells that use the student's code (figures), and
 one graded test cell per rubric check (``assert_check(id)``, worth the check's points; a
 hidden check's call sits in nbgrader's ``### BEGIN HIDDEN TESTS`` region).
@@ -45,7 +45,7 @@ language, not translated word for word. A lesson file::
 
 TOML front matter between two ``+++`` lines (``title``, ``names``, ``summary``, optionally
 ``needs`` and ``terms``; nothing else); then a line ``<!-- markdown -->`` or ``<!-- code -->`` starts a
-cell, and the line ``<!-- your file -->`` (exactly once) marks where the ``%%writefile`` cell
+cell, and the line ``<!-- your file -->`` (exactly once) marks where the ``%%part_file`` cell
 goes: the cells before it come before the file cell, the others after it. Leading and
 trailing blank lines of a cell are dropped. Placeholders ``${name}`` anywhere in the file are
 filled when the notebooks are built, from the grader's own constants (:func:`lesson_values`),
@@ -62,13 +62,13 @@ from __future__ import annotations
 
 import copy
 import functools
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import config
 from grader import rubric as rubric_module
+from grader.errors import UsageError
 from grader.assign import docstrings, markers, texts
 from grader.assign.stubs import strip_solutions
 
@@ -117,13 +117,16 @@ def lesson_values(language: str = texts.LANGUAGE) -> dict:
 
     counts = dict(networks.PARAMETER_COUNTS)
     values = {f"{name.lower()}_parameters": f"{count:,}" for name, count in counts.items()}
-    limit = rubric_module.load().settings.train_timeout
+    settings = rubric_module.load().settings
+    limit = settings.train_timeout
     minutes, (minute_word, second_word) = limit / 60, TIME_UNITS[language]
     values.update(
         parameter_counts=repr(counts),
-        full_marks=f"{train.FULL_MARKS_ACCURACY:.0%}",
-        full_marks_accuracy=repr(train.FULL_MARKS_ACCURACY),
-        zero_marks=f"{train.ZERO_MARKS_ACCURACY:.0%}",
+        full_marks=f"{settings.full_marks_accuracy:.0%}",
+        full_marks_accuracy=repr(settings.full_marks_accuracy),
+        zero_marks=f"{settings.zero_marks_accuracy:.0%}",
+        overfit_digits=str(train.OVERFIT_DIGITS), overfit_steps=str(train.OVERFIT_STEPS),
+        overfit_lr=f"{train.OVERFIT_LR:g}", overfit_accuracy=f"{train.OVERFIT_ACCURACY:.0%}",
         train_time_limit=(f"{minutes:g} {minute_word}" if minutes == int(minutes)
                           else f"{limit:g} {second_word}"))
     return values
@@ -297,8 +300,7 @@ def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = 
     import nbformat.v4 as v4
 
     rubric = rubric or rubric_module.load()
-    if part not in rubric.parts:
-        raise ValueError(f"unknown part {part!r}; choose from {', '.join(rubric.parts)}")
+    rubric.check_parts([part])
     solution_file = Path(solutions_dir or config.SOLUTIONS) / rubric.parts[part]
     if not solution_file.is_file():
         raise InstructorOnly(f"{solution_file} not found: the notebooks are built from the kit's "
@@ -308,9 +310,12 @@ def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = 
     markers.regions(solution, str(solution_file))  # a file with broken markers builds nothing
     solution = docstrings.translate(solution, part, language)
     cells = [_cell("markdown", _intro(part, lesson, frame, rubric, language))]
+    if frame.get("setup", "").strip():
+        cells.append(_cell("code", frame["setup"].strip("\n")))
     cells += [_cell(kind, text) for kind, text in lesson.before]
     cells.append(_cell("markdown", texts.fill(frame["your_code"].strip("\n"), {"part": part}, FRAME)))
-    cells.append(_cell("code", f"%%writefile {rubric.parts[part]}\n" + solution,
+    cells.append(_cell("code", "%load_ext grader.assign.nbgrader_course"))
+    cells.append(_cell("code", f"%%part_file {rubric.parts[part]}\n" + solution,
                        {"grade": False, "solution": True, "locked": False, "task": False,
                         "grade_id": _grade_id(part, "file")}))
     cells += [_cell(kind, text) for kind, text in lesson.after]
@@ -371,20 +376,15 @@ def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric
 def run(args) -> int:
     """``grader notebooks [--out DIR] [--lang en|zh]``: notebooks/ holds the English ones, so
     another language needs its own ``--out``."""
-    if not config.is_instructor_kit():
-        print("grader notebooks is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
-        return 2
+    config.require_instructor_kit("notebooks")
     language = getattr(args, "lang", None) or texts.LANGUAGE
     if language != texts.LANGUAGE and not getattr(args, "out", None):
-        print(f"grader: --lang {language} needs --out DIR ({config.NOTEBOOKS.name}/ holds the "
-              f"{texts.LANGUAGE} notebooks)", file=sys.stderr)
-        return 2
+        raise UsageError(f"--lang {language} needs --out DIR ({config.NOTEBOOKS.name}/ holds the "
+              f"{texts.LANGUAGE} notebooks)") from None
     out = Path(getattr(args, "out", None) or config.NOTEBOOKS)
     try:
         written = write_student_notebooks(out, language=language)
     except (InstructorOnly, LessonError, texts.TextError, markers.MarkerError) as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     print(f"wrote {len(written)} notebook(s) to {out}/")
     return 0

@@ -32,21 +32,24 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 import tempfile
 import tomllib
 from pathlib import Path
 
 from grader import config
 from grader import rubric as rubric_module
+from grader.errors import UsageError
 from grader.assign import leaks as leaks_module
 from grader.assign import markers, texts
 from grader.assign.stubs import stub_sources
 
 MARKER = ".cnn-kit-release"  # marks a folder that release wrote (and may replace)
 DATA_FILES = ("mnist5000.npz", "README.md")
+#: The data's README in each language (the bundle ships it as datasets/README.md).
+DATA_READMES = {"en": "README.md", "zh": "README.zh.md"}
 #: Packages the students do not need (instructors' tools and the kit's own tests).
-INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "nbformat", "nbclient", "nbconvert", "dask", "psutil"}
+INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "pytest-xdist", "nbformat", "nbclient", "nbconvert", "dask",
+                            "psutil"}
 NOTEBOOK_PACKAGES = ["jupyterlab>=4,<5", "ipykernel>=6,<8"]
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis"}
 #: The contract of each language, at the kit's root; the bundle ships it as EXERCISES.md.
@@ -59,15 +62,11 @@ class ReleaseError(RuntimeError):
 
 def run(args) -> int:
     """``grader release --out DIR``."""
-    if not config.is_instructor_kit():
-        print("grader release is an instructors' command: it needs the kit's solutions/ and "
-              "grader/hidden/, which the student bundle does not have.", file=sys.stderr)
-        return 2
+    config.require_instructor_kit("release")
     try:
         out = build(Path(args.out), getattr(args, "lang", None) or texts.LANGUAGE)
     except (ReleaseError, markers.MarkerError, texts.TextError, ValueError) as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     files = sum(1 for path in out.rglob("*") if path.is_file())
     print(f"student bundle written to {out}/ ({files} files); checked: no solution code, no hidden check")
     return 0
@@ -117,7 +116,7 @@ def write_bundle(target: Path, language: str = texts.LANGUAGE) -> None:
     (target / "grader" / "rubric.toml").write_text(public_rubric_text(config.RUBRIC_FILE.read_text(), language))
     (target / "datasets").mkdir()
     for name in DATA_FILES:
-        source = config.ROOT / "datasets" / name
+        source = config.ROOT / "datasets" / (DATA_READMES[language] if name == "README.md" else name)
         if not source.is_file():
             raise ReleaseError(f"{source} is missing")
         shutil.copyfile(source, target / "datasets" / name)

@@ -135,7 +135,8 @@ def load(out: Path, show_hidden_inputs: bool = False) -> ClassResults:
         if len(row) != len(header):
             continue
         student_id, status = row[0], row[-1]
-        student = stored.get(student_id) or Student(student_id, student_id, status)
+        same_id = stored.get(student_id) or []  # a folder and a .zip of one name: two rows, one id
+        student = same_id.pop(0) if same_id else Student(student_id, student_id, status)
         student.status = status
         student.total = _number(row[1])
         student.parts = {part: _number(value) for part, value in zip(parts, row[2:-1])}
@@ -180,7 +181,7 @@ def load(out: Path, show_hidden_inputs: bool = False) -> ClassResults:
 
 
 def _stored_students(out: Path) -> dict:
-    """id -> Student, from every student folder with a state.json."""
+    """id -> the Students of that id (in folder order), from every student folder with a state.json."""
     found = {}
     folder = out / "students"
     if not folder.is_dir():
@@ -203,7 +204,7 @@ def _stored_students(out: Path) -> dict:
             lines = [line for line in str(results.get("output", "")).splitlines() if line.strip()]
             student.reason = "\n".join(line for line in lines if line.removeprefix("error: ") not in lines
                                        or not line.startswith("error: ")) or student.status
-        found[student_id] = student
+        found.setdefault(student_id, []).append(student)
     return found
 
 
@@ -460,7 +461,7 @@ def histogram(values: list, low: float, high: float, label: str, width: int = 64
         index = int((value - low) / (high - low) * bins)
         counts[min(max(index, 0), bins - 1)] += 1
     left, bottom, top = 40, 28, 10
-    plot_w, plot_h = width - left - 10, height - bottom - top
+    plot_w, plot_h = width - left - 24, height - bottom - top
     tallest = max(counts) or 1
     bar_w = plot_w / bins
     shapes = [f"<svg width=\"{width}\" height=\"{height}\" "

@@ -84,8 +84,17 @@ shifts = st.one_of(st.just(0.0), st.integers(-3, 3).map(float), st.floats(-4, 4)
 @dataclass(frozen=True)
 class AffineExample(Images):
     def text(self) -> str:
-        angle, scale, translate = self.args
-        return f"angle={angle!r}, scale={scale!r}, translate={translate!r}"
+        return ", ".join(f"{name}={value!r}" for name, value in zip(("angle", "scale", "translate"), self.call_args()))
+
+    def call_args(self) -> tuple:
+        """``(angle, scale, translate)`` less the trailing ones at their default (1.0, (0.0, 0.0))."""
+        args = list(self.args)
+        while len(args) > 1 and args[-1] == AFFINE_DEFAULTS[len(args) - 2]:
+            args.pop()
+        return tuple(args)
+
+
+AFFINE_DEFAULTS = (1.0, (0.0, 0.0))   # scale, translate
 
 
 @st.composite
@@ -121,7 +130,7 @@ def _require_draws(name: str, got, wanted: float, rule: str) -> None:
 
 def _values_errors(ctx: Context, name: str, cases) -> None:
     for args, situation in cases:
-        expect_value_error(ctx, f"augment.{name}", args, {}, situation)
+        expect_value_error(ctx, f"augment.{name}", args, {}, situation, names=("x",))
 
 
 # -- affine ----------------------------------------------------------------------------------
@@ -131,7 +140,7 @@ def affine(ctx: Context) -> None:
     def body(ex: AffineExample):
         x = ex.x()
         angle, scale, (tx, ty) = ex.args
-        out, _unused = _call(ctx, "affine", x, angle, scale, (tx, ty))
+        out, _unused = _call(ctx, "affine", x, *ex.call_args())
         compare("out", out, ref.affine(x, angle, scale, tx, ty))
 
     ctx.for_all(affine_examples(), body, examples=AFFINE_EXPLICIT)
@@ -146,6 +155,12 @@ def affine_arguments(ctx: Context) -> None:
         ((x, 10.0, 1.0, (0.0, 0.0, 1.0)), _("translate with three numbers")),
         ((x[0], 10.0, 1.0, (0.0, 0.0)), _("x of shape (1, 4, 4), not (N, C, H, W)")),
         ((x, float("nan"), 1.0, (0.0, 0.0)), "angle=nan"),
+        ((x, float("inf"), 1.0, (0.0, 0.0)), "angle=inf"),
+        ((x, 10.0, float("nan"), (0.0, 0.0)), "scale=nan"),
+        ((x, 10.0, float("inf"), (0.0, 0.0)), "scale=inf"),
+        ((x, 10.0, 1.0, (float("nan"), 0.0)), "translate=(nan, 0.0)"),
+        ((x, 10.0, 1.0, (0.0, float("inf"))), "translate=(0.0, inf)"),
+        ((x, 10.0, 1.0, (float("-inf"), 0.0)), "translate=(-inf, 0.0)"),
     ])
 
 
@@ -242,7 +257,9 @@ def horizontal_flip(ctx: Context) -> None:
 
     ctx.for_all(flip_examples(), body)
     x = np.random.default_rng(0).random((2, 1, 3, 3))
-    _values_errors(ctx, "horizontal_flip", [((x, 1.5, Rng(0)), "p=1.5"), ((x, -0.1, Rng(0)), "p=-0.1")])
+    _values_errors(ctx, "horizontal_flip", [((x, 1.5, Rng(0)), "p=1.5"), ((x, -0.1, Rng(0)), "p=-0.1"),
+                                            ((x, float("nan"), Rng(0)), "p=nan"),
+                                            ((x, float("inf"), Rng(0)), "p=inf")])
 
 
 @check("augment.flip_properties")
@@ -301,6 +318,9 @@ def adjust_brightness(ctx: Context) -> None:
         compare("out", out, ref.adjust_brightness(x, delta))
 
     ctx.for_all(tone_examples("delta", deltas), body)
+    x = np.random.default_rng(0).random((2, 1, 3, 3))
+    _values_errors(ctx, "adjust_brightness", [((x, float("nan")), "delta=nan"), ((x, float("inf")), "delta=inf"),
+                                              ((x, float("-inf")), "delta=-inf")])
 
 
 @check("augment.adjust_contrast")
@@ -312,7 +332,8 @@ def adjust_contrast(ctx: Context) -> None:
 
     ctx.for_all(tone_examples("factor", factors), body)
     x = np.random.default_rng(0).random((2, 1, 3, 3))
-    _values_errors(ctx, "adjust_contrast", [((x, -0.5), "factor=-0.5")])
+    _values_errors(ctx, "adjust_contrast", [((x, -0.5), "factor=-0.5"), ((x, float("nan")), "factor=nan"),
+                                            ((x, float("inf")), "factor=inf")])
 
 
 @check("augment.tone_range")

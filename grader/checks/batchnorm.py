@@ -21,8 +21,7 @@ def _forward(ctx: Context, ex: S.Norm, spatial: bool, judge: bool = True):
     Returns what backward needs (a backward check does not judge the forward again)."""
     name = f"{_prefix(spatial)}_forward"
     x, gamma, beta, mean, var, dout = ex.arrays()
-    returned = ctx.call(f"batchnorm.{name}", x, gamma, beta, mean, var, training=ex.training,
-                        momentum=ex.momentum, eps=ex.eps, echo_args=True)
+    returned = ctx.call(f"batchnorm.{name}", x, gamma, beta, mean, var, echo_args=True, **ex.kwargs())
     out, _unused = unpack(returned.value, 2, name)
     expected, grads, new_mean, new_var = ref.batch_norm(x, gamma, beta, mean, var, ex.training,
                                                         ex.momentum, ex.eps, dout)

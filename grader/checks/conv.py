@@ -17,9 +17,11 @@ from grader.references import conv as ref
 @check("conv.conv_output_size")
 def conv_output_size(ctx: Context) -> None:
     def body(case):
-        size, kernel, stride, padding = case
+        size, kernel, stride, padding, defaults = case
         expected = ref.conv_output_size(size, kernel, stride, padding)
         args = (size, kernel, stride, padding)
+        while defaults and len(args) > 2 and args[-1] == (1, 0)[len(args) - 3]:
+            args = args[:-1]   # stride=1 and padding=0 are the documented defaults
         if expected < 1:
             expect_value_error(ctx, "conv.conv_output_size", args, {},
                                _("{call} (no complete window fits)").format(call=f"conv_output_size{args}"),
@@ -31,7 +33,7 @@ def conv_output_size(ctx: Context) -> None:
                              "(an int: (size + 2*padding - kernel) // stride + 1)").format(
                 call=f"conv_output_size{args}", got=got, expected=expected))
 
-    ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3)),
+    ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3), st.booleans()),
                 body, max_examples=60)
 
 
@@ -39,7 +41,18 @@ def conv_output_size(ctx: Context) -> None:
 def receptive_field(ctx: Context) -> None:
     def body(layers):
         expected = ref.receptive_field(layers)
-        got = ctx.call("conv.receptive_field", list(layers)).value
+        held = ctx.worker.keep(list(layers))   # the caller's list, read back after the call
+        returned = ctx.call("conv.receptive_field", held)
+        got = returned.value
+        after = ctx.worker.get(held, depth=3)
+        ctx.worker.release(*(h for h in (held.handle, returned.handle, after.handle) if h is not None))
+        after = after.value
+        if not (isinstance(after, list) and len(after) == len(layers)
+                and all(isinstance(item, (list, tuple)) and tuple(item) == tuple(layer)
+                        for item, layer in zip(after, layers))):
+            raise Mismatch(_("{function} modified its input {name}: a function must not "
+                             "change its arguments (use out-of-place operations, or copy first)").format(
+                function="receptive_field", name="layers"))
         if type(got) is not int or got != expected:
             raise Mismatch(_("{call} returned {got!r}, expected {expected}").format(
                 call=f"receptive_field({list(layers)})", got=got, expected=expected))
@@ -55,8 +68,7 @@ def receptive_field(ctx: Context) -> None:
 
 def _forward(ctx: Context, ex: S.Conv):
     x, w, b, dout = ex.arrays()
-    returned = ctx.call("conv.conv2d_forward", x, w, b, stride=ex.stride, padding=ex.padding,
-                        echo_args=True)
+    returned = ctx.call("conv.conv2d_forward", x, w, b, echo_args=True, **ex.kwargs())
     out, _unused = unpack(returned.value, 2, "conv2d_forward")
     require_unchanged("conv2d_forward", ["x", "w", "b"], [x, w, b], returned.args_after)
     return returned, out, (x, w, b, dout)
@@ -69,7 +81,13 @@ def conv2d_forward(ctx: Context) -> None:
         expected, _unused = ref.conv2d(x, w, b, ex.stride, ex.padding)
         compare("out", out, expected)
 
-    ctx.for_all(S.conv_examples(), body)
+    ctx.for_all(S.conv_examples(), body, examples=ONE_BY_ONE)
+
+
+# 1x1 kernels with a stride along one axis only: the patches are then a strided view, not x itself
+# (a shortcut for 1x1 convolutions that tests the strides of one axis only reshapes the wrong size).
+ONE_BY_ONE = (S.Conv(1, 2, 3, 4, 2, (1, 1), (1, 2), 0, True, 1.0, 3),
+              S.Conv(1, 2, 4, 3, 2, (1, 1), (2, 1), (1, 0), False, 1.0, 4))
 
 
 def conv2d_backward_example(ctx: Context, ex: S.Conv) -> None:
@@ -90,7 +108,7 @@ def conv2d_backward_example(ctx: Context, ex: S.Conv) -> None:
 
 @check("conv.conv2d_backward")
 def conv2d_backward(ctx: Context) -> None:
-    ctx.for_all(S.conv_examples(), lambda ex: conv2d_backward_example(ctx, ex))
+    ctx.for_all(S.conv_examples(), lambda ex: conv2d_backward_example(ctx, ex), examples=ONE_BY_ONE)
 
 
 @check("conv.conv2d_arguments")

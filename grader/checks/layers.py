@@ -113,8 +113,9 @@ def _dropout(ctx: Context, ex: S.DropoutExample, with_backward: bool) -> None:
     out, _unused = unpack(forward.value, 2, "dropout_forward")
     expected, grads = ref.dropout(x, p, training, rng_seed, dout)
     if with_backward:
-        backward = ctx.call("layers.dropout_backward", dout, ctx.worker.ref(forward, 1))
+        backward = ctx.call("layers.dropout_backward", dout, ctx.worker.ref(forward, 1), echo_args=True)
         ctx.worker.release(backward.handle, forward.handle)
+        require_unchanged("dropout_backward", ["dout"], [dout], backward.args_after[:1])
         compare("dx", backward.value, grads["x"])
         return
     require_unchanged("dropout_forward", ["x"], [x], forward.args_after[:1])

@@ -38,6 +38,7 @@ from grader.checks.harness.metric import (BOUND_FILL, DEFAULT_FLOOR, DEFAULT_TOL
                                           describe_type, gradient_floors)
 from grader.checks.harness.session import (Session, build_student, build_torch, compare_keys, numpy_state,
                                            randomise, read_shapes, some, student_state_shapes)
+from grader.references._autograd import backward_with
 from grader.references.networks import comparable_state_dict
 from grader.worker.client import StudentException
 from grader.worker.protocol import Opaque, Ref
@@ -117,7 +118,7 @@ def steepest_sigmoid_scales(twin: nn.Module, x: np.ndarray, dout: np.ndarray) ->
     try:
         twin.zero_grad(set_to_none=True)
         xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-        twin(xt).backward(torch.from_numpy(dout))
+        backward_with(twin(xt), torch.from_numpy(dout))
     finally:
         for hook in hooks:
             hook.remove()
@@ -139,7 +140,7 @@ def torch_pass(model: nn.Module, x: np.ndarray, dout_rng, backward: bool, mirror
         result = {"out": out.detach().numpy().copy()}
         if backward:
             dout = dout_rng.standard_normal(tuple(out.shape))
-            out.backward(torch.from_numpy(dout))
+            backward_with(out, torch.from_numpy(dout))
     finally:
         for hook in hooks:
             hook.remove()

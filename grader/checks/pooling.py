@@ -13,7 +13,24 @@ from grader.references import pooling as ref
 
 
 def _pool_args(ex: S.Pool) -> dict:
-    return {"stride": ex.stride, "padding": ex.padding}
+    return ex.kwargs()
+
+
+def _bad_arguments(ctx: Context, name: str, ex: S.Pool, x) -> None:
+    """The contract's ValueErrors: a padding above half the kernel, a kernel larger than the
+    padded input (along one axis, chosen by the seed) and a non-positive stride."""
+    target = f"pooling.{name}_forward"
+    names = ("x", "kernel_size")
+    (kh, kw), (ph, pw) = S.pair(ex.kernel_size), S.pair(ex.padding)
+    expect_value_error(ctx, target, (x, ex.kernel_size), {"stride": ex.stride, "padding": (kh // 2 + 1, kw // 2 + 1)},
+                       _("padding larger than half the kernel"), names=names)
+    tall = (ex.h + 2 * ph + 1, kw) if ex.seed % 2 else (kh, ex.w + 2 * pw + 1)
+    expect_value_error(ctx, target, (x, tall), {"stride": ex.stride, "padding": ex.padding},
+                       _("a kernel of {kernel} on an input padded to {padded}").format(
+                           kernel=tall, padded=(ex.h + 2 * ph, ex.w + 2 * pw)), names=names)
+    stride = (0, 1) if ex.seed % 3 == 0 else (1, 0) if ex.seed % 3 == 1 else -1
+    expect_value_error(ctx, target, (x, ex.kernel_size), {"stride": stride, "padding": ex.padding},
+                       f"stride={stride!r}", names=names)
 
 
 def _run(ctx: Context, name: str, x, dout, *args, **kwargs):
@@ -36,10 +53,7 @@ def max_pool2d_forward(ctx: Context) -> None:
         x, _unused = ex.arrays()
         out, _unused = _run(ctx, "max_pool2d", x, None, ex.kernel_size, **_pool_args(ex))
         compare("out", out, ref.max_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding)[0])
-        kh, kw = S.pair(ex.kernel_size)
-        expect_value_error(ctx, "pooling.max_pool2d_forward", (x, ex.kernel_size),
-                           {"stride": ex.stride, "padding": (kh // 2 + 1, kw // 2 + 1)},
-                           _("padding larger than half the kernel"), names=("x", "kernel_size"))
+        _bad_arguments(ctx, "max_pool2d", ex, x)
 
     ctx.for_all(S.pool_examples(), body)
 
@@ -60,8 +74,15 @@ def max_pool2d_backward_example(ctx: Context, ex: S.Pool) -> None:
 @check("pooling.max_pool2d_backward")
 def max_pool2d_backward(ctx: Context) -> None:
     ctx.for_all(S.pool_examples(overlapping=True), lambda ex: max_pool2d_backward_example(ctx, ex),
-                max_examples=20)
-    ctx.for_all(S.pool_examples(), lambda ex: max_pool2d_backward_example(ctx, ex), max_examples=20)
+                max_examples=15)
+    ctx.for_all(S.pool_examples(overlapping="one axis"), lambda ex: max_pool2d_backward_example(ctx, ex),
+                max_examples=15, examples=ONE_AXIS_OVERLAP)
+    ctx.for_all(S.pool_examples(), lambda ex: max_pool2d_backward_example(ctx, ex), max_examples=15)
+
+
+# Windows overlapping down the rows only, then along the columns only: the middle element is the
+# maximum of two windows (x = [0, 1, 0] gives dx = [0, 2, 0] for dout = [1, 1]).
+ONE_AXIS_OVERLAP = (S.Pool(1, 1, 3, 2, (2, 1), (1, 1), 0, 1.0, 5), S.Pool(1, 1, 2, 3, (1, 2), (1, 1), 0, 1.0, 5))
 
 
 @check("pooling.max_pool2d_ties")
@@ -128,6 +149,7 @@ def avg_pool2d_forward(ctx: Context) -> None:
         x, _unused = ex.arrays()
         out, _unused = _run(ctx, "avg_pool2d", x, None, ex.kernel_size, **_pool_args(ex))
         compare("out", out, ref.avg_pool2d(x, ex.kernel_size, ex.stride or ex.kernel_size, ex.padding)[0])
+        _bad_arguments(ctx, "avg_pool2d", ex, x)
 
     ctx.for_all(S.pool_examples(), body)
 
@@ -141,6 +163,7 @@ def avg_pool2d_backward(ctx: Context) -> None:
                                          dout)[1]["x"], regions=_overlaps(ex))
 
     ctx.for_all(S.pool_examples(), body)
+    ctx.for_all(S.pool_examples(overlapping="one axis"), body, max_examples=10)
 
 
 @check("pooling.adaptive_avg_pool2d_forward")

@@ -52,6 +52,11 @@ class Conv:
     bias: bool
     scale: float
     seed: int
+    defaults: bool = False   # stride 1 and padding 0 left out of the call (their defaults)
+
+    def kwargs(self) -> dict:
+        given = {"stride": self.stride, "padding": self.padding}
+        return {k: v for k, v in given.items() if not self.defaults or v != CONV_DEFAULTS[k]}
 
     @property
     def out_hw(self):
@@ -72,7 +77,11 @@ class Conv:
         return _("x {x}, w {w}, {b}, stride={stride!r}, padding={padding!r}; x values {values} "
                  "(seed {seed}); output {out}").format(
             x=(self.n, self.c, self.h, self.w), w=(self.f, self.c) + tuple(self.kernel), b=b, stride=self.stride,
-            padding=self.padding, values=_fmt_scale(self.scale), seed=self.seed, out=(self.n, self.f) + self.out_hw)
+            padding=self.padding, values=_fmt_scale(self.scale), seed=self.seed, out=(self.n, self.f) + self.out_hw) \
+            + defaults_note(self.defaults and self.kwargs() != {"stride": self.stride, "padding": self.padding})
+
+
+CONV_DEFAULTS = {"stride": 1, "padding": 0}
 
 
 @st.composite
@@ -84,7 +93,8 @@ def conv_examples(draw, max_size: int = 9, max_channels: int = 3):
     ph, pw = pair(padding)
     kernel = (draw(st.integers(1, min(h + 2 * ph, 5))), draw(st.integers(1, min(w + 2 * pw, 5))))
     stride = draw(int_or_pair(1, 3))
-    return Conv(n, c, h, w, f, kernel, stride, padding, draw(st.booleans()), draw(scales), draw(seeds))
+    return Conv(n, c, h, w, f, kernel, stride, padding, draw(st.booleans()), draw(scales), draw(seeds),
+                defaults=draw(st.booleans()))
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,13 @@ class Pool:
     scale: float
     seed: int
     ties: bool = False
+    defaults: bool = False   # stride None and padding 0 left out of the call (their defaults)
+    max_last: bool = False   # x increasing along each row of the image: a window's maximum is its last element
+
+    def kwargs(self) -> dict:
+        """The call's keyword arguments: all of them, or only those not at their default."""
+        given = {"stride": self.stride, "padding": self.padding}
+        return {k: v for k, v in given.items() if not self.defaults or v != POOL_DEFAULTS[k]}
 
     @property
     def out_hw(self):
@@ -111,35 +128,75 @@ class Pool:
         rng = np.random.default_rng(self.seed)
         shape = (self.n, self.c, self.h, self.w)
         x = (rng.integers(-1, 2, shape).astype(np.float64) if self.ties else values(rng, shape)) * self.scale
+        if self.max_last:
+            x = np.sort(x.reshape(self.n, self.c, -1), axis=-1).reshape(shape)
         dout = values(rng, (self.n, self.c) + self.out_hw)
         return x, dout
 
     def describe(self) -> str:
         kind = _("small integers (with ties)") if self.ties else _fmt_scale(self.scale)
+        if self.max_last:
+            kind = _("{values}, sorted in increasing order (row by row)").format(values=kind)
         return _("x {x}, kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}; x values {values} "
                  "(seed {seed}); output {out}").format(
             x=(self.n, self.c, self.h, self.w), kernel_size=self.kernel_size, stride=self.stride,
-            padding=self.padding, values=kind, seed=self.seed, out=(self.n, self.c) + self.out_hw)
+            padding=self.padding, values=kind, seed=self.seed, out=(self.n, self.c) + self.out_hw) \
+            + defaults_note(self.defaults and self.kwargs() != {"stride": self.stride, "padding": self.padding})
+
+
+POOL_DEFAULTS = {"stride": None, "padding": 0}
+
+
+def defaults_note(left_out: bool) -> str:
+    """Said of an example whose call leaves the arguments at their documented default out."""
+    return _("; the arguments at their default value left out of the call") if left_out else ""
+
+
+def _axis_stride(draw, kernel: int, overlap: bool) -> int:
+    """A stride along one axis: below the kernel (windows overlap) or from it up (they do not)."""
+    return draw(st.integers(1, kernel - 1)) if overlap else draw(st.integers(kernel, kernel + 2))
 
 
 @st.composite
-def pool_examples(draw, overlapping: bool | None = None, ties: bool = False, max_size: int = 9):
-    """``overlapping=False`` keeps stride >= kernel (windows never share an element)."""
-    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    kernel_size = draw(int_or_pair(1, 4))
+def pool_examples(draw, overlapping: bool | str | None = None, ties: bool = False, max_size: int = 9,
+                  kernels=None, max_channels: int = 3):
+    """``overlapping=False`` keeps stride >= kernel (windows never share an element); ``"one axis"``
+    makes windows overlap along one axis only (rows or columns, drawn), touching or apart along
+    the other. ``kernels`` draws the ``kernel_size`` (default: 1 to 4 per axis). Padding is drawn
+    up to half the kernel, per axis, as the contract allows."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, max_channels))
+    if overlapping == "one axis":
+        overlap_rows = draw(st.booleans())
+        long, short = draw(st.integers(2, 4)), draw(st.integers(1, 4))
+        kernel_size = (long, short) if overlap_rows else (short, long)
+    else:
+        kernel_size = draw(int_or_pair(1, 4) if kernels is None else kernels)
     kh, kw = pair(kernel_size)
     padding = draw(st.one_of(st.integers(0, min(kh, kw) // 2),
                              st.tuples(st.integers(0, kh // 2), st.integers(0, kw // 2))))
     ph, pw = pair(padding)
-    h = draw(st.integers(max(1, kh - 2 * ph), max_size))
-    w = draw(st.integers(max(1, kw - 2 * pw), max_size))
-    if overlapping is False:
+    h = draw(st.integers(max(1, kh - 2 * ph), max(max_size, kh - 2 * ph)))
+    w = draw(st.integers(max(1, kw - 2 * pw), max(max_size, kw - 2 * pw)))
+    if overlapping == "one axis":
+        stride = (_axis_stride(draw, kh, overlap_rows), _axis_stride(draw, kw, not overlap_rows))
+    elif overlapping is False:
         stride = draw(st.one_of(st.none(), st.tuples(st.integers(kh, kh + 2), st.integers(kw, kw + 2))))
     elif overlapping is True:
         stride = draw(st.tuples(st.integers(1, max(1, kh - 1)), st.integers(1, max(1, kw - 1))))
     else:
         stride = draw(st.one_of(st.none(), int_or_pair(1, 3)))
-    return Pool(n, c, h, w, kernel_size, stride, padding, draw(scales), draw(seeds), ties)
+    return Pool(n, c, h, w, kernel_size, stride, padding, draw(scales), draw(seeds), ties,
+                defaults=draw(st.booleans()))
+
+
+# Kernels of more than 256 elements (an argmax kept in uint8 wraps round), long thin ones, and
+# ones wide enough for a padding of 3 or 4 (half the kernel): hidden checks, as they are slow.
+large_kernels = st.one_of(
+    st.tuples(st.integers(16, 18), st.integers(16, 18)),
+    st.tuples(st.integers(1, 3), st.integers(86, 100)),
+    st.tuples(st.integers(86, 100), st.integers(1, 3)),
+    st.tuples(st.integers(5, 8), st.integers(5, 8)),
+)
 
 
 @dataclass(frozen=True)
@@ -184,10 +241,15 @@ class Norm:
     eps: float
     scale: float
     seed: int
+    defaults: bool = False   # training=True, momentum=0.1 and eps=1e-5 left out of the call
 
     @property
     def channels(self) -> int:
         return self.shape[1]
+
+    def kwargs(self) -> dict:
+        given = {"training": self.training, "momentum": self.momentum, "eps": self.eps}
+        return {k: v for k, v in given.items() if not self.defaults or v != NORM_DEFAULTS[k]}
 
     def arrays(self):
         rng = np.random.default_rng(self.seed)
@@ -203,7 +265,11 @@ class Norm:
     def describe(self) -> str:
         return _("x {shape}, {mode}, momentum={momentum!r}, eps={eps!r}; x values {values} (seed {seed})").format(
             shape=self.shape, mode=mode_name("train" if self.training else "eval"), momentum=self.momentum,
-            eps=self.eps, values=_fmt_scale(self.scale), seed=self.seed)
+            eps=self.eps, values=_fmt_scale(self.scale), seed=self.seed) \
+            + defaults_note(self.defaults and len(self.kwargs()) < 3)
+
+
+NORM_DEFAULTS = {"training": True, "momentum": 0.1, "eps": 1e-5}
 
 
 def norm_examples(spatial: bool, training: bool | None = None):
@@ -215,7 +281,8 @@ def norm_examples(spatial: bool, training: bool | None = None):
         c = draw(st.integers(1, 4))
         shape = (n, c, draw(st.integers(1, 4)), draw(st.integers(1, 4))) if spatial else (n, c)
         return Norm(shape, mode, draw(st.sampled_from((0.1, 0.0, 1.0, 0.37))),
-                    draw(st.sampled_from((1e-5, 1e-3, 0.5))), draw(scales), draw(seeds))
+                    draw(st.sampled_from((1e-5, 1e-3, 0.5))), draw(scales), draw(seeds),
+                    defaults=draw(st.booleans()))
     return build()
 
 
@@ -635,13 +702,19 @@ def sgd_examples(draw):
     with_velocity = draw(st.sets(st.sampled_from(names))) if momentum else set()
     return SgdExample(shapes, draw(st.sampled_from((0.1, 0.01, 1.0))), momentum,
                       draw(st.sampled_from((0.0, 5e-4, 0.1))), draw(st.integers(1, 3)),
-                      tuple(sorted(with_velocity)), draw(seeds))
+                      tuple(sorted(with_velocity)), draw(seeds), defaults=draw(st.booleans()))
 
 
 class SgdExample:
-    def __init__(self, shapes, lr, momentum, weight_decay, steps, with_velocity, seed):
+    """``defaults``: momentum and weight_decay left out of the call where they are 0.0, their default."""
+
+    def __init__(self, shapes, lr, momentum, weight_decay, steps, with_velocity, seed, defaults=False):
         self.shapes, self.lr, self.momentum, self.weight_decay = shapes, lr, momentum, weight_decay
-        self.steps, self.with_velocity, self.seed = steps, with_velocity, seed
+        self.steps, self.with_velocity, self.seed, self.defaults = steps, with_velocity, seed, defaults
+
+    def kwargs(self) -> dict:
+        given = {"momentum": self.momentum, "weight_decay": self.weight_decay}
+        return {k: v for k, v in given.items() if not self.defaults or v != 0.0}
 
     def arrays(self):
         rng = np.random.default_rng(self.seed)
@@ -656,4 +729,4 @@ class SgdExample:
         return _("params {shapes}, lr={lr}, momentum={momentum}, weight_decay={weight_decay}, {steps} step(s); "
                  "no velocity yet for {missing} (seed {seed})").format(
             shapes=self.shapes, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay,
-            steps=self.steps, missing=missing, seed=self.seed)
+            steps=self.steps, missing=missing, seed=self.seed) + defaults_note(self.defaults and len(self.kwargs()) < 2)

@@ -39,6 +39,7 @@ from grader.checks.harness.metric import (DEFAULT_FLOOR, DEFAULT_TOL, Mismatch, 
                                           gradient_floors, signal_scale)
 from grader.checks.harness.session import Session, read_shapes, randomise
 from grader.references import networks as refnets
+from grader.references._autograd import backward_with
 from grader.worker.client import StudentException, WorkerProblem
 from grader.worker.protocol import Ref
 
@@ -229,7 +230,7 @@ def run_reference(ref: Reference, mode: str, x: np.ndarray, seed: int) -> Expect
         xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
         out = model(xt)
         dout = np.random.default_rng(seed).standard_normal(tuple(out.shape))
-        out.backward(torch.from_numpy(dout))
+        backward_with(out, torch.from_numpy(dout))
     finally:
         recorder.remove()
     named = dict(model.named_parameters())

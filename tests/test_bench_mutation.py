@@ -1,0 +1,47 @@
+"""benchmarks/equivalent_mutants.toml stays true: every survivor listed there as unable to change
+behaviour under the contract is still a mutant of the current solutions, with its reason."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import bench_mutation  # noqa: E402
+
+ENTRIES = bench_mutation.load_equivalent()
+IDS = [f"{e['part']}:{e['function']}:{e['operator']}:{e['after']}" for e in ENTRIES]
+
+
+def test_the_list_is_read():
+    assert ENTRIES, "benchmarks/equivalent_mutants.toml lists no mutant"
+    assert len(set(IDS)) == len(IDS), "a mutant is listed twice"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_listed_mutant_has_a_reason_and_its_line_is_still_there(entry):
+    assert len(entry["reason"].split()) >= 5, "say why the mutant cannot change behaviour under the contract"
+    lines = [line.strip() for line in (ROOT / "solutions" / f"{entry['part']}.py").read_text().splitlines()]
+    assert entry["before"] in lines, f"the line {entry['before']!r} is gone from solutions/{entry['part']}.py"
+    assert entry["before"] != entry["after"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cosmic_ray") is None,
+                    reason="cosmic-ray is not installed (pip install -e .[mutation])")
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_listed_mutant_is_still_made_by_cosmic_ray(entry):
+    candidates = [m for m in _mutants(entry["part"])
+                  if m.operator == entry["operator"] and m.before == entry["before"]]
+    made = {bench_mutation.materialise(m)[0].key for m in candidates}
+    key = (entry["part"], entry["operator"], entry["function"], entry["before"], entry["after"])
+    assert key in made, f"cosmic-ray no longer makes {key}"
+
+
+@functools.lru_cache(maxsize=None)
+def _mutants(part: str) -> tuple:
+    return tuple(bench_mutation.mutants(part))

@@ -1,0 +1,104 @@
+"""The notebooks' numerical gradient checker (grader/gradcheck.py): it passes a right backward
+pass, catches a wrong one, speaks Chinese, ships in the student release, and is no solution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader import gradcheck, i18n
+from tests.helpers import ROOT
+
+
+def linear(x, w, b):
+    return x @ w + b, (x, w)
+
+
+def linear_backward(dout, cache):
+    x, w = cache
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+
+def wrong_linear_backward(dout, cache):
+    """dw without the transpose of x ... a classic: the shapes still fit for square inputs."""
+    x, w = cache
+    return dout @ w.T, x @ dout, dout.sum(axis=0)
+
+
+@pytest.fixture
+def inputs():
+    rng = np.random.default_rng(1)
+    return {"x": rng.normal(size=(3, 3)), "w": rng.normal(size=(3, 3)), "b": rng.normal(size=3)}
+
+
+def test_a_right_gradient_passes_and_says_so(inputs, capsys):
+    with i18n.speaking("en"):
+        errors = gradcheck.check_gradients(linear, linear_backward, inputs)
+    assert set(errors) == {"x", "w", "b"}
+    assert max(errors.values()) < 1e-8
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 3 and all("agrees" in line for line in printed)
+
+
+def test_a_wrong_gradient_is_caught_and_only_it(inputs, capsys):
+    with i18n.speaking("en"):
+        errors = gradcheck.check_gradients(linear, wrong_linear_backward, inputs)
+    assert errors["w"] > 1e-2 and errors["x"] < 1e-8 and errors["b"] < 1e-8
+    printed = capsys.readouterr().out
+    assert "dw:" in printed and "WRONG" in printed.split("dw:")[1].splitlines()[0]
+
+
+def test_a_gradient_right_in_total_but_misplaced_is_caught():
+    """The random upstream gradient: with dout = 1 this swap would go unnoticed."""
+    def relu(x):
+        return np.maximum(x, 0), x
+
+    def swapped(dout, x):
+        return (dout * (x > 0))[::-1]
+
+    x = np.array([0.5, 0.7, -1.0, 2.0, 1.5, 0.3])
+    assert gradcheck.check_gradients(relu, swapped, {"x": x}, show=False)["x"] > 1e-2
+    assert gradcheck.check_gradients(relu, lambda dout, x: dout * (x > 0), {"x": x}, show=False)["x"] < 1e-8
+
+
+def test_inputs_are_left_unchanged_and_none_is_skipped(inputs):
+    before = {name: value.copy() for name, value in inputs.items()}
+    errors = gradcheck.check_gradients(linear, lambda d, c: (*linear_backward(d, c)[:2], None), inputs, show=False)
+    assert set(errors) == {"x", "w"}
+    assert all(np.array_equal(before[name], inputs[name]) for name in inputs)
+
+
+def test_large_inputs_are_sampled_and_a_wrong_shape_is_an_error():
+    x = np.random.default_rng(2).normal(size=(40, 40))
+    calls = []
+
+    def square(x):
+        calls.append(1)
+        return x ** 2, x
+
+    errors = gradcheck.check_gradients(square, lambda d, x: 2 * x * d, {"x": x}, max_entries=20, show=False)
+    assert errors["x"] < 1e-8 and len(calls) == 1 + 2 * 20
+    with pytest.raises(ValueError, match="shape"):
+        gradcheck.check_gradients(square, lambda d, x: (2 * x * d)[:3], {"x": x}, show=False)
+
+
+def test_it_speaks_chinese(inputs, capsys):
+    with i18n.speaking("zh"):
+        gradcheck.check_gradients(linear, wrong_linear_backward, inputs)
+    printed = capsys.readouterr().out
+    assert "相对误差" in printed and "不对" in printed and "一致" in printed
+    catalog = i18n.read_po(i18n.catalog_text("zh"))
+    from tests.test_i18n import messages
+    assert all(catalog.get(message) for message in messages("grader/gradcheck.py"))
+
+
+def test_it_ships_in_the_student_release_and_is_no_solution():
+    """release.py copies the whole grader package but grader/hidden; the leak search looks for
+    solution lines in the bundle: this file must hold none."""
+    from grader.assign import leaks
+
+    path = ROOT / "grader" / "gradcheck.py"
+    assert "hidden" not in path.relative_to(ROOT / "grader").parts
+    text = path.read_text()
+    assert not any(line in text for line in leaks.distinctive_solution_lines())
+    assert "solutions" not in text and "grader.hidden" not in text

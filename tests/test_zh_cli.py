@@ -1,0 +1,55 @@
+"""A zh release speaks Chinese from its first word: the rubric's language is chosen before the
+command line is read, so --help, usage errors and the refusals of the instructors' commands are
+Chinese (argparse's own words, usage/options, stay English)."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import cli, config
+
+
+@pytest.fixture
+def zh_rubric(monkeypatch):
+    for name in ("GRADER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cli, "_rubric_language", lambda: "zh")
+
+
+def test_help_is_chinese_where_the_rubric_says_zh(zh_rubric, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "用公开检查为一个提交文件夹评分" in out and "写出发给学生的材料包（教师用）" in out
+
+
+def test_help_stays_english_by_default(monkeypatch, capsys):
+    for name in ("GRADER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cli, "_rubric_language", lambda: None)
+    with pytest.raises(SystemExit):
+        cli.main(["check", "--help"])
+    assert "grade only this part" in capsys.readouterr().out
+
+
+def test_a_missing_folder_is_refused_in_chinese(zh_rubric, tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path / "nosuch")]) == 2
+    err = capsys.readouterr().err
+    assert "不是文件夹" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["stubs"], ["release", "--out", "x"], ["course", "--out", "x"],
+                                     ["notebooks"], ["gradescope", "--out", "x.zip"]])
+def test_an_instructors_command_is_refused_in_chinese_in_a_bundle(zh_rubric, monkeypatch, tmp_path, capsys, command):
+    monkeypatch.setattr(config, "SOLUTIONS", tmp_path / "no-solutions")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(command) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"grader {command[0]} 是教师用的命令：它需要本套件的 solutions/ 和 grader/hidden/，而发给学生的材料包里没有它们。"
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.zip").exists()
+
+
+def test_the_language_chosen_for_one_command_does_not_stick(zh_rubric, tmp_path, capsys):
+    cli.main(["check", str(tmp_path / "nosuch")])
+    from grader.i18n import language
+    assert language() == "en"
