@@ -372,6 +372,22 @@ BUGS: list[Bug] = [
     ),
     # ------------------------------------------- issue 22: widened examples
     Bug(
+        id="conv_one_by_one_shortcut_ignores_width_stride",
+        file="conv.py",
+        old="if KH == 1 and KW == 1 and sh == 1 and sw == 1 and xp.shape[2:] == (Ho, Wo):",
+        new="if KH == 1 and KW == 1 and sh == 1 or sw == 1 and xp.shape[2:] == (Ho, Wo):",
+        function="conv2d_forward",
+        why="the 1x1 shortcut is taken whenever the vertical stride is 1 (a mutant bench_mutation.py found surviving)",
+    ),
+    Bug(
+        id="max_pool_argmax_uint8_up_to_257",
+        file="pooling.py",
+        old="dtype=np.uint8 if KH * KW <= 256 else np.intp)",
+        new="dtype=np.uint8 if KH * KW <= 257 else np.intp)",
+        function="max_pool2d_backward",
+        why="a 257-element kernel keeps its argmax in uint8: offset 256 wraps to 0 (a mutant bench_mutation.py found surviving)",
+    ),
+    Bug(
         id="conv_output_size_default_padding",
         file="conv.py",
         old="def conv_output_size(size, kernel, stride=1, padding=0):",

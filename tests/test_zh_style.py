@@ -5,7 +5,9 @@ glossary's term for each concept (its rejected variants appear nowhere). Unit te
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 import tomllib
 from pathlib import Path
 
@@ -126,7 +128,8 @@ def chinese_strings() -> dict[str, str]:
     for term, names in texts.glossary().items():
         strings[f"glossary.{term}"] = names["zh"]
     tomls = [LESSONS / "zh" / "_notebook.toml", *sorted((GRADER / "assign" / "templates" / "zh").glob("*.toml")),
-             *sorted((GRADER / "assign" / "docstrings" / "zh").glob("*.toml"))]
+             *sorted((GRADER / "assign" / "docstrings" / "zh").glob("*.toml")),
+             GRADER / "locale" / "zh" / "figures.toml"]
     for path in tomls:
         strings.update(_toml_strings(tomllib.loads(path.read_text()), path.name))
     for path in sorted((LESSONS / "zh").glob("*.md")):
@@ -163,9 +166,33 @@ def test_chinese_markdown_has_full_width_punctuation_and_one_line_per_paragraph(
 
 
 def test_every_short_chinese_text_has_full_width_punctuation_and_no_hard_wrap():
+    """(A figure label's line break is its layout, not a wrap.)"""
     faults = [f"{where}: {fault}" for where, text in chinese_strings().items()
-              for fault in punctuation_faults(text) + string_wraps(text)]
+              for fault in punctuation_faults(text) + ([] if where.startswith("figures.toml") else string_wraps(text))]
     assert not faults, "\n".join(faults)
+
+
+def code_texts(markdown: str) -> list[str]:
+    """The Chinese a lesson's code cells print or say: their string literals and comments."""
+    found = []
+    for code in re.findall(r"```python\n(.*?)```", markdown, flags=re.S):
+        code = re.sub(r"\$\{\w+\}", "0", code)  # a lesson's placeholders, filled when the notebook is built
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type in (tokenize.STRING, tokenize.COMMENT) and re.search(f"[{IDEOGRAPH}]", token.string):
+                found.append(token.string.strip("#").strip())
+    return found
+
+
+def test_the_code_cells_chinese_is_found():
+    texts_ = code_texts('```python\nprint("还没有写完:写完后再运行")  # 注释(一)\nx = 1\n```\n')
+    assert texts_ == ['"还没有写完:写完后再运行"', "注释(一)"]
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in (LESSONS / "zh").glob("*.md")))
+def test_the_chinese_of_the_lessons_code_cells_has_full_width_punctuation(name):
+    faults = [fault for text in code_texts((LESSONS / "zh" / name).read_text())
+              for fault in punctuation_faults(re.sub(r"^[rfb]*(\"\"\"|'\'\'|\"|')|(\"\"\"|'\'\'|\"|')$", "", text))]
+    assert not faults, f"{name}:\n" + "\n".join(faults)
 
 
 # -- one set of terms ------------------------------------------------------------------------------

@@ -17,9 +17,11 @@ def max_pool2d_large(ctx: Context) -> None:
                 lambda ex: public.max_pool2d_backward_example(ctx, ex), max_examples=10, examples=LARGE_KERNELS)
 
 
-# A 17x17 kernel (289 elements) and a 3x100 one, each window's maximum at an offset above 255.
+# A 17x17 kernel (289 elements), a 3x100 one and a 1x257 one (the first size whose last offset,
+# 256, does not fit in a uint8), each window's maximum at its last element.
 LARGE_KERNELS = (S.Pool(1, 1, 17, 17, 17, None, 0, 1.0, 0, max_last=True),
-                 S.Pool(1, 2, 3, 100, (3, 100), 1, 0, 1.0, 1, max_last=True))
+                 S.Pool(1, 2, 3, 100, (3, 100), 1, 0, 1.0, 1, max_last=True),
+                 S.Pool(1, 1, 1, 257, (1, 257), None, 0, 1.0, 2, max_last=True))
 
 
 @check("pooling.avg_pool2d_large")
