@@ -16,7 +16,7 @@ from grader import atomic, config, i18n
 from grader.errors import (EXIT_GRADER_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_POINTS_LOST,
                            EXIT_USAGE, UsageError)
 from grader.i18n import LANGUAGES, _
-from grader.results import check_lines, header, note_lines, part_line, points, total_line, versions
+from grader.results import check_lines, header, note_lines, part_line, versions
 
 
 def kit_version() -> str:
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    with i18n.speaking(i18n.language(default=_rubric_language())):  # before anything is said, --help too
+    with i18n.speaking(i18n.resolve(None, _rubric_language())):  # before anything is said, --help too
         args = build_parser().parse_args(argv)
         if args.command in ("check", "batch") and args.lang:
             i18n.set_language(args.lang)
@@ -157,17 +157,21 @@ class TerminalObserver:
     """Streams the report: the header at once, each check's line as it finishes, and a line
     every few seconds while a long call runs."""
 
-    def __init__(self, quiet: bool, verbose: bool):
+    def __init__(self, quiet: bool, verbose: bool, files: dict | None = None):
         self.quiet, self.verbose = quiet, verbose
+        self.files = files or {}  # part -> its file (the rubric's [parts])
         self.notes: list = []  # the part's notes, said before its first check they concern
         self.started = time.perf_counter()  # when the earlier part being checked first began
+
+    def file(self, part: str) -> str:
+        return self.files.get(part, f"{part}.py")
 
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, flush=True)
 
     def part_started(self, part: str, notes=(), pending=()) -> None:
-        self.say(part_line(part))
+        self.say(part_line(self.file(part)))
         for line in note_lines(notes):
             self.say(line)
         self.notes = list(pending)
@@ -190,16 +194,16 @@ class TerminalObserver:
         listed = _(", ").join  # the language's separator of listed items
         self.say(_("{parts} runs your {files}: those are checked first, so that a failure they cause "
                    "is named (their points are not counted in this run)").format(
-                       parts=listed(f"{part}.py" for part in parts), files=listed(f"{part}.py" for part in earlier)))
+                       parts=listed(self.file(part) for part in parts), files=listed(self.file(part) for part in earlier)))
 
     def earlier_started(self, part: str) -> None:
         self.started = time.perf_counter()
-        self.say("  " + _("checking {file} first ...").format(file=f"{part}.py"))
+        self.say("  " + _("checking {file} first ...").format(file=self.file(part)))
 
     def earlier_finished(self, part: str, results: list) -> None:
         passed = sum(result.passed for result in results)
         self.say("  " + _("checked {file}: {passed} of {count} checks pass ({seconds} s)").format(
-            file=f"{part}.py", passed=passed, count=len(results),
+            file=self.file(part), passed=passed, count=len(results),
             seconds=f"{time.perf_counter() - self.started:.0f}"))
 
     def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
@@ -216,10 +220,7 @@ def _check(args) -> int:
     submission, part = submission_of(args.submission, rubric.parts)
     if part is not None:
         args.parts = sorted(set(args.parts or ()) | {part}, key=list(rubric.parts).index)
-    unknown = set(args.parts or ()) - set(rubric.parts)
-    if unknown:
-        raise UsageError(_("unknown part(s): {parts}; choose from {choices}").format(
-            parts=", ".join(sorted(unknown)), choices=", ".join(rubric.parts)))
+    rubric.check_parts(args.parts)
     parts = args.parts or list(rubric.parts)
     if not any((submission / rubric.parts[part]).is_file() for part in parts):
         wanted = ", ".join(rubric.parts[part] for part in parts)
@@ -227,17 +228,17 @@ def _check(args) -> int:
             folder=submission, files=wanted))
     json_path = _json_target(args.json, submission) if args.json else None
 
-    observer = TerminalObserver(args.quiet, args.verbose)
+    observer = TerminalObserver(args.quiet, args.verbose, rubric.parts)
     observer.say(header(str(submission.resolve() if submission == Path(".") else submission), versions()) + "\n")
     from grader.runner import grade  # torch and the checks: only once the arguments are good
 
     report = grade(submission, parts=args.parts, rubric=rubric, observer=observer,
                    rerun=not (args.fresh or os.environ.get("GRADER_FRESH")))
-    totals = report.part_totals()
     observer.say("")
-    for part in report.parts:
-        observer.say(f"{part_line(part)}  {points(totals[part][0])}/{points(totals[part][1])}")
-    print(total_line(report))
+    *part_totals, total = report.totals_text().splitlines()
+    for line in part_totals:
+        observer.say(line)
+    print(total)
     folder = json_path.parent if json_path else submission
     for name, blob in report.artifacts().items():
         target = folder / name

@@ -17,6 +17,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import UsageError
+from grader.i18n import LANGUAGES, N_, _
+
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 SOLUTIONS = ROOT / "solutions"
@@ -52,33 +55,92 @@ def instructors_only(command: str) -> str | None:
     language; ``None`` in the instructors' kit."""
     if is_instructor_kit():
         return None
-    from grader.i18n import _
-
     return _("grader {command} is an instructors' command: it needs the kit's solutions/ and "
              "grader/hidden/, which the student bundle does not have.").format(command=command)
 
 
+def require_instructor_kit(command: str) -> None:
+    """Refuses ``grader COMMAND`` (a :class:`~grader.errors.UsageError`) outside the instructors' kit."""
+    refusal = instructors_only(command)
+    if refusal:
+        raise UsageError(refusal)
+
+
+def _seconds(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _share(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _language(value) -> bool:
+    return isinstance(value, str) and value in LANGUAGES
+
+
+#: What each kind of setting must be: the test, and how the refusal names it.
+_KINDS = {
+    "seconds": (_seconds, N_("a number of seconds above 0")),
+    "count": (_count, N_("a whole number above 0")),
+    "share": (_share, N_("a number from 0 to 1")),
+    "language": (_language, N_("en or zh")),
+}
+
+
+BELOW_FULL_MARKS = N_("below full_marks_accuracy")
+
+
+def _setting(default, kind: str):
+    return dataclasses.field(default=default, metadata={"kind": kind})
+
+
+class SettingsError(UsageError, ValueError):
+    """A setting of the wrong kind (``call_timeout='thirty'``); the message names every one."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every timeout, limit and thread count of a grading run."""
+    """Every timeout, limit, threshold and thread count of a grading run, validated when made."""
 
-    call_timeout: float = 30.0          # seconds one call of student code may take
-    network_timeout: float = 600.0      # seconds one call on a whole network may take
-    train_timeout: float = 600.0        # seconds train_lenet may take
-    overfit_timeout: float = 300.0      # seconds the 50-digit sanity training may take
-    augment_timeout: float = 300.0      # seconds one train_lenet_small run may take
-    student_time_limit: float = 3600.0  # seconds one student's whole grading may take (batch)
-    threads: int = 1                    # torch threads in the grading process
-    memory_bytes: int = 6 << 30         # the worker's address space
-    cpu_seconds: int = 1800             # the worker's CPU time
-    file_bytes: int = 16 << 20          # the largest file the worker may write
-    processes: int = 16                 # processes the unprivileged worker may own
-    language: str = "en"                # the grader's default language (grader.i18n); a zh release sets "zh"
+    call_timeout: float = _setting(30.0, "seconds")          # one call of student code
+    network_timeout: float = _setting(600.0, "seconds")      # one call on a whole network
+    train_timeout: float = _setting(600.0, "seconds")        # train_lenet
+    overfit_timeout: float = _setting(300.0, "seconds")      # the 50-digit sanity training
+    augment_timeout: float = _setting(300.0, "seconds")      # one train_lenet_small run
+    student_time_limit: float = _setting(3600.0, "seconds")  # one student's whole grading (batch)
+    threads: int = _setting(1, "count")                      # torch threads in the grading process
+    memory_bytes: int = _setting(6 << 30, "count")           # the worker's address space
+    cpu_seconds: int = _setting(1800, "count")               # the worker's CPU time
+    file_bytes: int = _setting(16 << 20, "count")            # the largest file the worker may write
+    processes: int = _setting(16, "count")                   # processes the unprivileged worker may own
+    copied_bytes: int = _setting(64 << 20, "count")          # the submission's .py files the worker gets
+    hand_in_file_bytes: int = _setting(2 << 20, "count")     # one file of a hand-in (batch)
+    hand_in_total_bytes: int = _setting(32 << 20, "count")   # a whole hand-in, unpacked
+    hand_in_members: int = _setting(2000, "count")           # entries of a hand-in's archive
+    full_marks_accuracy: float = _setting(0.96, "share")     # train_lenet: full marks from this accuracy
+    zero_marks_accuracy: float = _setting(0.60, "share")     # ... and nothing below this one
+    language: str = _setting("en", "language")               # the default language; a zh release sets "zh"
+
+    def __post_init__(self):
+        problems = []
+        for field in dataclasses.fields(self):
+            valid, expected = _KINDS[field.metadata["kind"]]
+            value = getattr(self, field.name)
+            if not valid(value):
+                problems.append(f"{field.name}={value!r} ({_(expected)})")
+        if not problems and self.zero_marks_accuracy >= self.full_marks_accuracy:
+            problems.append(f"zero_marks_accuracy={self.zero_marks_accuracy!r} ({_(BELOW_FULL_MARKS)})")
+        if problems:
+            raise SettingsError(_("invalid setting(s): {problems}").format(problems="; ".join(problems)))
 
     def replace(self, **changes) -> "Settings":
         unknown = set(changes) - {field.name for field in dataclasses.fields(self)}
         if unknown:
-            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+            raise SettingsError(_("unknown setting(s): {names}").format(names=", ".join(sorted(unknown))))
         return dataclasses.replace(self, **changes)
 
 

@@ -95,7 +95,7 @@ def check_gradients(forward, backward, inputs: dict, *, h: float = 1e-5, seed: i
     if show:
         from grader import rubric
 
-        with i18n.speaking(i18n.language(default=rubric.load().settings.language)):
+        with i18n.speaking(i18n.resolve(None, rubric.load().settings.language)):
             for name, error in errors.items():
                 verdict = _("agrees") if error < TRUSTED else _("WRONG: look at this gradient")
                 print(_("d{name}: relative error {error:.1e}  {verdict}").format(

@@ -2,8 +2,10 @@
 
 Every sentence the grader prints goes through :func:`_` (``_("... {name} ...").format(...)``:
 the placeholders stay in the message so that a translation can move them). The catalogs are
-the ``.po`` files in ``grader/locale/<lang>/LC_MESSAGES/grader.po``, read with the standard
-:mod:`gettext` machinery (compiled in memory: nothing binary is kept beside them).
+the ``.po`` files in ``grader/locale/<lang>/LC_MESSAGES/grader.po``, read and compiled (in
+memory: nothing binary is kept beside them) by Babel, served by the standard :mod:`gettext`.
+A message kept in a constant is marked with :func:`N_` so that extraction finds it
+(tests/test_catalogs.py extracts every marked message and compares with the catalogs).
 
 Each room of the grader keeps its own catalog file (``grader.po`` for the grading path,
 ``checks.po`` for the checks, ...): every ``.po`` file of a language's folder is read.
@@ -15,12 +17,10 @@ the rubric's ``language`` setting (a Chinese release sets it), the environment's
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import gettext
 import io
 import os
-import struct
 from pathlib import Path
 
 LANGUAGES = ("en", "zh")
@@ -52,7 +52,18 @@ def speaking(lang: str | None):
         _chosen = before
 
 
+def resolve(flag: str | None = None, rubric_language: str | None = None) -> str:
+    """The language a command speaks, the one place its order is worked out: ``flag`` (``--lang``),
+    else :func:`set_language`'s, else ``GRADER_LANG``, else ``rubric_language`` (the rubric's
+    ``[settings]``), else the locale, else English."""
+    if flag is not None and flag not in LANGUAGES:
+        raise ValueError(f"unknown language {flag!r}; choose from {', '.join(LANGUAGES)}")
+    return flag or language(default=rubric_language)
+
+
 def language(default: str | None = None) -> str:
+    """The language spoken now: :func:`set_language`'s, else ``GRADER_LANG``, else ``default``,
+    else the locale (commands ask :func:`resolve`, which puts ``--lang`` first)."""
     if _chosen:
         return _chosen
     variable = os.environ.get("GRADER_LANG", "")
@@ -72,7 +83,12 @@ def translation(lang: str | None = None) -> gettext.NullTranslations:
     if lang == "en":
         return gettext.NullTranslations()
     if lang not in _catalogs:
-        _catalogs[lang] = gettext.GNUTranslations(io.BytesIO(compile_po(catalog_text(lang))))
+        from babel.messages.mofile import write_mo
+
+        compiled = io.BytesIO()
+        write_mo(compiled, read_catalog(lang))
+        compiled.seek(0)
+        _catalogs[lang] = gettext.GNUTranslations(compiled)
     return _catalogs[lang]
 
 
@@ -80,10 +96,21 @@ def catalog_files(lang: str) -> list[Path]:
     return sorted((LOCALE / lang / "LC_MESSAGES").glob("*.po"))
 
 
-def catalog_text(lang: str) -> str:
-    """Every .po file of ``lang`` as one catalog (a header, then every file's entries)."""
-    header = 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'
-    return header + "\n".join(path.read_text(encoding="utf-8") for path in catalog_files(lang))
+def read_catalog(lang: str):
+    """Every .po file of ``lang`` as one :class:`babel.messages.catalog.Catalog`."""
+    from babel.messages.catalog import Catalog
+
+    merged = Catalog(locale=lang, domain=DOMAIN, charset="utf-8")
+    for path in catalog_files(lang):
+        for message in _read(path.read_bytes()):
+            if message.id:
+                merged[message.id] = message
+    return merged
+
+
+def catalog(lang: str) -> dict:
+    """msgid -> msgstr of every .po file of ``lang``."""
+    return {message.id: message.string for message in read_catalog(lang) if message.id}
 
 
 class Message(str):
@@ -123,47 +150,18 @@ def _(message: str) -> Message:
     return Message(translation().gettext(message), message)
 
 
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction where it is kept to be translated later (``_(CONSTANT)``)."""
+    return message
+
+
 # -- catalogs ---------------------------------------------------------------------------------
 def read_po(text: str) -> dict:
-    """msgid -> msgstr of a .po file (the subset the kit writes: no plurals, no contexts)."""
-    entries: dict = {}  # a later entry with the same msgid wins
-    key = None
-    current: dict = {}
-    for raw in text.splitlines() + [""]:
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            if "msgid" in current:
-                entries[current["msgid"]] = current.get("msgstr", "")
-            current, key = {}, None
-            continue
-        if line.startswith("msgid "):
-            if "msgid" in current:
-                entries[current["msgid"]] = current.get("msgstr", "")
-                current = {}
-            key, line = "msgid", line[len("msgid "):]
-        elif line.startswith("msgstr "):
-            key, line = "msgstr", line[len("msgstr "):]
-        if key is None or not (line.startswith('"') and line.endswith('"')):
-            raise ValueError(f"cannot read this .po line: {raw!r}")
-        current[key] = current.get(key, "") + ast.literal_eval(line)
-    return entries
+    """msgid -> msgstr of a .po text."""
+    return {message.id: message.string for message in _read(text.encode("utf-8")) if message.id}
 
 
-def compile_po(text: str) -> bytes:
-    """The GNU .mo bytes of a .po text (what msgfmt writes)."""
-    entries = {key: value for key, value in read_po(text).items() if value or key == ""}
-    keys = sorted(entries)
-    ids = b"".join(k.encode() + b"\0" for k in keys)
-    strs = b"".join(entries[k].encode() + b"\0" for k in keys)
-    start = 7 * 4 + 16 * len(keys)
-    offsets, offset = [], 0
-    for k in keys:
-        offsets += [len(k.encode()), start + offset]
-        offset += len(k.encode()) + 1
-    str_offsets, offset = [], 0
-    for k in keys:
-        str_offsets += [len(entries[k].encode()), start + len(ids) + offset]
-        offset += len(entries[k].encode()) + 1
-    header = struct.pack("Iiiiiii", 0x950412DE, 0, len(keys), 7 * 4, 7 * 4 + 8 * len(keys), 0, 0)
-    return header + struct.pack(f"{len(offsets)}i", *offsets) + \
-        struct.pack(f"{len(str_offsets)}i", *str_offsets) + ids + strs
+def _read(data: bytes):
+    from babel.messages.pofile import read_po as babel_read_po
+
+    return babel_read_po(io.BytesIO(data), charset="utf-8", abort_invalid=True)

@@ -69,10 +69,12 @@ class _Writer:
         return base + "".join(f"[{step!r}]" for step in ref.path)
 
 
-def script(calls: list, compared: tuple | None = None, language: str = "en") -> tuple[list[str], dict]:
+def script(calls: list, compared: tuple | None = None, language: str = "en",
+           files: dict | None = None) -> tuple[list[str], dict]:
     """The Python lines that redo ``calls`` and the arrays they read; ([], {}) if it cannot.
     ``compared``: (the student's value the check compared, the expected one); the lines then
-    end by showing the two side by side (:func:`show`) in ``language``."""
+    end by showing the two side by side (:func:`show`) in ``language``. ``files``: each part's
+    file (the rubric's [parts]): a call of ``part.name`` imports it."""
     handles: dict = {}
     writer = _Writer(handles)
     lines, modules = [], []
@@ -87,7 +89,8 @@ def script(calls: list, compared: tuple | None = None, language: str = "en") -> 
                 ref, attr = call.target
                 expression = writer.ref(ref) + (f".{attr}" if attr else "")
             elif isinstance(call.target, str):
-                stem, function = call.target.split(".", 1)
+                part, function = call.target.split(".", 1)
+                stem = (files or {}).get(part, f"{part}.py").removesuffix(".py")
                 if stem not in modules:
                     modules.append(stem)
                 arguments = [writer.value(a) for a in call.args]

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import re
 import zlib
 
-from grader.i18n import _
+from grader.i18n import N_, _
 from grader import textwidth
 
 # Statuses are data (the gradebook's, results.json's): shown to a reader through status_text.
 PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
-HIDDEN_NOTE = "(a hidden check: its inputs are not shown)"
+HIDDEN_NOTE = N_("(a hidden check: its inputs are not shown)")
 
 
 def diagnosis(kind: str, output: str | None = None, pattern: str | None = None) -> dict:
@@ -115,6 +115,15 @@ class CheckResult:
         return {"check": self.id, "part": self.part, "status": self.status, "hidden": self.hidden,
                 "diagnosis": self.diagnosis, "summary": self.summary}
 
+    def notebook_text(self) -> str:
+        """What a notebook's check cell prints (nbgrader): PASS, PARTIAL or FAIL, the check, and
+        the message (a hidden check's inputs never shown)."""
+        mark = _("PASS") if self.passed else _("PARTIAL") if self.score > 0 else _("FAIL")
+        line = f"{mark} {self.name}: {self.title} ({self.score:g}/{self.max_score:g})"
+        if self.passed and not self.summary:
+            return line
+        return f"{line}\n{self.message(show_inputs=not self.hidden)}"
+
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data.pop("artifacts")
@@ -127,6 +136,29 @@ class CheckResult:
 
 
 @dataclass
+class NotGraded:
+    """A submission that could not be graded (a hand-in that cannot be unpacked, a grading that
+    crashed): every form its results take, as :class:`Report` has them."""
+
+    reason: str                                 # the gradebook's status, also said to the student
+    notes: list = field(default_factory=list)   # what was odd about the hand-in, said first
+    seconds: float | None = None                # results.json's execution_time, where known
+
+    def to_gradescope(self) -> dict:
+        data = {"score": 0.0, "output": "\n".join([*self.notes, self.reason]), "tests": []}
+        if self.seconds is not None:
+            data["execution_time"] = round(self.seconds, 3)
+        return data
+
+    def render_markdown(self, title: str) -> str:
+        return "\n".join([f"# {title}", "", *(f"> {note}" for note in self.notes), "",
+                          "**" + _("Not graded") + f"**: {self.reason}.", ""])
+
+    def gradebook_fields(self) -> dict:
+        return {"status": self.reason, "total": 0.0, "parts": {}}
+
+
+@dataclass
 class Report:
     """Every check's result for one submission, in rubric order."""
 
@@ -136,6 +168,10 @@ class Report:
     seconds: float = 0.0
     versions: dict = field(default_factory=dict)   # numpy / torch the verdicts were made with
     notes: dict = field(default_factory=dict)      # part -> what its feedback says first
+    files: dict = field(default_factory=dict)      # part -> its file (the rubric's [parts])
+
+    def file_of(self, part: str) -> str:
+        return self.files.get(part, f"{part}.py")
 
     @property
     def score(self) -> float:
@@ -174,27 +210,33 @@ class Report:
     # -- crossing between processes ----------------------------------------------------------
     def to_dict(self) -> dict:
         return {"submission": self.submission, "parts": list(self.parts), "seconds": self.seconds,
-                "versions": dict(self.versions), "notes": dict(self.notes),
+                "versions": dict(self.versions), "notes": dict(self.notes), "files": dict(self.files),
                 "checks": [check.to_dict() for check in self.checks]}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Report":
         return cls(data["submission"], [CheckResult.from_dict(c) for c in data["checks"]],
                    list(data["parts"]), float(data.get("seconds", 0.0)), dict(data.get("versions", {})),
-                   dict(data.get("notes", {})))
+                   dict(data.get("notes", {})), dict(data.get("files", {})))
 
     # -- the terminal ------------------------------------------------------------------------
     def render_text(self, show_hidden_inputs: bool = True, verbose: bool = False) -> str:
         lines = [header(self.submission, self.versions), ""]
         totals = self.part_totals()
         for part in self.parts:
-            lines.append(part_line(part, *totals[part]))
+            lines.append(part_line(self.file_of(part), *totals[part]))
             lines.extend(note_lines(self.notes.get(part, ())))
             for check in (c for c in self.checks if c.part == part):
                 lines.extend(check_lines(check, show_hidden_inputs, verbose))
             lines.append("")
         lines.append(total_line(self))
         return "\n".join(lines)
+
+    def totals_text(self) -> str:
+        """The closing lines of the streamed report: each part's total, then the total."""
+        totals = self.part_totals()
+        return "\n".join([*(part_line(self.file_of(part), *totals[part]) for part in self.parts),
+                          total_line(self)])
 
     # -- feedback.md -------------------------------------------------------------------------
     def render_markdown(self, title: str, notes=(), show_hidden_inputs: bool = False) -> str:
@@ -207,7 +249,7 @@ class Report:
                                "your code; they will be graded again.") + "**", ""]
         totals = self.part_totals()
         for part in self.parts:
-            lines += [f"## {part}.py: {points(totals[part][0])} / {points(totals[part][1])}", ""]
+            lines += [f"## {self.file_of(part)}: {points(totals[part][0])} / {points(totals[part][1])}", ""]
             lines += [f"*{note[0].upper() + note[1:]}.*" for note in self.notes.get(part, ())]
             lines += [""] if self.notes.get(part) else []
             for check in (c for c in self.checks if c.part == part):
@@ -224,18 +266,18 @@ class Report:
     def to_gradescope(self, show_hidden_inputs: bool = False, notes=()) -> dict:
         """Gradescope's results.json: a top-level score and one test per check."""
         tests = [{
-            "name": f"{check.part}.py: {check.name}: {check.title}",
+            "name": f"{self.file_of(check.part)}: {check.name}: {check.title}",
             "score": check.score,
             "max_score": check.max_score,
             "status": "passed" if check.passed else "failed",
             "output": check.message(show_hidden_inputs),
             "visibility": "after_published" if check.hidden else "visible",
             "tags": [check.part, check.name],
-            "execution_time": round(check.seconds, 3),
-            "extra_data": check.report_facts(),
+            # Gradescope's specification has execution_time at the top level only: a test's goes here
+            "extra_data": {**check.report_facts(), "execution_time": round(check.seconds, 3)},
         } for check in self.checks]
         output = [f"{points(self.score)}/{points(self.max_score)}", *notes]
-        output += [f"{part}.py: {note}." for part, part_notes in self.notes.items() for note in part_notes]
+        output += [f"{self.file_of(part)}: {note}." for part, part_notes in self.notes.items() for note in part_notes]
         if self.grader_errors:
             output.append(_("{count} check(s) could not run because of a fault in the grader, not in "
                             "your code: the course staff will grade them again.").format(
@@ -270,9 +312,10 @@ def header(submission: str, versions: dict | None = None) -> str:
     return _("Grading {submission}").format(submission=submission) + (f"  ({stamp})" if stamp else "")
 
 
-def part_line(part: str, got: float | None = None, out_of: float | None = None) -> str:
+def part_line(file: str, got: float | None = None, out_of: float | None = None) -> str:
+    """A part's heading: its file (the rubric's [parts]) and, once graded, its total."""
     score = f"  {points(got)}/{points(out_of)}" if got is not None else ""
-    return f"== {part}.py{score}"
+    return f"== {file}{score}"
 
 
 def note_lines(notes) -> list:

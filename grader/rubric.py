@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.config import DEFAULTS, RUBRIC_FILE, Settings
+from grader.errors import UsageError
+from grader.i18n import _
+
+
+class UnknownPart(UsageError, ValueError):
+    """A part the rubric does not list (``--part convv``)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,13 @@ class Rubric:
     entries: tuple
     uses: dict = field(default_factory=dict)  # part -> the earlier parts whose files it runs, directly or not
     settings: Settings = DEFAULTS
+
+    def check_parts(self, parts) -> None:
+        """Refuses (:class:`UnknownPart`) any of ``parts`` that the rubric does not list."""
+        unknown = sorted(set(parts or ()) - set(self.parts))
+        if unknown:
+            raise UnknownPart(_("unknown part(s): {parts}; choose from {choices}").format(
+                parts=", ".join(unknown), choices=", ".join(self.parts)))
 
     def select(self, parts=None, include_hidden: bool = False) -> list[Entry]:
         return [entry for entry in self.entries

@@ -106,10 +106,7 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     settings = settings or rubric.settings
     if call_timeout is not None:
         settings = settings.replace(call_timeout=call_timeout)
-    unknown = set(parts or ()) - set(rubric.parts)
-    if unknown:
-        raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}; "
-                         f"choose from {', '.join(rubric.parts)}")
+    rubric.check_parts(parts)
     if references is DEFAULT:
         references = config.SOLUTIONS if config.is_instructor_kit() else None
     chosen = [part for part in rubric.parts if parts is None or part in parts]
@@ -123,8 +120,7 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     folder = Path(submission_dir)
     start = time.perf_counter()
     limits = Limits.from_settings(settings, hide)
-    # --lang, else GRADER_LANG, else the rubric's language, else the locale; restored after
-    with i18n.speaking(language or i18n.language(default=settings.language)):
+    with i18n.speaking(i18n.resolve(language, settings.language)):  # restored after
         store = None
         if rerun:
             from grader.rerun import Store
@@ -142,7 +138,7 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
     if earlier:
         observer.checking_first([part for part in chosen if set(rubric.uses.get(part, ())) & set(earlier)],
                                 earlier)
-    with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits) as worker:
+    with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits, files=rubric.parts) as worker:
         for part in needed:
             silent = part not in chosen
             if silent:
@@ -185,7 +181,8 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
                 observer.part_started(part, notes.get(part, ()))
             if failing and references:
                 with _composed(folder, references, failing, rubric) as composed, \
-                        Worker(str(composed), call_timeout=settings.call_timeout, limits=limits) as other:
+                        Worker(str(composed), call_timeout=settings.call_timeout, limits=limits,
+                               files=rubric.parts) as other:
                     results = _grade_part(other, composed, part, entries, settings,
                                           None if silent else observer, withhold=True)
             else:
@@ -198,7 +195,8 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
     results = [result for part in chosen for result in own[part]]
     return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions(),
                   {part: notes[part] for part in chosen if part in notes and (references or any(
-                      concerned(result) for result in own[part]))})
+                      concerned(result) for result in own[part]))},
+                  {part: rubric.parts[part] for part in chosen})
 
 
 def concerned(result: CheckResult) -> bool:
@@ -240,7 +238,7 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
             failure = broken
             if number and "\n" in failure.summary:  # a traceback: shown once
                 failure = Failed(_("not graded: {file} does not import (the error is shown under "
-                                   "its first check)").format(file=f"{part}.py"))
+                                   "its first check)").format(file=worker.file_of(part)))
             result = _failed(entry, failure, 0.0)
         else:
             result = run_check(entry, worker, settings, observer)
@@ -281,11 +279,12 @@ def _withhold(result: CheckResult) -> None:
 
 def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     """Imports the part's file; returns the verdict when it cannot be graded."""
-    found = forbidden_imports(folder / f"{part}.py")
+    file = worker.file_of(part)
+    found = forbidden_imports(folder / file)
     if found:
         return Failed(_("{file} imports {names}: only NumPy, math and the standard library are "
                         "allowed (a violation: this file scores zero)").format(
-                            file=f"{part}.py", names=", ".join(found)), violation=True,
+                            file=file, names=", ".join(found)), violation=True,
                       diagnosis=diagnosis("violation", pattern=" ".join(sorted(
                           {name.partition(" ")[0].partition(".")[0] for name in found}))))
     try:
@@ -295,7 +294,7 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     except StudentViolation as error:
         return Failed(str(error), violation=True, diagnosis=diagnosis("violation"))
     except WorkerProblem as error:
-        return Failed(_("importing {file} failed: {error}").format(file=f"{part}.py", error=error))
+        return Failed(_("importing {file} failed: {error}").format(file=file, error=error))
     return None
 
 
@@ -349,7 +348,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
 def _add_replay(result: CheckResult, context: Context, calls: list, compared=None) -> None:
     """The Python that reruns the failing example on the student's files, and its arrays;
     with ``compared`` (the result and the expected value), it prints the two side by side."""
-    lines, arrays = replay.script(calls, compared, i18n.language())
+    lines, arrays = replay.script(calls, compared, i18n.language(), context.worker.files)
     if not lines:
         return
     npz = f"replay-{result.id}.npz"
@@ -366,7 +365,7 @@ def _add_replay(result: CheckResult, context: Context, calls: list, compared=Non
 
 def _printed(text: str) -> list[str]:
     """What the student's code printed while the check ran, truncated as pytest does."""
-    lines = [line for line in text.splitlines() if not line.startswith("sandbox steps skipped")]
+    lines = text.splitlines()
     if not any(line.strip() for line in lines):
         return []
     shown = lines[-PRINTED_LINES_SHOWN:]

@@ -62,7 +62,7 @@ def test_json_results_have_the_execution_time(tmp_path):
     out = tmp_path / "r.json"
     assert grader("check", SOLUTIONS, "--part", "conv", "--json", out).returncode == 0
     data = json.loads(out.read_text())
-    assert data["execution_time"] > 0 and all(test["execution_time"] >= 0 for test in data["tests"])
+    assert data["execution_time"] > 0 and all(test["extra_data"]["execution_time"] >= 0 for test in data["tests"])
     assert set(data["extra_data"]["versions"]) == {"numpy", "torch"}
 
 

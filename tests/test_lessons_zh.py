@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tokenize
 import zipfile
-from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -188,7 +187,7 @@ def test_the_chinese_release(zh_bundle):
 
 def test_a_missing_chinese_contract_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(release.CONTRACTS, "zh", "EXERCISES.missing.md")
-    assert release.run(SimpleNamespace(out=str(tmp_path / "bundle"), lang="zh")) == 2
+    assert cli.main(["release", "--out", str(tmp_path / "bundle"), "--lang", "zh"]) == 2
     error = capsys.readouterr().err
     assert "EXERCISES.missing.md is missing" in error and len(error.strip().splitlines()) == 1
     assert not (tmp_path / "bundle").exists()

@@ -6,11 +6,10 @@ import ast
 import shutil
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 
-from grader import config
+from grader import cli, config
 from grader import rubric as rubric_module
 from grader.assign import stubs
 from grader.assign.markers import SOLUTION, MarkerError
@@ -98,7 +97,6 @@ def test_stubs_command_refuses_to_overwrite_an_edited_stub(tmp_path):
 
 def test_stubs_command_refuses_outside_the_instructor_kit(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(config, "SOLUTIONS", tmp_path / "no-solutions")
-    args = SimpleNamespace(solutions=None, out=str(tmp_path / "out"), force=False)
-    assert stubs.run(args) == 2
+    assert cli.main(["stubs", "--out", str(tmp_path / "out")]) == 2
     assert "instructors' command" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import time
 import traceback
@@ -42,6 +41,7 @@ import zipfile
 from pathlib import Path
 
 from grader import config
+from grader.errors import UsageError
 from grader.assign import leaks, texts
 
 DEFAULT_ROOT = "/autograder"
@@ -55,15 +55,11 @@ class GradescopeError(RuntimeError):
 
 def run(args) -> int:
     """``grader gradescope --out FILE``."""
-    refusal = config.instructors_only("gradescope")
-    if refusal:
-        print(refusal, file=sys.stderr)
-        return 2
+    config.require_instructor_kit("gradescope")
     try:
         out = build_zip(Path(args.out), getattr(args, "lang", None) or texts.LANGUAGE)
     except (GradescopeError, texts.TextError, ValueError) as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     with zipfile.ZipFile(out) as archive:
         count = len(archive.namelist())
     print(f"Gradescope autograder written to {out} ({count} files, hidden checks included, no "
@@ -147,8 +143,7 @@ def autograde(root, parts=None) -> dict:
     from grader.i18n import _
 
     try:
-        # GRADER_LANG, else the zip's rubric's language (a zh zip says zh), else the locale
-        with i18n.speaking(i18n.language(default=rubric.load().settings.language)):
+        with i18n.speaking(i18n.resolve(None, rubric.load().settings.language)):  # a zh zip says zh
             data = _grade_submission(submission, results, parts)
     except Exception:  # noqa: BLE001 - whatever happens, Gradescope gets a results.json
         traceback.print_exc()  # stdout and stderr reach the instructors only
@@ -162,7 +157,9 @@ def autograde(root, parts=None) -> dict:
 
 
 def _no_grade(message: str) -> dict:
-    return {"score": 0.0, "output": message, "tests": []}
+    from grader.results import NotGraded
+
+    return NotGraded(message).to_gradescope()
 
 
 def _grade_submission(submission: Path, results: Path, parts) -> dict:

@@ -56,6 +56,7 @@ from pathlib import Path
 from grader import config
 from grader import rubric as rubric_module
 from grader.i18n import _
+from grader.errors import UsageError
 from grader.assign import markers, texts
 
 ASSIGNMENT = "cnn"
@@ -103,7 +104,8 @@ def part_report(part: str, folder=None):
     folder = Path(folder or os.getcwd()).resolve()
     key = (part, str(folder), _folder_key(folder))
     if key not in _reports:
-        print(_("Grading {file} in {folder}").format(file=f"{part}.py", folder=folder))
+        file = rubric_module.load().parts.get(part, f"{part}.py")
+        print(_("Grading {file} in {folder}").format(file=file, folder=folder))
         with _quiet_stderr():
             _reports[key] = grade(folder, parts=[part], include_hidden=True)
     return _reports[key]
@@ -166,15 +168,10 @@ def assert_check(check_id: str, folder=None):
                 id=check_id, error=error)) from None
         for result in report.checks:
             if result.id == check_id:
-                line = f"{result.name}: {result.title} ({result.score:g}/{result.max_score:g})"
-                message = result.message(show_inputs=not result.hidden)
-                if result.passed:
-                    print(f"{_('PASS')} {line}" + (f"\n{message}" if result.summary else ""))
-                    return None
-                if result.score > 0:
-                    print(f"{_('PARTIAL')} {line}\n{message}")
-                    return result.score
-                raise AssertionError(f"{_('FAIL')} {line}\n{message}")
+                if result.passed or result.score > 0:
+                    print(result.notebook_text())
+                    return None if result.passed else result.score
+                raise AssertionError(result.notebook_text())
         raise AssertionError(_("the installed grader has no check {id}").format(id=check_id))
 
 
@@ -188,7 +185,7 @@ def _rubric_language():
     """The notebook speaks GRADER_LANG, else the installed rubric's language, else the locale's."""
     from grader import i18n, rubric
 
-    return i18n.speaking(i18n.language(default=rubric.load().settings.language))
+    return i18n.speaking(i18n.resolve(None, rubric.load().settings.language))
 
 
 def fresh_import(*names: str, folder=None):
@@ -277,24 +274,16 @@ def write_course(out, parts=None, assignment: str = ASSIGNMENT, course_id: str =
 
 def run(args) -> int:
     """``grader course --out DIR [--part P ...] [--lang en|zh]``."""
-    refusal = config.instructors_only("course")
-    if refusal:
-        print(refusal, file=sys.stderr)
-        return 2
+    config.require_instructor_kit("course")
     from grader.assign import notebooks
 
     assignment = getattr(args, "assignment", None) or ASSIGNMENT
-    known = rubric_module.load().parts
-    unknown = [part for part in args.parts or () if part not in known]
-    if unknown:
-        print(f"grader: unknown part(s) {', '.join(unknown)}; choose from {', '.join(known)}", file=sys.stderr)
-        return 2
+    rubric_module.load().check_parts(args.parts)
     try:
         written = write_course(args.out, args.parts, assignment,
                                language=getattr(args, "lang", None) or texts.LANGUAGE)
     except (notebooks.InstructorOnly, notebooks.LessonError, texts.TextError, markers.MarkerError) as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     print(f"wrote {len(written)} notebook(s) and nbgrader_config.py to {args.out}/; then, there:\n"
           f"  nbgrader generate_assignment {assignment}\n  nbgrader autograde {assignment}")
     return 0

@@ -62,13 +62,13 @@ from __future__ import annotations
 
 import copy
 import functools
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import config
 from grader import rubric as rubric_module
+from grader.errors import UsageError
 from grader.assign import docstrings, markers, texts
 from grader.assign.stubs import strip_solutions
 
@@ -117,13 +117,14 @@ def lesson_values(language: str = texts.LANGUAGE) -> dict:
 
     counts = dict(networks.PARAMETER_COUNTS)
     values = {f"{name.lower()}_parameters": f"{count:,}" for name, count in counts.items()}
-    limit = rubric_module.load().settings.train_timeout
+    settings = rubric_module.load().settings
+    limit = settings.train_timeout
     minutes, (minute_word, second_word) = limit / 60, TIME_UNITS[language]
     values.update(
         parameter_counts=repr(counts),
-        full_marks=f"{train.FULL_MARKS_ACCURACY:.0%}",
-        full_marks_accuracy=repr(train.FULL_MARKS_ACCURACY),
-        zero_marks=f"{train.ZERO_MARKS_ACCURACY:.0%}",
+        full_marks=f"{settings.full_marks_accuracy:.0%}",
+        full_marks_accuracy=repr(settings.full_marks_accuracy),
+        zero_marks=f"{settings.zero_marks_accuracy:.0%}",
         overfit_digits=str(train.OVERFIT_DIGITS), overfit_steps=str(train.OVERFIT_STEPS),
         overfit_lr=f"{train.OVERFIT_LR:g}", overfit_accuracy=f"{train.OVERFIT_ACCURACY:.0%}",
         train_time_limit=(f"{minutes:g} {minute_word}" if minutes == int(minutes)
@@ -299,8 +300,7 @@ def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = 
     import nbformat.v4 as v4
 
     rubric = rubric or rubric_module.load()
-    if part not in rubric.parts:
-        raise ValueError(f"unknown part {part!r}; choose from {', '.join(rubric.parts)}")
+    rubric.check_parts([part])
     solution_file = Path(solutions_dir or config.SOLUTIONS) / rubric.parts[part]
     if not solution_file.is_file():
         raise InstructorOnly(f"{solution_file} not found: the notebooks are built from the kit's "
@@ -376,20 +376,15 @@ def write_student_notebooks(out_dir=config.NOTEBOOKS, solutions_dir=None, rubric
 def run(args) -> int:
     """``grader notebooks [--out DIR] [--lang en|zh]``: notebooks/ holds the English ones, so
     another language needs its own ``--out``."""
-    refusal = config.instructors_only("notebooks")
-    if refusal:
-        print(refusal, file=sys.stderr)
-        return 2
+    config.require_instructor_kit("notebooks")
     language = getattr(args, "lang", None) or texts.LANGUAGE
     if language != texts.LANGUAGE and not getattr(args, "out", None):
-        print(f"grader: --lang {language} needs --out DIR ({config.NOTEBOOKS.name}/ holds the "
-              f"{texts.LANGUAGE} notebooks)", file=sys.stderr)
-        return 2
+        raise UsageError(f"--lang {language} needs --out DIR ({config.NOTEBOOKS.name}/ holds the "
+              f"{texts.LANGUAGE} notebooks)") from None
     out = Path(getattr(args, "out", None) or config.NOTEBOOKS)
     try:
         written = write_student_notebooks(out, language=language)
     except (InstructorOnly, LessonError, texts.TextError, markers.MarkerError) as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     print(f"wrote {len(written)} notebook(s) to {out}/")
     return 0

@@ -32,13 +32,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 import tempfile
 import tomllib
 from pathlib import Path
 
 from grader import config
 from grader import rubric as rubric_module
+from grader.errors import UsageError
 from grader.assign import leaks as leaks_module
 from grader.assign import markers, texts
 from grader.assign.stubs import stub_sources
@@ -62,15 +62,11 @@ class ReleaseError(RuntimeError):
 
 def run(args) -> int:
     """``grader release --out DIR``."""
-    refusal = config.instructors_only("release")
-    if refusal:
-        print(refusal, file=sys.stderr)
-        return 2
+    config.require_instructor_kit("release")
     try:
         out = build(Path(args.out), getattr(args, "lang", None) or texts.LANGUAGE)
     except (ReleaseError, markers.MarkerError, texts.TextError, ValueError) as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     files = sum(1 for path in out.rglob("*") if path.is_file())
     print(f"student bundle written to {out}/ ({files} files); checked: no solution code, no hidden check")
     return 0

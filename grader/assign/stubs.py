@@ -9,11 +9,11 @@ rubric's ``[parts]``.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from grader import config
 from grader import rubric as rubric_module
+from grader.errors import UsageError
 from grader.assign import docstrings, markers, texts
 
 
@@ -70,22 +70,16 @@ def run(args) -> int:
     """``grader stubs [--solutions DIR] [--out DIR] [--force]``."""
     solutions = Path(args.solutions or config.SOLUTIONS)
     out = Path(args.out or config.ASSIGNMENTS)
-    refusal = config.instructors_only("stubs")
-    if refusal:
-        print(refusal, file=sys.stderr)
-        return 2
+    config.require_instructor_kit("stubs")
     if not solutions.is_dir():
-        print(f"grader: {solutions} is not a folder of solutions", file=sys.stderr)
-        return 2
+        raise UsageError(f"{solutions} is not a folder of solutions") from None
     try:
         count = len(stub_sources(solutions))
         if not count:
-            print(f"grader: {solutions} holds none of the exercise files "
-                  f"({', '.join(exercise_files())})", file=sys.stderr)
-            return 2
+            raise UsageError(f"{solutions} holds none of the exercise files "
+                  f"({', '.join(exercise_files())})") from None
         written = write_stubs(solutions, out, force=args.force)
     except (FileExistsError, markers.MarkerError) as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     print(f"{len(written)} stub file(s) written to {out}/, {count - len(written)} already up to date")
     return 0

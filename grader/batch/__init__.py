@@ -29,14 +29,14 @@ import time
 from pathlib import Path
 
 import grader
-from grader import atomic, i18n
+from grader import atomic, config, i18n
 from grader import rubric as rubric_module
 from grader.batch.grading import decode_artifacts
 from grader.batch.students import Student, discover
 from grader.batch.unpack import HandInError, clear, collect
 from grader.errors import EXIT_GRADER_ERROR, EXIT_OK, UsageError
 from grader.i18n import _
-from grader.results import GRADER_ERROR, Report
+from grader.results import GRADER_ERROR, NotGraded, Report
 
 __all__ = ["run", "discover", "Student", "collect", "HandInError"]
 
@@ -84,13 +84,10 @@ def run(args) -> int:
     root, out = Path(args.submissions), Path(args.out)
     rubric = rubric_module.load()
     parts = args.parts or list(rubric.parts)
-    unknown = set(parts) - set(rubric.parts)
-    if unknown:
-        raise UsageError(f"unknown part(s): {', '.join(sorted(unknown))}")
+    rubric.check_parts(parts)
     students = check_folders(root, out)
-    # --lang, else GRADER_LANG, else the rubric's, else the locale: the feedback's language; in
-    # the settings, so that a change of language regrades
-    language = getattr(args, "lang", None) or i18n.language(default=rubric.settings.language)
+    # the feedback's language, in the settings so that a change of language regrades
+    language = i18n.resolve(getattr(args, "lang", None), rubric.settings.language)
     i18n.set_language(language)
     settings = rubric.settings.replace(language=language)
     if args.timeout is not None:
@@ -100,7 +97,7 @@ def run(args) -> int:
                    + json.dumps(dataclasses.asdict(settings), sort_keys=True))
     staging = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     try:
-        pending = _prepare(students, staging, out, fingerprint)
+        pending = _prepare(students, staging, out, fingerprint, settings)
         progress = Progress(len(students), len(students) - len(pending))
         jobs = {}
         for student, folder, notes, key in pending:
@@ -162,13 +159,13 @@ def _executor(args):
     return LocalExecutor(max(1, args.jobs))
 
 
-def _prepare(students, staging: Path, out: Path, fingerprint: str) -> list:
+def _prepare(students, staging: Path, out: Path, fingerprint: str, settings=config.DEFAULTS) -> list:
     """Unpacks every hand-in; returns those whose state is missing, stale or a grader error."""
     pending = []
     for student in students:
         folder = staging / student.slug
         try:
-            notes = collect(student.source, folder)
+            notes = collect(student.source, folder, settings)
             key = hashlib.sha256((folder_digest(folder) + fingerprint).encode()).hexdigest()
         except HandInError as error:
             notes, key = [str(error)], hashlib.sha256(
@@ -194,11 +191,10 @@ def _finish(out: Path, student: Student, key: str, report: Report | None, notes,
                                           show_hidden)
         fields = report.gradebook_fields()
     else:
-        results = {"score": 0, "execution_time": 0.0, "output": "\n".join([*notes, status]), "tests": []}
-        feedback = "\n".join(["# " + _("Feedback for {student}").format(student=student.id), "",
-                              *(f"> {n}" for n in notes), "",
-                              "**" + _("Not graded") + f"**: {status}.", ""])
-        fields = {"status": status, "total": 0.0, "parts": {}}
+        not_graded = NotGraded(status, list(notes), seconds=0.0)
+        results = not_graded.to_gradescope()
+        feedback = not_graded.render_markdown(_("Feedback for {student}").format(student=student.id))
+        fields = not_graded.gradebook_fields()
     atomic.write_json(folder / "results.json", results)
     atomic.write_text(folder / "feedback.md", feedback)
     atomic.write_json(folder / "state.json", {"key": key, "id": student.id, **fields})

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from grader import i18n
-from grader.config import THREAD_ENV
+from grader.config import DEFAULTS, THREAD_ENV
 from grader.i18n import _
 
 _live: dict = {}  # grading process -> the thread that started it
@@ -33,7 +33,7 @@ class GradingFailed(Exception):
 
 
 def grade_files(files: dict, parts: list, settings: dict, hide: list = (),
-                time_limit: float = 3600.0, language: str | None = None) -> dict:
+                time_limit: float = DEFAULTS.student_time_limit, language: str | None = None) -> dict:
     """``files``: name -> bytes of the student's exercise files. Returns
     ``{"report": Report.to_dict(), "artifacts": {name: base64}}``; raises :class:`GradingFailed`
     (in ``language``: this may run on a Dask worker, which speaks its own)."""

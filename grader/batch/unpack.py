@@ -17,11 +17,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from grader import rubric as rubric_module
+from grader.config import DEFAULTS, Settings
 from grader.i18n import _
-
-MAX_FILE_BYTES = 2 << 20
-MAX_TOTAL_BYTES = 32 << 20
-MAX_MEMBERS = 2000
 
 
 def exercise_files() -> list[str]:
@@ -32,13 +29,14 @@ class HandInError(Exception):
     """The hand-in cannot be graded; the message says why."""
 
 
-def collect(source: Path, target: Path) -> list[str]:
-    """Writes the exercise files of ``source`` into ``target``; returns notes on what was odd."""
+def collect(source: Path, target: Path, settings: Settings = DEFAULTS) -> list[str]:
+    """Writes the exercise files of ``source`` into ``target`` (within the hand-in caps of
+    ``settings``); returns notes on what was odd."""
     target.mkdir(parents=True, exist_ok=True)
     if source.is_file() and source.suffix.lower() == ".zip":
-        files, notes = _read_zip(source)
+        files, notes = _read_zip(source, settings)
     elif source.is_dir() and not source.is_symlink():
-        files, notes = _read_folder(source)
+        files, notes = _read_folder(source, settings)
     else:
         raise HandInError(_("{name} is neither a folder nor a .zip file").format(name=source.name))
     chosen = _choose_folder(files)
@@ -73,14 +71,15 @@ def _safe_parts(name: str):
     return tuple(path.parts[:-1]), path.parts[-1]
 
 
-def _read_zip(path: Path):
+def _read_zip(path: Path, settings: Settings):
     notes, files, total = [], {}, 0
+    max_file, max_total = settings.hand_in_file_bytes, settings.hand_in_total_bytes
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-            if len(members) > MAX_MEMBERS:
+            if len(members) > settings.hand_in_members:
                 raise HandInError(_("the zip holds {count} entries (at most {limit})").format(
-                    count=len(members), limit=MAX_MEMBERS))
+                    count=len(members), limit=settings.hand_in_members))
             for member in members:
                 if member.is_dir():
                     continue
@@ -99,14 +98,14 @@ def _read_zip(path: Path):
                         name=repr(member.filename)))
                     continue
                 with archive.open(member) as stream:
-                    data = stream.read(MAX_FILE_BYTES + 1)
-                if len(data) > MAX_FILE_BYTES:
+                    data = stream.read(max_file + 1)
+                if len(data) > max_file:
                     raise HandInError(_("{name} is larger than {size} MiB once unpacked (a zip "
-                                        "bomb?)").format(name=repr(member.filename), size=MAX_FILE_BYTES >> 20))
+                                        "bomb?)").format(name=repr(member.filename), size=max_file >> 20))
                 total += len(data)
-                if total > MAX_TOTAL_BYTES:
+                if total > max_total:
                     raise HandInError(_("the zip unpacks to more than {size} MiB").format(
-                        size=MAX_TOTAL_BYTES >> 20))
+                        size=max_total >> 20))
                 files[parts] = data
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, OSError,
             RuntimeError, ValueError) as error:
@@ -115,8 +114,9 @@ def _read_zip(path: Path):
     return files, notes
 
 
-def _read_folder(root: Path):
+def _read_folder(root: Path, settings: Settings):
     notes, files, total = [], {}, 0
+    max_file, max_total = settings.hand_in_file_bytes, settings.hand_in_total_bytes
     for directory, subdirs, names in os.walk(root, followlinks=False):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "__MACOSX")
         relative = Path(directory).relative_to(root).parts
@@ -128,12 +128,12 @@ def _read_folder(root: Path):
                 notes.append(_("skipped {name} (not a regular file)").format(name="/".join(relative + (name,))))
                 continue
             size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise HandInError(_("{name} is larger than {size} MiB").format(name=name, size=MAX_FILE_BYTES >> 20))
+            if size > max_file:
+                raise HandInError(_("{name} is larger than {size} MiB").format(name=name, size=max_file >> 20))
             total += size
-            if total > MAX_TOTAL_BYTES:
+            if total > max_total:
                 raise HandInError(_("the folder holds more than {size} MiB of Python files").format(
-                    size=MAX_TOTAL_BYTES >> 20))
+                    size=max_total >> 20))
             files[(relative, name)] = path.read_bytes()
     return files, notes
 

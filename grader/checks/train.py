@@ -27,8 +27,6 @@ from grader.references.train import sgd_reference
 from grader.worker.client import CallTimeout, Ref, Rng, WorkerProblem
 
 TRAIN_SEED = 2024
-FULL_MARKS_ACCURACY = 0.96
-ZERO_MARKS_ACCURACY = 0.60
 OVERFIT_DIGITS, OVERFIT_STEPS, OVERFIT_LR = 50, 200, 0.01
 OVERFIT_SEED = 0  # the network's initial weights (drawn by the grader: see _initialise)
 
@@ -239,15 +237,16 @@ def train_lenet(ctx: Context) -> None:
         predictions = torch_model(torch.tensor(X_held)).argmax(dim=1).numpy()
     accuracy = float((predictions == y_held).mean())
     curve = _learning_curve(ctx, model)
-    fraction = (accuracy - ZERO_MARKS_ACCURACY) / (FULL_MARKS_ACCURACY - ZERO_MARKS_ACCURACY)
+    full, zero = ctx.settings.full_marks_accuracy, ctx.settings.zero_marks_accuracy
+    fraction = (accuracy - zero) / (full - zero)
     summary = _("held-out accuracy {accuracy:.1%} ({right}/{count} digits) "
                 "after {seconds:.0f} s of training; full marks from {full:.0%}, none below "
                 "{zero:.0%}").format(accuracy=accuracy, right=int((predictions == y_held).sum()), count=len(y_held),
-                                     seconds=seconds, full=FULL_MARKS_ACCURACY, zero=ZERO_MARKS_ACCURACY)
+                                     seconds=seconds, full=full, zero=zero)
     lines = [curve] if curve else []
     if pace.estimate > limit / 2:  # close to the limit: a slower machine may not finish
         lines += pace_lines
-    if accuracy < ZERO_MARKS_ACCURACY + 0.2:
+    if accuracy < zero + 0.2:
         lines.append(_("A LeNet-5 with correct gradients reaches about 97% here: when training barely works, "
                        "a backward pass is usually wrong. Fix the failing gradient checks (conv2d_backward, "
                        "max_pool2d_backward, linear_backward, ...) first."))

@@ -19,6 +19,7 @@ from grader import replay
 from grader.i18n import _
 from grader.worker import protocol
 from grader.worker.sandbox import UNPRIVILEGED_ID
+from grader.worker.protocol import ErrorKind
 from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported for checks
 
 MAX_ANSWER_BYTES = 1 << 30
@@ -73,39 +74,37 @@ class Returned:
     kwargs_after: dict | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Limits:
-    """What one worker may use. ``hide``: folders made invisible to it (as root)."""
+    """What one worker may use: the sandbox's share of :class:`~grader.config.Settings`.
+    ``hide``: folders made invisible to it (as root)."""
 
-    memory_bytes: int = DEFAULTS.memory_bytes
-    cpu_seconds: int = DEFAULTS.cpu_seconds
-    file_bytes: int = DEFAULTS.file_bytes
-    processes: int = DEFAULTS.processes
+    settings: Settings = DEFAULTS
     hide: tuple = ()
 
     @classmethod
     def from_settings(cls, settings: Settings, hide: tuple = ()) -> "Limits":
-        return cls(settings.memory_bytes, settings.cpu_seconds, settings.file_bytes,
-                   settings.processes, tuple(hide))
+        return cls(settings, tuple(hide))
 
     def config(self) -> dict:
-        return {"memory_bytes": self.memory_bytes, "cpu_seconds": self.cpu_seconds,
-                "file_bytes": self.file_bytes, "processes": self.processes,
+        return {"memory_bytes": self.settings.memory_bytes, "cpu_seconds": self.settings.cpu_seconds,
+                "file_bytes": self.settings.file_bytes, "processes": self.settings.processes,
                 "hide": [os.path.abspath(path) for path in (GRADER_HOME, *self.hide)]}
 
 
 GRADER_HOME = str(ROOT)
-MAX_COPIED_BYTES = 64 << 20
 
 
 class Worker:
     """One sandboxed subprocess holding one submission. Restarted on demand after a crash.
 
-    The worker sees a scratch copy of the submission's regular files, never the folder itself."""
+    The worker sees a scratch copy of the submission's regular files, never the folder itself.
+    ``files``: each part's file (the rubric's ``[parts]``); a part it does not name is ``part.py``."""
 
     def __init__(self, submission_dir: str, call_timeout: float = DEFAULTS.call_timeout,
-                 limits: Limits | None = None):
+                 limits: Limits | None = None, files: dict | None = None):
         self.submission_dir = os.path.abspath(submission_dir)
+        self.files = dict(files or {})
         self.call_timeout = call_timeout
         self.limits = limits or Limits()
         self.process: subprocess.Popen | None = None
@@ -115,6 +114,7 @@ class Worker:
         self.hung: dict = {}
         self.heartbeat = None  # called as heartbeat(elapsed, limit) while a long call runs
         self.recorder: replay.Recorder | None = None  # the calls of the current example
+        self.skipped: list = []  # the sandbox steps the worker's platform did not allow (for the staff)
 
     # -- lifetime -------------------------------------------------------------------------
     def _make_scratch(self) -> str:
@@ -123,7 +123,7 @@ class Worker:
         for entry in sorted(os.scandir(self.submission_dir), key=lambda e: e.name):
             if entry.is_file(follow_symlinks=False) and entry.name.endswith(".py"):
                 copied += entry.stat(follow_symlinks=False).st_size
-                if copied > MAX_COPIED_BYTES:
+                if copied > self.limits.settings.copied_bytes:
                     break
                 shutil.copyfile(entry.path, os.path.join(scratch, entry.name), follow_symlinks=False)
         if os.geteuid() == 0:
@@ -146,7 +146,7 @@ class Worker:
                    HOME=self.scratch)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.worker.server", self.scratch,
-             str(to_worker_r), str(from_worker_w), json.dumps(self.limits.config())],
+             str(to_worker_r), str(from_worker_w), json.dumps(self.limits.config()), json.dumps(self.files)],
             stdin=subprocess.DEVNULL, stdout=self.output_file, stderr=self.output_file,
             pass_fds=(to_worker_r, from_worker_w), cwd=GRADER_HOME, env=env,
             start_new_session=True,
@@ -156,6 +156,22 @@ class Worker:
         self._requests = os.fdopen(to_worker_w, "wb")
         self._answers_fd = from_worker_r
         self.generation += 1
+        self._hello()
+
+    def _hello(self) -> None:
+        """Reads the worker's first message: it is confined and waits for requests."""
+        deadline = time.monotonic() + self.call_timeout
+        try:
+            hello, _buffers = protocol.read_message(
+                lambda n: self._read_exactly(n, deadline, self.call_timeout), MAX_ANSWER_BYTES)
+        except protocol.ProtocolError as error:
+            self.stop()
+            raise WorkerCrashed(f"the worker sent a malformed greeting ({error})") from None
+        skipped = hello.get("skipped")
+        if hello.get("ready") is not True or not isinstance(skipped, list):
+            self.stop()
+            raise WorkerCrashed("the worker sent a malformed greeting")
+        self.skipped = [str(step)[:500] for step in skipped[:32]]
 
     def stop(self) -> None:
         if self.process is None:
@@ -190,7 +206,7 @@ class Worker:
     # -- calls ----------------------------------------------------------------------------
     def call(self, target: str | tuple, *args, depth: int = 1, echo_args: bool = False,
              timeout: float | None = None, shapes: bool = False, **kwargs) -> Returned:
-        """Calls ``target`` ("stem.name", or ``(Ref, "method")``) with plain values, arrays,
+        """Calls ``target`` ("part.name", or ``(Ref, "method")``) with plain values, arrays,
         :class:`Ref` and :class:`Rng` arguments. ``shapes``: the result's arrays come back
         as ``{"shape": tuple, "dtype": str}`` dicts, their bytes stay in the worker."""
         if isinstance(target, str) and target in self.hung:
@@ -272,9 +288,12 @@ class Worker:
         self.recorder.calls.append(call)
         return call
 
-    def import_module(self, stem: str) -> None:
-        """Raises :class:`StudentImportError` when ``stem.py`` is missing or fails to import."""
-        self._exchange({"op": "import", "module": stem}, [], None)
+    def import_module(self, part: str) -> None:
+        """Raises :class:`StudentImportError` when the part's file is missing or fails to import."""
+        self._exchange({"op": "import", "module": part}, [], None)
+
+    def file_of(self, part: str) -> str:
+        return self.files.get(part, f"{part}.py")
 
     def release(self, *handles: int) -> None:
         if self.process is not None and handles:
@@ -303,32 +322,39 @@ class Worker:
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
         if answer.get("ok") is True:
             return answer, answer_buffers
-        error = answer.get("error")
-        if not isinstance(error, dict):
+        self._raise_for(answer.get("error"), request)
+
+    def _raise_for(self, error, request: dict):
+        """The exception for a failed request: chosen by the error's kind and fields, never by its
+        text. The sentences are the grader's own, built from what it asked (the worker's text is
+        the student's code speaking: only the exception's type and message are quoted from it)."""
+        try:
+            kind = ErrorKind(error.get("kind"))
+        except (AttributeError, ValueError):
             self.stop()
-            raise WorkerCrashed("the worker sent a malformed answer")
-        kind = error.get("kind")
+            raise WorkerCrashed("the worker sent a malformed answer") from None
         type_name = str(error.get("type", "Exception"))[:100]
         message = str(error.get("message", ""))[:2000]
         trace = str(error.get("traceback", ""))[:4000]
         if self.scratch:  # the student's own paths, not the scratch copy's
             message, trace = (text.replace(self.scratch, self.submission_dir) for text in (message, trace))
-        # the sentences are the grader's own, built from what it asked (the worker's text is the
-        # student's code speaking: only the exception's type and message are quoted from it)
         stem, name = _asked(request)
-        if kind == "import":
-            if type_name == "FileNotFoundError" and stem:
-                raise StudentImportError(_("{file} is missing from the submission").format(file=f"{stem}.py"))
+        if kind is ErrorKind.NO_FILE and stem:
+            raise StudentImportError(_("{file} is missing from the submission").format(file=self.file_of(stem)))
+        if kind in (ErrorKind.NO_FILE, ErrorKind.IMPORT):
             raise StudentImportError((_("importing failed with {type}: {message}").format(
                 type=type_name, message=message) + f"\n{trace}").rstrip())
-        if kind == "missing":
+        if kind is ErrorKind.MISSING:
             if name and stem:
-                raise StudentMissingName(_("{file} does not define {name}").format(file=f"{stem}.py", name=name))
+                raise StudentMissingName(_("{file} does not define {name}").format(file=self.file_of(stem),
+                                                                                   name=name))
             raise StudentMissingName(message)
-        if kind == "violation":
-            raise StudentViolation(_("{detail} (a violation: this file scores zero)").format(
-                detail=_forbidden(message)))
-        if kind == "exception":
+        if kind is ErrorKind.VIOLATION:
+            module = error.get("module")
+            detail = _("your code tried to import {module}").format(module=module) \
+                if isinstance(module, str) and module.replace(".", "").isidentifier() else message
+            raise StudentViolation(_("{detail} (a violation: this file scores zero)").format(detail=detail))
+        if kind is ErrorKind.EXCEPTION:
             classes = error.get("classes")
             classes = [str(c)[:200] for c in classes[:32]] if isinstance(classes, list) else []
             raise StudentException(type_name, message, trace, classes)
@@ -397,12 +423,3 @@ def _asked(request: dict) -> tuple:
     if isinstance(target, str) and target.count(".") == 1:
         return tuple(target.split("."))
     return None, None
-
-
-def _forbidden(message: str) -> str:
-    """The worker's "your code tried to import X", in the grader's words (X: a module name)."""
-    prefix = "your code tried to import "
-    module = message[len(prefix):] if message.startswith(prefix) else ""
-    if module and module.replace(".", "").isidentifier():
-        return _("your code tried to import {module}").format(module=module)
-    return message

@@ -19,6 +19,7 @@ Value trees (``{"t": kind, ...}``):
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import struct
@@ -38,6 +39,26 @@ MAX_DEPTH = 16
 
 class ProtocolError(Exception):
     """The other side sent something that is not a well-formed message."""
+
+
+class ErrorKind(str, enum.Enum):
+    """Why a request failed: the verdict's fact, carried as data (never read from a message)."""
+
+    NO_FILE = "no file"        # the part's file is not in the submission
+    IMPORT = "import"          # the file raised while being imported
+    MISSING = "missing"        # the module or object has no such name
+    VIOLATION = "violation"    # the student's code imported a forbidden module (``module`` names it)
+    EXCEPTION = "exception"    # the student's code raised
+    PROTOCOL = "protocol"      # the request was malformed (the grader's fault)
+
+
+def error_answer(kind: ErrorKind, type_name: str, message: str, trace: str = "", classes=(),
+                 module: str | None = None) -> dict:
+    """The worker's answer to a failed request. ``type``, ``message`` and ``traceback`` are the
+    student's code speaking (quoted to the student, never read for a verdict); ``classes``: the
+    exception's class hierarchy; ``module``: the forbidden module of a violation."""
+    return {"ok": False, "error": {"kind": ErrorKind(kind).value, "type": type_name, "message": message,
+                                   "traceback": trace, "classes": list(classes), "module": module}}
 
 
 class Opaque:

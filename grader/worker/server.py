@@ -1,7 +1,9 @@
 """The worker: the only process in which student code runs.
 
 Started by :class:`grader.worker.client.Worker` as
-``python -m grader.worker.server SUBMISSION_DIR READ_FD WRITE_FD``. It answers one
+``python -m grader.worker.server SUBMISSION_DIR READ_FD WRITE_FD SANDBOX_CONFIG FILES`` (the last two
+JSON: the limits :func:`grader.worker.sandbox.apply` takes, and each part's file as the rubric names
+it, ``{"conv": "conv.py", ...}``). It answers one
 request at a time on its private pipes; the student's prints go to its stdout and
 stderr, which the grader never reads as protocol.
 
@@ -16,13 +18,15 @@ Requests:
 - ``{"op": "get", "handle": h, "path": [...], "attr": name | null, "depth": d, "shapes": bool}``:
   reads a value;
 - ``{"op": "keep", "value": tree}``: keeps a value (a dict to update across calls) under a handle;
-- ``{"op": "import", "module": stem}``: imports ``stem.py`` of the submission;
+- ``{"op": "import", "module": part}``: imports the part's file of the submission (a call's
+  target ``"part.name"`` imports it too);
 - ``{"op": "release", "handles": [...]}``.
 
-Answers are ``{"ok": true, ...}`` or ``{"ok": false, "error": {"kind", "type", "message", "traceback",
-"classes"}}``
-with kind ``import`` (the file is missing or fails to import), ``missing`` (no such
-name), ``exception`` (the student's code raised), or ``protocol``.
+Before the first request the worker says ``{"ok": true, "ready": true, "skipped": [...]}`` (the
+sandbox steps this platform did not allow). Answers are ``{"ok": true, ...}`` or
+``{"ok": false, "error": {...}}`` as :func:`grader.worker.protocol.error_answer` builds it, its
+``kind`` a :class:`grader.worker.protocol.ErrorKind` (``no file``, ``import``, ``missing``,
+``violation``, ``exception`` or ``protocol``).
 """
 
 from __future__ import annotations
@@ -37,61 +41,66 @@ import traceback
 import numpy as np
 
 from grader.worker import protocol, sandbox
+from grader.worker.protocol import ErrorKind
 
 MAX_REQUEST_BYTES = 1 << 31
 
 
 class Worker:
-    def __init__(self, submission_dir: str):
+    def __init__(self, submission_dir: str, files: dict | None = None):
         self.submission_dir = submission_dir
+        self.files = dict(files or {})  # part -> its file name (the rubric's [parts])
         self.modules: dict = {}
         self.kept: dict[int, object] = {}
         self.next_handle = 1
 
-    def module(self, stem: str):
-        if stem not in self.modules:
-            path = os.path.join(self.submission_dir, stem + ".py")
+    def module(self, part: str):
+        if part not in self.modules:
+            file = self.files.get(part, part + ".py")
+            name = file[:-len(".py")]
+            path = os.path.join(self.submission_dir, file)
             if not os.path.isfile(path):
-                raise _Failure("import", "FileNotFoundError", f"{stem}.py is missing from the submission")
-            imported = sys.modules.get(stem)  # by another file of the submission: one module object
+                raise _Failure(ErrorKind.NO_FILE, "FileNotFoundError", f"{file} is missing from the submission")
+            imported = sys.modules.get(name)  # by another file of the submission: one module object
             if imported is not None and os.path.abspath(getattr(imported, "__file__", None) or "") == \
                     os.path.abspath(path):
-                self.modules[stem] = imported
+                self.modules[part] = imported
                 return imported
             try:
-                spec = importlib.util.spec_from_file_location(stem, path)
+                spec = importlib.util.spec_from_file_location(name, path)
                 module = importlib.util.module_from_spec(spec)
-                sys.modules[stem] = module
+                sys.modules[name] = module
                 spec.loader.exec_module(module)
             except BaseException as error:  # noqa: BLE001 - anything the import does is the student's
-                sys.modules.pop(stem, None)
-                raise _Failure(_kind(error, "import"), type(error).__name__, _short(error),
+                sys.modules.pop(name, None)
+                raise _Failure(_kind(error, ErrorKind.IMPORT), type(error).__name__, _short(error),
                                _student_traceback(error)) from None
-            self.modules[stem] = module
-        return self.modules[stem]
+            self.modules[part] = module
+        return self.modules[part]
 
     def resolve_target(self, target):
         if isinstance(target, str) and target.count(".") == 1:
-            stem, name = target.split(".")
-            module = self.module(stem)
+            part, name = target.split(".")
+            module = self.module(part)
             if not hasattr(module, name):
-                raise _Failure("missing", "AttributeError", f"{stem}.py does not define {name}")
+                raise _Failure(ErrorKind.MISSING, "AttributeError",
+                               f"{self.files.get(part, part + '.py')} does not define {name}")
             return getattr(module, name)
         if isinstance(target, dict):
             owner = self.lookup(target.get("handle"), target.get("path"))
             attr = target.get("attr")
             if not isinstance(attr, str):
-                raise _Failure("protocol", "ProtocolError", "malformed target")
+                raise _Failure(ErrorKind.PROTOCOL, "ProtocolError", "malformed target")
             try:
                 return getattr(owner, attr)
             except AttributeError:
-                raise _Failure("missing", "AttributeError",
+                raise _Failure(ErrorKind.MISSING, "AttributeError",
                                f"{type(owner).__name__} has no attribute {attr}") from None
-        raise _Failure("protocol", "ProtocolError", "malformed target")
+        raise _Failure(ErrorKind.PROTOCOL, "ProtocolError", "malformed target")
 
     def lookup(self, handle, path):
         if handle not in self.kept or not isinstance(path, list):
-            raise _Failure("protocol", "ProtocolError", "unknown handle")
+            raise _Failure(ErrorKind.PROTOCOL, "ProtocolError", "unknown handle")
         value = self.kept[handle]
         for step in path:
             value = value[step]
@@ -122,7 +131,7 @@ class Worker:
             try:
                 result = function(*args, **kwargs)
             except BaseException as error:  # noqa: BLE001 - SystemExit included: it is the student's
-                raise _Failure(_kind(error, "exception"), type(error).__name__, _short(error),
+                raise _Failure(_kind(error, ErrorKind.EXCEPTION), type(error).__name__, _short(error),
                                _student_traceback(error), _classes(error)) from None
             elapsed = time.perf_counter() - start
             handle = self.keep(result)
@@ -143,17 +152,17 @@ class Worker:
                 try:
                     value = getattr(value, attr)
                 except AttributeError:
-                    raise _Failure("missing", "AttributeError",
+                    raise _Failure(ErrorKind.MISSING, "AttributeError",
                                    f"{type(value).__name__} has no attribute {attr}") from None
             handle = self.keep(value)
             return {"ok": True, "handle": handle,
                     "result": protocol.encode(value, out, request.get("depth", 1), handle=handle,
                                               shapes=request.get("shapes") is True)}, out
         if op == "import":
-            stem = request.get("module")
-            if not isinstance(stem, str) or not stem.isidentifier():
-                raise _Failure("protocol", "ProtocolError", "malformed module name")
-            self.module(stem)
+            part = request.get("module")
+            if not isinstance(part, str) or not part.isidentifier():
+                raise _Failure(ErrorKind.PROTOCOL, "ProtocolError", "malformed module name")
+            self.module(part)
             _raise_if_forbidden_import()
             return {"ok": True}, out
         if op == "keep":
@@ -162,7 +171,12 @@ class Worker:
             for handle in request.get("handles", []):
                 self.kept.pop(handle, None)
             return {"ok": True}, out
-        raise _Failure("protocol", "ProtocolError", f"unknown op {op!r}")
+        raise _Failure(ErrorKind.PROTOCOL, "ProtocolError", f"unknown op {op!r}")
+
+
+def _plain_file(file) -> bool:
+    """A file name the worker imports: ``name.py`` in the submission's folder itself."""
+    return isinstance(file, str) and file.endswith(".py") and file[:-3].isidentifier()
 
 
 def _rng_state(value):
@@ -174,11 +188,11 @@ def _rng_state(value):
     return value
 
 
-def _kind(error: BaseException, default: str) -> str:
+def _kind(error: BaseException, default: ErrorKind) -> ErrorKind:
     """A forbidden import is a violation even when the student's code caught it and went on."""
     if isinstance(error, sandbox.ForbiddenImport) or sandbox.BLOCKER.attempts:
         sandbox.BLOCKER.attempts.clear()
-        return "violation"
+        return ErrorKind.VIOLATION
     return default
 
 
@@ -186,14 +200,14 @@ def _raise_if_forbidden_import() -> None:
     if sandbox.BLOCKER.attempts:
         name = sandbox.BLOCKER.attempts[0]
         sandbox.BLOCKER.attempts.clear()
-        raise _Failure("violation", "ForbiddenImport", f"your code tried to import {name}")
+        raise _Failure(ErrorKind.VIOLATION, "ForbiddenImport", f"your code tried to import {name}",
+                       module=name)
 
 
 class _Failure(Exception):
-    def __init__(self, kind, type_name, message, trace="", classes=()):
+    def __init__(self, kind: ErrorKind, type_name, message, trace="", classes=(), module=None):
         super().__init__(message)
-        self.error = {"kind": kind, "type": type_name, "message": message, "traceback": trace,
-                      "classes": list(classes)}
+        self.answer = protocol.error_answer(kind, type_name, message, trace, classes, module)
 
 
 def _classes(error: BaseException) -> list:
@@ -230,12 +244,13 @@ def main(argv: list[str]) -> None:
     submission_dir, read_fd, write_fd = argv[0], int(argv[1]), int(argv[2])
     requests = os.fdopen(read_fd, "rb", buffering=0)
     answers = os.fdopen(write_fd, "wb")
+    files = json.loads(argv[4]) if len(argv) > 4 else {}
+    files = {part: file for part, file in files.items() if _plain_file(file)}
     skipped = sandbox.apply(json.loads(argv[3]) if len(argv) > 3 else {})
-    if skipped:
-        print("sandbox steps skipped: " + "; ".join(skipped), file=sys.stderr, flush=True)
+    protocol.write_message(answers, {"ok": True, "ready": True, "skipped": list(skipped)}, [])
     os.chdir(submission_dir)
     sys.path.insert(0, submission_dir)
-    worker = Worker(submission_dir)
+    worker = Worker(submission_dir, files)
 
     def read_exactly(n: int) -> bytes:
         chunks, remaining = [], n
@@ -255,22 +270,18 @@ def main(argv: list[str]) -> None:
         try:
             answer, out = worker.handle(request, buffers)
         except _Failure as failure:
-            answer, out = {"ok": False, "error": failure.error}, []
+            answer, out = failure.answer, []
         except protocol.ProtocolError as error:
-            answer, out = {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
-                                                  "message": str(error), "traceback": ""}}, []
+            answer, out = protocol.error_answer(ErrorKind.PROTOCOL, "ProtocolError", str(error)), []
         except BaseException as error:  # noqa: BLE001 - e.g. a student __getitem__ raising while decoding
-            answer, out = {"ok": False, "error": {"kind": "exception", "type": type(error).__name__,
-                                                  "message": _short(error),
-                                                  "traceback": _student_traceback(error),
-                                                  "classes": _classes(error)}}, []
+            answer, out = protocol.error_answer(ErrorKind.EXCEPTION, type(error).__name__, _short(error),
+                                                _student_traceback(error), _classes(error)), []
         try:
             protocol.write_message(answers, answer, out)
         except (TypeError, ValueError) as error:
-            protocol.write_message(answers, {"ok": False, "error": {
-                "kind": "exception", "type": type(error).__name__,
-                "message": f"the result could not be sent back: {_short(error)}", "traceback": ""}}, [])
-
+            protocol.write_message(answers, protocol.error_answer(
+                ErrorKind.EXCEPTION, type(error).__name__,
+                f"the result could not be sent back: {_short(error)}"), [])
 
 if __name__ == "__main__":
     main(sys.argv[1:])

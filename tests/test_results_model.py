@@ -1,0 +1,43 @@
+"""The results model renders every form of a result, "not graded" included (no process started)."""
+
+from grader.results import FAILED, PASSED, CheckResult, NotGraded, Report
+
+
+def _report() -> Report:
+    checks = [CheckResult("conv.a", "conv", "a", "title a", 2, 2, PASSED, seconds=0.25),
+              CheckResult("conv.b", "conv", "b", "title b", 4, 1, FAILED, "half of it", seconds=1.5)]
+    return Report("sub", checks, ["conv"], 2.0, files={"conv": "convolution.py"})
+
+
+def test_a_test_s_execution_time_is_in_its_extra_data():
+    """Gradescope's specification lists execution_time at the top level only."""
+    data = _report().to_gradescope()
+    assert data["execution_time"] == 2.0
+    assert [test["extra_data"]["execution_time"] for test in data["tests"]] == [0.25, 1.5]
+    assert all("execution_time" not in test for test in data["tests"])
+
+
+def test_not_graded_in_every_form():
+    not_graded = NotGraded("error: the zip file cannot be read", ["odd.zip skipped"], seconds=0.0)
+    assert not_graded.to_gradescope() == {"score": 0.0, "execution_time": 0.0, "tests": [],
+                                          "output": "odd.zip skipped\nerror: the zip file cannot be read"}
+    assert not_graded.render_markdown("Feedback for alice") == (
+        "# Feedback for alice\n\n> odd.zip skipped\n\n**Not graded**: error: the zip file cannot be read.\n")
+    assert not_graded.gradebook_fields() == {"status": "error: the zip file cannot be read", "total": 0.0,
+                                             "parts": {}}
+    assert "execution_time" not in NotGraded("crashed").to_gradescope()
+
+
+def test_part_totals_are_rendered_by_the_model_with_the_part_s_file():
+    report = _report()
+    assert report.totals_text().splitlines()[0] == "== convolution.py  3/6"
+    assert report.totals_text().splitlines()[1].startswith("Total: 3/6")
+    assert Report.from_dict(report.to_dict()).files == {"conv": "convolution.py"}
+
+
+def test_a_notebook_s_check_lines():
+    passed, partial = _report().checks
+    assert passed.notebook_text() == "PASS a: title a (2/2)"
+    assert partial.notebook_text() == "PARTIAL b: title b (1/4)\nhalf of it"
+    partial.score = 0
+    assert partial.notebook_text().startswith("FAIL b: title b (0/4)\n")

@@ -1,0 +1,78 @@
+"""One validated Settings: every limit of a grading run lives there and nothing else repeats it."""
+
+import dataclasses
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import rubric as rubric_module
+from grader.batch.unpack import HandInError, collect
+from grader.config import DEFAULTS, RUBRIC_FILE, Settings, SettingsError
+from grader.errors import UsageError
+from grader.worker.client import Limits, Worker
+
+
+def test_settings_of_the_wrong_kind_are_refused_in_one_message():
+    with pytest.raises(SettingsError) as refused:
+        DEFAULTS.replace(call_timeout="thirty", memory_bytes=-1, language="fr")
+    message = str(refused.value)
+    assert "\n" not in message
+    for named in ("call_timeout='thirty'", "memory_bytes=-1", "language='fr'"):
+        assert named in message
+    assert isinstance(refused.value, UsageError) and isinstance(refused.value, ValueError)
+
+
+@pytest.mark.parametrize("changes", [
+    {"call_timeout": 0}, {"call_timeout": float("inf")}, {"threads": True}, {"cpu_seconds": 1.5},
+    {"full_marks_accuracy": 1.5}, {"zero_marks_accuracy": 0.97}, {"copied_bytes": "64M"}])
+def test_each_kind_of_setting_is_validated(changes):
+    with pytest.raises(SettingsError):
+        DEFAULTS.replace(**changes)
+
+
+def test_unknown_settings_and_good_ones():
+    with pytest.raises(SettingsError, match="call_timout"):
+        DEFAULTS.replace(call_timout=3)
+    assert DEFAULTS.replace(call_timeout=5, language="zh").call_timeout == 5  # an int is a number of seconds
+    assert Settings() == DEFAULTS
+
+
+def test_a_rubric_with_a_bad_setting_is_refused(tmp_path):
+    path = tmp_path / "rubric.toml"
+    path.write_text(RUBRIC_FILE.read_text(encoding="utf-8") + '\n[settings]\nlanguage = "fr"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="language='fr'"):
+        rubric_module.load(path)
+
+
+def test_the_worker_s_limits_are_the_settings_own():
+    settings = DEFAULTS.replace(memory_bytes=1 << 30, cpu_seconds=60, file_bytes=1 << 20, processes=4)
+    config = Limits.from_settings(settings, ("/x",)).config()
+    assert (config["memory_bytes"], config["cpu_seconds"], config["file_bytes"], config["processes"]) == \
+        (1 << 30, 60, 1 << 20, 4)
+    assert {f.name for f in dataclasses.fields(Limits)} == {"settings", "hide"}  # no copied defaults
+    assert Limits().settings is DEFAULTS
+
+
+def test_the_worker_copies_at_most_the_settings_bytes(tmp_path):
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("x = 1\n" * 10)   # 60 bytes each
+    worker = Worker(str(tmp_path), limits=Limits(DEFAULTS.replace(copied_bytes=100)))
+    scratch = worker._make_scratch()
+    try:
+        assert sorted(p.name for p in Path(scratch).iterdir()) == ["a.py"]
+    finally:
+        shutil.rmtree(scratch)
+
+
+def test_the_hand_in_caps_are_settings(tmp_path):
+    archive = tmp_path / "hand-in.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for number in range(3):
+            zipped.writestr(("conv.py", "pooling.py", "layers.py")[number], "x = 1\n")
+    assert collect(archive, tmp_path / "ok") == []
+    with pytest.raises(HandInError, match="at most 2"):
+        collect(archive, tmp_path / "few", DEFAULTS.replace(hand_in_members=2))
+    with pytest.raises(HandInError):
+        collect(archive, tmp_path / "small", DEFAULTS.replace(hand_in_total_bytes=10))
