@@ -4,6 +4,7 @@ benchmarks' business: only that they run to the end and say what they measured i
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 
@@ -18,6 +19,7 @@ SMALLEST = {
     "bench_batch.py": (["--parts", "conv", "--size", "2"], "identical gradebooks: True"),
     "bench_cluster.py": (["--parts", "conv", "--size", "2"], "identical gradebooks: True"),
     "bench_layers.py": (["--quick"], "geometric mean ratio (ours / torch) per op"),
+    "bench_mutation.py": (["--parts", "conv", "--sample", "1"], "grader error 0"),
     "bench_nbgrader.py": (["--parts", "conv", "--size", "2"], "same totals: True"),
     "bench_pace.py": (["--digits", "16", "--conv", "reference"], "conv: reference, 16 digits: estimate"),
     "bench_report.py": (["--students", "10", "--repeat", "1"], "signature(s)"),
@@ -34,6 +36,8 @@ def test_every_benchmark_has_a_smallest_size():
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(SMALLEST))
 def test_benchmark_runs_at_its_smallest_size(script):
+    if script == "bench_mutation.py" and importlib.util.find_spec("cosmic_ray") is None:
+        pytest.skip("cosmic-ray is not installed (pip install -e .[mutation])")
     arguments, figures = SMALLEST[script]
     run = subprocess.run([sys.executable, str(BENCHMARKS / script), *arguments], capture_output=True,
                          text=True, cwd=ROOT, timeout=600)

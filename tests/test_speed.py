@@ -101,18 +101,17 @@ def test_kept_results_come_back_whole_and_a_grader_error_is_never_kept(tmp_path,
     assert store.load("pooling") is None
 
 
-class _Heard:
-    def __init__(self):
-        self.notes = {}
+def _heard():
+    from grader.runner import Observer
 
-    def part_started(self, part, notes=(), pending=()):
-        self.notes[part] = [*notes, *pending]
+    class Heard(Observer):
+        def __init__(self):
+            self.notes = {}
 
-    def check_finished(self, result):
-        pass
+        def part_started(self, part, notes=(), pending=()):
+            self.notes[part] = [*notes, *pending]
 
-    def waiting(self, *args):
-        pass
+    return Heard()
 
 
 @pytest.mark.slow
@@ -122,7 +121,7 @@ def test_a_rerun_reuses_unchanged_parts_and_regrades_an_edited_one(tmp_path, sol
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
 
     def run():
-        heard = _Heard()
+        heard = _heard()
         report = grade(solution_copy, parts=["conv", "layers"], observer=heard, rerun=True, references=None)
         reused = {part for part, notes in heard.notes.items() if any("reused" in n for n in notes)}
         return report, reused
