@@ -269,7 +269,7 @@ def _forward_matches(session: Session, student: Ref, x, expected: dict, where: s
     forward = session.method(student, "forward", x, echo_args=True)
     require_unchanged("forward", ["x"], [x], forward.args_after)
     try:
-        compare(f"out ({where})", forward.value, expected["out"], tol=tol)
+        compare(_("{name} ({where})").format(name="out", where=where), forward.value, expected["out"], tol=tol)
     except Mismatch as mismatch:
         if mirror is not None and mode == "train":
             mismatch.lines.append(_("    (the mask must be keep = self.rng.random(x.shape) >= p, drawn "
@@ -283,7 +283,7 @@ def _dx_matches(session: Session, student: Ref, expected: dict, where: str, tol:
     """backward(dout) leaves dout alone and returns torch's dx; returns (its Ref, its value)."""
     back = session.method(student, "backward", expected["dout"], echo_args=True)
     require_unchanged("backward", ["dout"], [expected["dout"]], back.args_after)
-    compare(f"dx ({where})", back.value, expected["dx"], tol=tol, floor=expected["dx_floor"])
+    compare(_("{name} ({where})").format(name="dx", where=where), back.value, expected["dx"], tol=tol, floor=expected["dx_floor"])
     return Ref(back.handle), back.value
 
 
@@ -292,7 +292,7 @@ def _gradients_match(grads: dict, expected: dict, param_names: list, where: str,
     """After a backward, every parameter's gradient is torch's (not the previous pass's)."""
     floors = expected["floors"]
     for name in param_names:
-        compare_gradient(f"gradients[{name!r}] ({where})", grads[name], expected["grads"][name],
+        compare_gradient(_("{name} ({where})").format(name=f"gradients[{name!r}]", where=where), grads[name], expected["grads"][name],
                          floors[name], tol, previous_grads.get(name) if previous_grads else None)
 
 
