@@ -45,7 +45,8 @@ def test_an_instructors_command_is_refused_in_chinese_in_a_bundle(zh_rubric, mon
     monkeypatch.chdir(tmp_path)
     assert cli.main(command) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"grader {command[0]} 是教师用的命令：它需要本套件的 solutions/ 和 grader/hidden/，而发给学生的材料包里没有它们。"
+    assert f"grader {command[0]} " in err and "教师" in err and "instructors" not in err
+    assert len(err.splitlines()) == 1
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.zip").exists()
 
 
