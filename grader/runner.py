@@ -15,6 +15,7 @@ import importlib.util
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader import config, i18n, replay
@@ -89,6 +90,58 @@ def forbidden_imports(path: Path) -> list[str]:
 DEFAULT = object()
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What one grading does: the submission, the parts it reports (``chosen``) and the parts it
+    grades for them (``needed``: with references, the files they use too, graded silently), the
+    rubric, the settings, the reference files, the folders hidden from the worker, the language
+    and whether unchanged parts' results are reused. :meth:`make` works them out from
+    :func:`grade`'s arguments; :func:`execute` carries one out."""
+
+    submission: str
+    rubric: rubric_module.Rubric
+    settings: config.Settings
+    chosen: tuple
+    needed: tuple
+    references: Path | None = None
+    include_hidden: bool = False
+    hide: tuple = ()
+    language: str = "en"
+    rerun: bool = False
+
+    @classmethod
+    def make(cls, submission_dir, parts=None, include_hidden: bool = False, rubric=None,
+             settings: config.Settings | None = None, hide: tuple = (), call_timeout: float | None = None,
+             references=DEFAULT, language: str | None = None, rerun: bool = False) -> "Plan":
+        rubric = rubric or rubric_module.load()
+        settings = settings or rubric.settings
+        if call_timeout is not None:
+            settings = settings.replace(call_timeout=call_timeout)
+        rubric.check_parts(parts)
+        if references is DEFAULT:
+            references = config.SOLUTIONS if config.is_instructor_kit() else None
+        chosen = tuple(part for part in rubric.parts if parts is None or part in parts)
+        # the earlier files a chosen part runs are checked first: where one fails its own checks,
+        # the part is graded with the reference in its place (the kit), or says to fix it first
+        needed = tuple(part for part in rubric.parts
+                       if part in chosen or any(part in rubric.uses.get(c, ()) for c in chosen))
+        return cls(str(submission_dir), rubric, settings, chosen, needed, references, include_hidden,
+                   tuple(hide), i18n.resolve(language, settings.language), rerun)
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.submission)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits.from_settings(self.settings, self.hide)
+
+    def worker(self, folder: Path | None = None) -> Worker:
+        """A worker on ``folder`` (default: the submission's) under this plan's limits."""
+        return Worker(str(folder or self.folder), call_timeout=self.settings.call_timeout,
+                      limits=self.limits, files=self.rubric.parts)
+
+
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
           settings: config.Settings | None = None, observer: Observer | None = None,
           hide: tuple = (), call_timeout: float | None = None, references=DEFAULT,
@@ -101,45 +154,37 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     it, a part is graded with the reference file in place of each file it uses that fails its
     own checks, so that a bug costs points only in the part whose file has it. ``rerun``: reuse
     the results of the parts whose inputs did not change since the last run (see grader.rerun;
-    ``grader check`` only)."""
-    rubric = rubric or rubric_module.load()
-    settings = settings or rubric.settings
-    if call_timeout is not None:
-        settings = settings.replace(call_timeout=call_timeout)
-    rubric.check_parts(parts)
-    if references is DEFAULT:
-        references = config.SOLUTIONS if config.is_instructor_kit() else None
-    chosen = [part for part in rubric.parts if parts is None or part in parts]
-    # the earlier files a chosen part runs are checked first: where one fails its own checks,
-    # the part is graded with the reference in its place (the kit), or says to fix it first
-    needed = [part for part in rubric.parts if part in chosen or any(part in rubric.uses.get(c, ()) for c in chosen)]
-    if not rerun:  # a rerun loads the checks (and torch) of the parts it grades again only
-        load_checks(needed, include_hidden)
-        config.apply_threads(settings)
-    observer = observer or Observer()
-    folder = Path(submission_dir)
+    ``grader check`` only). ``language``: --lang (see :func:`grader.i18n.resolve`)."""
+    return execute(Plan.make(submission_dir, parts, include_hidden, rubric, settings, hide, call_timeout,
+                             references, language, rerun), observer)
+
+
+def execute(plan: Plan, observer: Observer | None = None) -> Report:
+    """Carries out ``plan``; ``observer`` hears of each part and check as they go."""
+    if not plan.rerun:  # a rerun loads the checks (and torch) of the parts it grades again only
+        load_checks(plan.needed, plan.include_hidden)
+        config.apply_threads(plan.settings)
     start = time.perf_counter()
-    limits = Limits.from_settings(settings, hide)
-    with i18n.speaking(i18n.resolve(language, settings.language)):  # restored after
+    with i18n.speaking(plan.language):  # restored after
         store = None
-        if rerun:
+        if plan.rerun:
             from grader.rerun import Store
 
-            store = Store(folder, rubric, settings, i18n.language(), references)
-        return _grade(folder, rubric, settings, observer, chosen, needed, references,
-                      include_hidden, limits, start, submission_dir, store)
+            store = Store(plan.folder, plan.rubric, plan.settings, plan.language, plan.references)
+        return _grade(plan, observer or Observer(), start, store)
 
 
-def _grade(folder, rubric, settings, observer, chosen, needed, references, include_hidden,
-           limits, start, submission_dir, store=None) -> Report:
+def _grade(plan: Plan, observer: Observer, start: float, store=None) -> Report:
+    folder, rubric, settings, references = plan.folder, plan.rubric, plan.settings, plan.references
+    chosen, include_hidden = plan.chosen, plan.include_hidden
     own: dict = {}      # part -> its results, as graded for its own checks
     notes: dict = {}    # part -> what its feedback must say first
-    earlier = [part for part in needed if part not in chosen]
+    earlier = [part for part in plan.needed if part not in chosen]
     if earlier:
         observer.checking_first([part for part in chosen if set(rubric.uses.get(part, ())) & set(earlier)],
                                 earlier)
-    with Worker(str(folder), call_timeout=settings.call_timeout, limits=limits, files=rubric.parts) as worker:
-        for part in needed:
+    with plan.worker() as worker:
+        for part in plan.needed:
             silent = part not in chosen
             if silent:
                 observer.earlier_started(part)
@@ -180,9 +225,7 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
             elif not silent:
                 observer.part_started(part, notes.get(part, ()))
             if failing and references:
-                with _composed(folder, references, failing, rubric) as composed, \
-                        Worker(str(composed), call_timeout=settings.call_timeout, limits=limits,
-                               files=rubric.parts) as other:
+                with _composed(folder, references, failing, rubric) as composed, plan.worker(composed) as other:
                     results = _grade_part(other, composed, part, entries, settings,
                                           None if silent else observer, withhold=True)
             else:
@@ -193,7 +236,7 @@ def _grade(folder, rubric, settings, observer, chosen, needed, references, inclu
             if store is not None and not include_hidden:
                 store.save(part, results, notes.get(part, ()))
     results = [result for part in chosen for result in own[part]]
-    return Report(str(submission_dir), results, chosen, time.perf_counter() - start, versions(),
+    return Report(plan.submission, results, list(chosen), time.perf_counter() - start, versions(),
                   {part: notes[part] for part in chosen if part in notes and (references or any(
                       concerned(result) for result in own[part]))},
                   {part: rubric.parts[part] for part in chosen})
@@ -313,7 +356,8 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
         worker.heartbeat = lambda elapsed, limit: observer.waiting(
             entry, elapsed, limit, worker.output_since(printed_from))
     try:
-        function(context)
+        with worker.scope():  # the check's results are released after it, pass or fail
+            function(context)
     except Partial as partial:
         result = CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points,
                              score=round(entry.points * partial.fraction, 2),

@@ -17,6 +17,9 @@ class FakeWorker:
     def release(self, *handles):
         self.released.extend(handles)
 
+    def keep_beyond_scope(self, handle):
+        pass
+
 
 def test_built_is_taken_once_under_its_title_and_in_its_generation():
     worker = FakeWorker()

@@ -3,6 +3,7 @@
 import io
 import struct
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -163,3 +164,31 @@ def test_a_file_imported_by_another_file_is_the_same_module_for_the_grader(tmp_p
         worker.import_module("networks")
         worker.call("modules.remember", 1.0)
         assert worker.call("networks.seen").value == 1
+
+
+@pytest.mark.slow
+def test_the_worker_releases_each_check_s_results(tmp_path):
+    """After a function check (many examples, passing or failing) the worker holds none of its
+    results; a result a check asks to keep stays until released."""
+    from grader import rubric as rubric_module
+    from grader.runner import load_checks, run_check
+
+    shutil.copyfile(SOLUTIONS / "conv.py", tmp_path / "conv.py")
+    load_checks(["conv"])
+    entry = next(e for e in rubric_module.load().entries if e.id == "conv.conv2d_forward")
+    with Worker(str(tmp_path)) as worker:
+        assert run_check(entry, worker).passed
+        assert worker.held() == 0
+        (tmp_path / "conv.py").write_text((SOLUTIONS / "conv.py").read_text().replace(
+            "def conv2d_forward(", "def _right(", 1) + "\n\ndef conv2d_forward(x, w, b, stride=1, padding=0):\n"
+            "    return _right(x, w, b, stride, padding)[0] * 2, None\n")
+    with Worker(str(tmp_path)) as worker:
+        assert not run_check(entry, worker).passed
+        assert worker.held() == 0
+        kept = worker.call("conv.conv_output_size", 5, 3)
+        with worker.scope():
+            worker.keep_beyond_scope(kept.handle)
+            inner = worker.call("conv.conv_output_size", 5, 3)
+            worker.keep_beyond_scope(inner.handle)
+            worker.call("conv.conv_output_size", 7, 3)
+        assert worker.held() == 2

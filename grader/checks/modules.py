@@ -208,89 +208,135 @@ def _tolerance(example: S.ModuleExample) -> float:
 
 
 def run_module_example(ctx: Context, example: S.ModuleExample) -> None:
-    spec = example.spec
+    """One example of a layer class against its torch counterpart: its state and parameters'
+    names and shapes, then, in training and in evaluation mode, three passes (two with a backward,
+    one forward only), each judged property by property by the functions below."""
     tol = _tolerance(example)
     with Session(ctx) as session:
-        model = build_torch(spec)
-        student = build_student(session, spec)
-        expected_state = comparable_state_dict(model)
-        compare_keys(student_state_shapes(session, student), {k: v.shape for k, v in expected_state.items()},
-                     spec.text())
-        param_shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
-        compare_keys(read_shapes(session.get(student, "parameters", depth=1, shapes=True).value, "parameters"),
-                     param_shapes, spec.text(), "parameters")
-        randomise(model, np.random.default_rng(example.seed + 1))
-        loaded = numpy_state(model)
-        if loaded:
-            session.method(student, "load_state_dict", loaded)
+        model, student, loaded = _built_alike(session, example)
         param_names = [name for name, _unused in model.named_parameters()]
+        spec = example.spec
         mirror = DropoutMirror(spec.args[0] if spec.args else 0.5, example.seed) if spec.cls == "Dropout" else None
         dout_rng = np.random.default_rng(example.seed + 2)
         xs = example.inputs()
-        plan = [(xs[0], True), (xs[1], True), (xs[0], False)]
+        passes = [(xs[0], True), (xs[1], True), (xs[0], False)]
         for mode in MODES:
             getattr(model, mode)()
             session.method(student, mode)
             first = None
             previous_grads = None
             last_grads = None
-            for index, (x, backward) in enumerate(plan):
+            for index, (x, backward) in enumerate(passes):
                 where = _("{mode}, {passing}").format(mode=mode_name(mode), passing=pass_name(index))
                 expected = torch_pass(model, x, dout_rng, backward, mirror)
-                forward = session.method(student, "forward", x, echo_args=True)
-                require_unchanged("forward", ["x"], [x], forward.args_after)
-                try:
-                    compare(_("{name} ({where})").format(name="out", where=where), forward.value, expected["out"], tol=tol)
-                except Mismatch as mismatch:
-                    if mirror is not None and mode == "train":
-                        mismatch.lines.append(_("    (the mask must be keep = self.rng.random(x.shape) >= p, drawn "
-                                                "once per training forward from the module's own rng, and never "
-                                                "drawn in evaluation mode)"))
-                    raise
-                returned = {"out": (Ref(forward.handle), forward.value)}
+                returned = {"out": _forward_matches(session, student, x, expected, where, tol, mirror, mode)}
                 if backward:
-                    back = session.method(student, "backward", expected["dout"], echo_args=True)
-                    require_unchanged("backward", ["dout"], [expected["dout"]], back.args_after)
-                    compare(_("{name} ({where})").format(name="dx", where=where), back.value, expected["dx"], tol=tol, floor=expected["dx_floor"])
-                    returned["dx"] = (Ref(back.handle), back.value)
+                    returned["dx"] = _dx_matches(session, student, expected, where, tol)
                     grads = read_gradients(session, student, param_names)
-                    floors = expected["floors"]
-                    for name in param_names:
-                        compare_gradient(_("{name} ({where})").format(name=f"gradients[{name!r}]", where=where), grads[name], expected["grads"][name],
-                                         floors[name], tol,
-                                         previous_grads.get(name) if previous_grads else None)
+                    _gradients_match(grads, expected, param_names, where, tol, previous_grads)
                     previous_grads = expected["grads"]
                     last_grads = {name: grads[name] for name in param_names}
                 elif last_grads is not None:
-                    grads = read_gradients(session, student, param_names)
-                    for name in param_names:
-                        if not np.array_equal(grads[name], last_grads[name]):
-                            raise Mismatch(_("gradients[{name!r}] changed during a forward ({where}): only "
-                                             "backward may set the gradients").format(name=name, where=where))
-                state = session.method(student, "state_dict").value
-                if not isinstance(state, dict):
-                    raise Mismatch(_("state_dict() should return a dict, got a {type}").format(type=describe_type(state)))
-                for key, value in expected["state"].items():
-                    if key in param_names:
-                        if not (isinstance(state.get(key), np.ndarray) and np.array_equal(state[key], loaded[key])):
-                            raise Mismatch(_("the parameter {key!r} changed during forward/backward ({where}): "
-                                             "a layer must not change its parameters (an optimiser does)").format(
-                                key=key, where=where))
-                    else:
-                        compare(_("state_dict()[{key!r}] after the forward ({where})").format(key=key, where=where), state.get(key), value,
-                                tol=tol)
+                    _gradients_kept_by_a_forward(session, student, param_names, last_grads, where)
+                _state_matches(session, student, expected, param_names, loaded, where, tol)
                 if first is None:
                     first = returned
-            for what, (handle, value) in first.items():
-                again = session.get(handle).value
-                if not (isinstance(again, np.ndarray) and isinstance(value, np.ndarray)
-                        and again.shape == value.shape and np.array_equal(again, value)):
-                    call = "forward" if what == "out" else "backward"
-                    raise Mismatch(_(
-                        "the array returned by the 1st {call} ({mode}) was changed by the calls "
-                        "after it: return a new array each time (a buffer reused between calls, or an "
-                        "in-place update of an array kept in the cache, changes what the caller holds)").format(
-                        call=call, mode=mode_name(mode)))
+            _returned_arrays_kept(session, first, mode)
+
+
+def _built_alike(session: Session, example: S.ModuleExample):
+    """Builds the layer on both sides; its state dict's and its parameters' names and shapes must
+    be torch's. Loads the same random state into both; returns (torch's, the student's, that state)."""
+    spec = example.spec
+    model = build_torch(spec)
+    student = build_student(session, spec)
+    expected_state = comparable_state_dict(model)
+    compare_keys(student_state_shapes(session, student), {k: v.shape for k, v in expected_state.items()},
+                 spec.text())
+    param_shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
+    compare_keys(read_shapes(session.get(student, "parameters", depth=1, shapes=True).value, "parameters"),
+                 param_shapes, spec.text(), "parameters")
+    randomise(model, np.random.default_rng(example.seed + 1))
+    loaded = numpy_state(model)
+    if loaded:
+        session.method(student, "load_state_dict", loaded)
+    return model, student, loaded
+
+
+def _forward_matches(session: Session, student: Ref, x, expected: dict, where: str, tol: float, mirror,
+                     mode: str) -> tuple:
+    """forward(x) leaves x alone and returns torch's output; returns (its Ref, its value)."""
+    forward = session.method(student, "forward", x, echo_args=True)
+    require_unchanged("forward", ["x"], [x], forward.args_after)
+    try:
+        compare(_("{name} ({where})").format(name="out", where=where), forward.value, expected["out"], tol=tol)
+    except Mismatch as mismatch:
+        if mirror is not None and mode == "train":
+            mismatch.lines.append(_("    (the mask must be keep = self.rng.random(x.shape) >= p, drawn "
+                                    "once per training forward from the module's own rng, and never "
+                                    "drawn in evaluation mode)"))
+        raise
+    return Ref(forward.handle), forward.value
+
+
+def _dx_matches(session: Session, student: Ref, expected: dict, where: str, tol: float) -> tuple:
+    """backward(dout) leaves dout alone and returns torch's dx; returns (its Ref, its value)."""
+    back = session.method(student, "backward", expected["dout"], echo_args=True)
+    require_unchanged("backward", ["dout"], [expected["dout"]], back.args_after)
+    compare(_("{name} ({where})").format(name="dx", where=where), back.value, expected["dx"], tol=tol, floor=expected["dx_floor"])
+    return Ref(back.handle), back.value
+
+
+def _gradients_match(grads: dict, expected: dict, param_names: list, where: str, tol: float,
+                     previous_grads: dict | None) -> None:
+    """After a backward, every parameter's gradient is torch's (not the previous pass's)."""
+    floors = expected["floors"]
+    for name in param_names:
+        compare_gradient(_("{name} ({where})").format(name=f"gradients[{name!r}]", where=where), grads[name], expected["grads"][name],
+                         floors[name], tol, previous_grads.get(name) if previous_grads else None)
+
+
+def _gradients_kept_by_a_forward(session: Session, student: Ref, param_names: list, last_grads: dict,
+                                 where: str) -> None:
+    """A forward alone leaves the gradients as the last backward set them."""
+    grads = read_gradients(session, student, param_names)
+    for name in param_names:
+        if not np.array_equal(grads[name], last_grads[name]):
+            raise Mismatch(_("gradients[{name!r}] changed during a forward ({where}): only "
+                             "backward may set the gradients").format(name=name, where=where))
+
+
+def _state_matches(session: Session, student: Ref, expected: dict, param_names: list, loaded: dict,
+                   where: str, tol: float) -> None:
+    """After a pass the parameters are as loaded (a layer never changes them) and the buffers
+    (running statistics) are torch's."""
+    state = session.method(student, "state_dict").value
+    if not isinstance(state, dict):
+        raise Mismatch(_("state_dict() should return a dict, got a {type}").format(type=describe_type(state)))
+    for key, value in expected["state"].items():
+        if key in param_names:
+            if not (isinstance(state.get(key), np.ndarray) and np.array_equal(state[key], loaded[key])):
+                raise Mismatch(_("the parameter {key!r} changed during forward/backward ({where}): "
+                                 "a layer must not change its parameters (an optimiser does)").format(
+                    key=key, where=where))
+        else:
+            compare(_("state_dict()[{key!r}] after the forward ({where})").format(key=key, where=where),
+                    state.get(key), value, tol=tol)
+
+
+def _returned_arrays_kept(session: Session, first: dict, mode: str) -> None:
+    """The arrays the first forward and backward of a mode returned are unchanged by the calls
+    after them (a new array each time, not a reused buffer)."""
+    for what, (handle, value) in first.items():
+        again = session.get(handle).value
+        if not (isinstance(again, np.ndarray) and isinstance(value, np.ndarray)
+                and again.shape == value.shape and np.array_equal(again, value)):
+            call = "forward" if what == "out" else "backward"
+            raise Mismatch(_(
+                "the array returned by the 1st {call} ({mode}) was changed by the calls "
+                "after it: return a new array each time (a buffer reused between calls, or an "
+                "in-place update of an array kept in the cache, changes what the caller holds)").format(
+                call=call, mode=mode_name(mode)))
 
 
 def module_check(check_id: str, strategy, max_examples: int = 12, examples=()):

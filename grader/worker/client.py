@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -115,6 +116,8 @@ class Worker:
         self.heartbeat = None  # called as heartbeat(elapsed, limit) while a long call runs
         self.recorder: replay.Recorder | None = None  # the calls of the current example
         self.skipped: list = []  # the sandbox steps the worker's platform did not allow (for the staff)
+        self._held: set = set()    # handles of this generation's results, until released
+        self._asked: set = set()   # of those, the ones a check asked to keep beyond its scope
 
     # -- lifetime -------------------------------------------------------------------------
     def _make_scratch(self) -> str:
@@ -156,6 +159,7 @@ class Worker:
         self._requests = os.fdopen(to_worker_w, "wb")
         self._answers_fd = from_worker_r
         self.generation += 1
+        self._held, self._asked = set(), set()
         self._hello()
 
     def _hello(self) -> None:
@@ -296,11 +300,40 @@ class Worker:
         return self.files.get(part, f"{part}.py")
 
     def release(self, *handles: int) -> None:
+        self._held.difference_update(handles)
+        self._asked.difference_update(handles)
         if self.process is not None and handles:
             try:
                 self._exchange({"op": "release", "handles": list(handles)}, [], None)
             except WorkerProblem:
                 pass
+
+    def keep_beyond_scope(self, handle: int) -> None:
+        """Asks that ``handle`` outlive the :meth:`scope` that made it (released only by
+        :meth:`release`): a result one check leaves for another."""
+        if handle in self._held:
+            self._asked.add(handle)
+
+    @contextlib.contextmanager
+    def scope(self):
+        """Releases, on leaving, every result made inside (a check's, an example's), whether it
+        passed or failed, except those asked to be kept (:meth:`keep_beyond_scope`)."""
+        generation, before = self.generation, set(self._held)
+        try:
+            yield
+        finally:
+            made = self._held - self._asked - (before if self.generation == generation else set())
+            if made:
+                self.release(*sorted(made))
+
+    def held(self) -> int:
+        """How many results the worker holds now (it counts them itself)."""
+        answer, _buffers = self._exchange({"op": "held"}, [], None)
+        count = answer.get("count")
+        if not isinstance(count, int) or isinstance(count, bool):
+            self.stop()
+            raise WorkerCrashed("the worker sent a malformed answer")
+        return count
 
     def ref(self, returned: Returned, *path) -> Ref:
         return Ref(returned.handle, path)
@@ -321,6 +354,9 @@ class Worker:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
         if answer.get("ok") is True:
+            handle = answer.get("handle")
+            if isinstance(handle, int) and not isinstance(handle, bool):
+                self._held.add(handle)
             return answer, answer_buffers
         self._raise_for(answer.get("error"), request)
 

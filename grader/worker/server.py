@@ -20,7 +20,7 @@ Requests:
 - ``{"op": "keep", "value": tree}``: keeps a value (a dict to update across calls) under a handle;
 - ``{"op": "import", "module": part}``: imports the part's file of the submission (a call's
   target ``"part.name"`` imports it too);
-- ``{"op": "release", "handles": [...]}``.
+- ``{"op": "release", "handles": [...]}``; ``{"op": "held"}``: how many values it keeps.
 
 Before the first request the worker says ``{"ok": true, "ready": true, "skipped": [...]}`` (the
 sandbox steps this platform did not allow). Answers are ``{"ok": true, ...}`` or
@@ -167,6 +167,8 @@ class Worker:
             return {"ok": True}, out
         if op == "keep":
             return {"ok": True, "handle": self.keep(self.decode(request.get("value"), buffers))}, out
+        if op == "held":
+            return {"ok": True, "count": len(self.kept)}, out
         if op == "release":
             for handle in request.get("handles", []):
                 self.kept.pop(handle, None)

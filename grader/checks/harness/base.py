@@ -122,7 +122,8 @@ class Context:
             if recorder is not None:  # the calls of this example only (grader.replay)
                 recorder.clear()
             try:
-                body(example)
+                with self.worker.scope():  # an example's results are released after it
+                    body(example)
             except (Mismatch, Failed, WorkerProblem) as problem:
                 if isinstance(problem, (CallTimeout, WorkerCrashed)):
                     fatal.append((example, problem))
@@ -165,6 +166,7 @@ class Built:
 
     def leave(self, title: str, handle: int) -> None:
         self.take(None)
+        self.worker.keep_beyond_scope(handle)
         self.kept = (title, self.worker.generation, handle)
 
     def take(self, title: str | None) -> int | None:
