@@ -252,3 +252,20 @@ def test_a_rerun_that_reuses_every_part_never_imports_torch(tmp_path, solution_c
                          env={**os.environ, "GRADER_CACHE_DIR": str(tmp_path / "cache")})
     checks, imported = json.loads(run.stdout)
     assert checks == [kept.to_dict()] and imported is False, run.stderr[-2000:]
+
+
+def test_a_probe_that_runs_out_of_time_gives_a_finite_lower_bound_and_says_so():
+    from types import SimpleNamespace
+
+    from grader import config
+    from grader.checks.harness.training import training_pace
+    from grader.worker.client import CallTimeout
+
+    class Slow:
+        def call(self, target, *args, **kwargs):
+            raise CallTimeout("too slow")
+
+    ctx = SimpleNamespace(call=Slow().call, settings=config.DEFAULTS, worker=None)
+    pace = training_pace(ctx, 4000)
+    assert pace.timed_out and 0 < pace.estimate < float("inf")
+    assert any("did not finish within" in line for line in pace.lines(limit=600))

@@ -107,7 +107,9 @@ def test_loop_convolution_is_reported_too_slow(solution_copy):
     report = grade(solution_copy, parts=["train"], references=None, settings=settings)   # as in test_transposed_...
     trained = next(c for c in report.checks if c.id == "train.train_lenet")
     assert trained.score == 0
-    assert "train_lenet was not started" in trained.output and "conv2d is the slowest" in trained.output
+    # refused before training by the pace estimate (tests/test_speed.py tests that path alone),
+    # or out of time: either way the per-function pace lines name conv2d
+    assert "train_lenet was not started" in trained.output or "did not finish within 20 s" in trained.output
     assert "conv2d_forward + conv2d_backward" in trained.output and "x torch's" in trained.output
 
 

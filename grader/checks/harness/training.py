@@ -127,6 +127,7 @@ class Pace:
     steps: int
     call_timeout: float
     failed: dict = field(default_factory=dict)   # family -> why it could not be timed
+    timed_out: set = field(default_factory=set)  # families whose probe call ran out of time
 
     @property
     def estimate(self) -> float:
@@ -139,7 +140,7 @@ class Pace:
         lines = [_("Your layer functions on the calls of one LeNet-5 training step (a batch of {batch}), "
                    "timed before the training:").format(batch=ESTIMATE_BATCH)]
         for layer in LENET_LAYERS:
-            if self.seconds.get(layer.family) == math.inf:
+            if layer.family in self.timed_out:
                 lines.append(_("    {label}: one call on a batch of {count} did not finish within {timeout:g} s").format(
                     label=layer.label, count=_SCALE_FROM, timeout=self.call_timeout))
             elif layer.family in self.seconds:
@@ -175,8 +176,9 @@ def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs
                 small = _time_call(ctx, layer, make(rng, _SCALE_FROM))
                 total += small * batch / _SCALE_FROM if small > _SCALE_ABOVE else \
                     _time_call(ctx, layer, make(rng, batch))
-        except CallTimeout:
-            pace.seconds[layer.family] = math.inf
+        except CallTimeout:  # at least the limit per call on a batch of 2: a lower bound, scaled
+            pace.timed_out.add(layer.family)
+            pace.seconds[layer.family] = len(layer.shapes) * ctx.settings.call_timeout * batch / _SCALE_FROM
         except (WorkerProblem, TypeError, ValueError, IndexError, AttributeError, KeyError) as problem:
             pace.failed[layer.family] = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
             continue
