@@ -46,8 +46,8 @@ def hand_in(course: Path, student: str, files: Path, parts: list[str]) -> None:
     for part in parts:
         name = notebooks.notebook_name(part)
         notebook = nbformat.read(course / "release" / ASSIGNMENT / name, as_version=4)
-        cell = next(c for c in notebook.cells if c.source.startswith(f"%%writefile {part}.py"))
-        cell.source = f"%%writefile {part}.py\n" + (files / f"{part}.py").read_text()
+        cell = next(c for c in notebook.cells if c.source.startswith(f"%%part_file {part}.py"))
+        cell.source = f"%%part_file {part}.py\n" + (files / f"{part}.py").read_text()
         nbformat.write(notebook, target / name)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from grader.i18n import _
 
+import contextlib
 import weakref
 import zlib
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ class Context:
             if recorder is not None:  # the calls of this example only (grader.replay)
                 recorder.clear()
             try:
-                with self.worker.scope():  # an example's results are released after it
+                with self.worker.scope() if self.worker is not None else contextlib.nullcontext():  # an example's results are released after it
                     body(example)
             except (Mismatch, Failed, WorkerProblem) as problem:
                 if isinstance(problem, (CallTimeout, WorkerCrashed)):
