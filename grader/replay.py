@@ -125,9 +125,12 @@ def script(calls: list, compared: tuple | None = None, language: str = "en",
     return head + lines + tail, writer.arrays
 
 
-def describe(call: Call) -> str | None:
+def describe(call: Call, calls: list = ()) -> str | None:
     """A recorded call as a student reads it, arrays by their shape: the input of a check that
-    failed outside its examples (a call that hung)."""
+    failed outside its examples (a call that hung). A value the check kept in the worker first
+    (among ``calls``) is shown as it was kept."""
+    kept = {c.handle: c.args[0] for c in calls if c.op == "keep" and c.handle is not None}
+
     def value(item) -> str:
         if isinstance(item, np.ndarray):
             return f"array {item.shape} {item.dtype}" if item.size > INLINE_ELEMENTS else repr(item.tolist())
@@ -137,7 +140,7 @@ def describe(call: Call) -> str | None:
         if isinstance(item, dict):
             return "{" + ", ".join(f"{k!r}: {value(v)}" for k, v in item.items()) + "}"
         if isinstance(item, Ref):
-            return "..."
+            return value(kept[item.handle]) if item.handle in kept and not item.path else "..."
         return repr(item)
 
     if call.op != "call":

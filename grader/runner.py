@@ -373,7 +373,7 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
             result = _grader_error(entry, f"{type(problem).__name__}: {problem}", 0.0)
         else:
             if failed.example is None and not failed.unwritten and worker.recorder.calls:
-                failed.example = replay.describe(worker.recorder.calls[-1])  # the call that hung or broke
+                failed.example = replay.describe(worker.recorder.calls[-1], worker.recorder.calls)  # the call that hung or broke
             result = _failed(entry, failed, 0.0)
             result.lines = result.lines + _printed(worker.output_since(printed_from))
             if failed.example and not entry.hidden:
