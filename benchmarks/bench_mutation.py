@@ -14,7 +14,7 @@ Survivors that cannot change behaviour under the contract are listed, each with 
 reason, in ``benchmarks/equivalent_mutants.toml``; the score leaves them out:
 ``score = (killed + timeout) / (graded - listed equivalent survivors)``.
 
-Needs the optional dependency group ``mutation`` (``pip install -e .[mutation]``).
+Needs cosmic-ray, a dependency of the kit (installed by the README's set-up).
 
     nice python benchmarks/bench_mutation.py --parts conv pooling batchnorm layers --sample 40
     nice python benchmarks/bench_mutation.py --parts pooling --all          # every mutant

@@ -32,7 +32,7 @@ def test_listed_mutant_has_a_reason_and_its_line_is_still_there(entry):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("cosmic_ray") is None,
-                    reason="cosmic-ray is not installed (pip install -e .[mutation])")
+                    reason="cosmic-ray is not installed (it is a dependency of the kit: pip install -e .)")
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_listed_mutant_is_still_made_by_cosmic_ray(entry):
     candidates = [m for m in _mutants(entry["part"])

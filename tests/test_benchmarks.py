@@ -37,7 +37,7 @@ def test_every_benchmark_has_a_smallest_size():
 @pytest.mark.parametrize("script", sorted(SMALLEST))
 def test_benchmark_runs_at_its_smallest_size(script):
     if script == "bench_mutation.py" and importlib.util.find_spec("cosmic_ray") is None:
-        pytest.skip("cosmic-ray is not installed (pip install -e .[mutation])")
+        pytest.skip("cosmic-ray is not installed (it is a dependency of the kit: pip install -e .)")
     arguments, figures = SMALLEST[script]
     run = subprocess.run([sys.executable, str(BENCHMARKS / script), *arguments], capture_output=True,
                          text=True, cwd=ROOT, timeout=600)

@@ -49,7 +49,7 @@ DATA_FILES = ("mnist5000.npz", "README.md")
 DATA_READMES = {"en": "README.md", "zh": "README.zh.md"}
 #: Packages the students do not need (instructors' tools and the kit's own tests).
 INSTRUCTOR_ONLY_PACKAGES = {"nbgrader", "pytest", "pytest-xdist", "nbformat", "nbclient", "nbconvert", "dask",
-                            "psutil"}
+                            "psutil", "cosmic-ray", "filelock"}
 NOTEBOOK_PACKAGES = ["jupyterlab>=4,<5", "ipykernel>=6,<8"]
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis"}
 #: The contract of each language, at the kit's root; the bundle ships it as EXERCISES.md.
