@@ -55,7 +55,7 @@ def instructors_only(command: str) -> str | None:
     language; ``None`` in the instructors' kit."""
     if is_instructor_kit():
         return None
-    return _("grader {command} is an instructors' command: it needs the kit's solutions/ and "
+    return _("{command} is an instructors' command: it needs the kit's solutions/ and "
              "grader/hidden/, which the student bundle does not have.").format(command=command)
 
 

@@ -40,7 +40,8 @@ def test_the_instructors_commands_refuse_a_student_bundle_in_one_translated_line
     language(lang)
     assert cli.main([arg.format(tmp=tmp_path) for arg in command]) == EXIT_USAGE
     error = capsys.readouterr().err.strip()
-    assert f"grader {command[0]} " in error and words in error and "\n" not in error
+    prefix = {"en": "grader: ", "zh": "grader："}[lang]
+    assert error.startswith(f"{prefix}{command[0]} {words}") and "\n" not in error
     assert list(tmp_path.iterdir()) == []
 
 

@@ -45,7 +45,8 @@ def test_an_instructors_command_is_refused_in_chinese_in_a_bundle(zh_rubric, mon
     monkeypatch.chdir(tmp_path)
     assert cli.main(command) == 2
     err = capsys.readouterr().err.strip()
-    assert f"grader {command[0]} " in err and "教师" in err and "instructors" not in err
+    assert err.startswith(f"grader：{command[0]} 是教师命令，") and "instructors" not in err
+    assert "grader：grader" not in err, "the refusal names the program once"
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.zip").exists()
 
