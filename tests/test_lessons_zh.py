@@ -90,6 +90,13 @@ def test_the_glossary_names_every_term_in_every_language():
         assert glossary[network]["zh"] == glossary[network]["en"]
 
 
+def test_no_two_glossary_entries_share_a_name():
+    """One entry per concept: a shared name would show twice in a lesson's term list."""
+    for lang in LANGUAGES:
+        names = [names[lang] for names in texts.glossary().values()]
+        assert not [name for name in set(names) if names.count(name) > 1], lang
+
+
 def test_a_glossary_entry_without_chinese_is_an_error(tmp_path, monkeypatch):
     bad = tmp_path / "glossary.toml"
     bad.write_text('[convolution]\nen = "convolution"\nzh = "卷积"\n\n[stride]\nen = "stride"\n', encoding="utf-8")
