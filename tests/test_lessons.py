@@ -5,6 +5,7 @@ non-editable install ships the package's text files."""
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 
 import pytest
@@ -115,3 +116,13 @@ def test_the_train_docstrings_quote_the_graders_thresholds():
     assert f"full marks from {settings.full_marks_accuracy:.0%}" in text
     assert f"partial credit down to {settings.zero_marks_accuracy:.0%}" in text
     assert "97%" not in text
+
+
+def test_the_datasets_texts_quote_the_full_marks_bar():
+    """The split's rationale names the grader's bar (Settings), not a bar of its own; the only
+    other accuracy it quotes is what the reference LeNet-5 reaches (about 98%)."""
+    bar = f"{rubric_module.load().settings.full_marks_accuracy:.0%}"
+    for path in (ROOT / "datasets" / "README.md", ROOT / "datasets" / "README.zh.md", ROOT / "grader" / "data.py"):
+        text = path.read_text(encoding="utf-8")
+        assert bar in text, path
+        assert set(re.findall(r"\b9\d%", text)) <= {bar, "98%"}, path

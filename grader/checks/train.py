@@ -247,7 +247,7 @@ def train_lenet(ctx: Context) -> None:
     if pace.estimate > limit / 2:  # close to the limit: a slower machine may not finish
         lines += pace_lines
     if accuracy < zero + 0.2:
-        lines.append(_("A LeNet-5 with correct gradients reaches about 97% here: when training barely works, "
+        lines.append(_("A LeNet-5 with correct gradients reaches about 98% here: when training barely works, "
                        "a backward pass is usually wrong. Fix the failing gradient checks (conv2d_backward, "
                        "max_pool2d_backward, linear_backward, ...) first."))
     raise Partial(fraction, summary, lines)
