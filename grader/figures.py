@@ -17,14 +17,19 @@ from pathlib import Path
 TABLE = Path(__file__).resolve().parent / "locale" / "zh" / "figures.toml"
 CJK_FAMILIES = ("Noto Sans CJK", "Noto Serif CJK", "Source Han Sans", "Source Han Serif", "WenQuanYi",
                 "Droid Sans Fallback", "AR PL", "SimHei", "SimSun", "Microsoft YaHei", "PingFang", "Heiti")
+SIMPLIFIED = (" SC", " CN", " GB")  # the endings of a family's Simplified Chinese face
 
 
 def cjk_font() -> str | None:
-    """The first font family matplotlib knows that draws Chinese, or None."""
+    """The font family matplotlib knows that draws Chinese, or None: the first of
+    :data:`CJK_FAMILIES`, in its Simplified Chinese face where it has several (fonts-noto-cjk
+    gives "Noto Sans CJK HK/JP/KR/SC/TC", whose glyphs differ in shape)."""
     from matplotlib import font_manager
 
-    names = sorted({font.name for font in font_manager.fontManager.ttflist})
-    return next((name for name in names if name.startswith(CJK_FAMILIES)), None)
+    names = {font.name for font in font_manager.fontManager.ttflist}
+    return min((name for name in names if name.startswith(CJK_FAMILIES)), default=None,
+               key=lambda name: (next(i for i, family in enumerate(CJK_FAMILIES) if name.startswith(family)),
+                                 not name.endswith(SIMPLIFIED), name))
 
 
 @functools.lru_cache(maxsize=None)
@@ -54,7 +59,9 @@ def chinese_labels(font: str | None = None) -> bool:
     import matplotlib
     import matplotlib.text
 
-    matplotlib.rcParams["font.sans-serif"] = [font, *matplotlib.rcParams["font.sans-serif"]]
+    # first in font.family, not in font.sans-serif: matplotlib falls back glyph by glyph only
+    # along font.family (so "⋆", which the CJK fonts lack, comes from DejaVu Sans)
+    matplotlib.rcParams["font.family"] = [font, *matplotlib.rcParams["font.family"]]
     matplotlib.rcParams["axes.unicode_minus"] = False
     set_text = matplotlib.text.Text.set_text
     if not getattr(set_text, "translates", False):

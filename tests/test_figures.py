@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import tomllib
+import types
+import warnings
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -62,12 +64,48 @@ def test_with_a_chinese_font_the_labels_are_chinese(monkeypatch):
     monkeypatch.setattr(matplotlib.text.Text, "set_text", matplotlib.text.Text.set_text)
     with matplotlib.rc_context():
         assert figures.chinese_labels("DejaVu Sans") is True
-        assert matplotlib.rcParams["font.sans-serif"][0] == "DejaVu Sans"
+        assert matplotlib.rcParams["font.family"][0] == "DejaVu Sans"
         figure, axes = plt.subplots()
         axes.set_title("accuracy")
         axes.set_xlabel("read as 3")
         assert (axes.get_title(), axes.get_xlabel()) == ("准确率", "认成 3")
         plt.close(figure)
+
+
+def test_the_simplified_chinese_face_is_chosen(monkeypatch):
+    from matplotlib import font_manager
+    faces = ["DejaVu Sans", "Noto Sans CJK HK", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Serif CJK SC",
+             "WenQuanYi Micro Hei"]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [types.SimpleNamespace(name=name) for name in faces])
+    assert figures.cjk_font() == "Noto Sans CJK SC"
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [types.SimpleNamespace(name="DejaVu Sans")])
+    assert figures.cjk_font() is None
+
+
+def missing_glyphs(font: str) -> list[str]:
+    """The warnings matplotlib gives while drawing every Chinese label of the table in ``font``."""
+    chinese = list(tomllib.loads(figures.TABLE.read_text(encoding="utf-8")).values())
+    with matplotlib.rc_context(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figures.chinese_labels(font)
+        figure, axes = plt.subplots(figsize=(4, 0.3 * len(chinese)))
+        for row, label in enumerate(chinese):
+            axes.text(0, row, label.replace("{}", "3"))
+        axes.set_ylim(-1, len(chinese))
+        figure.canvas.draw()
+        plt.close(figure)
+    return [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
+
+
+@pytest.mark.skipif(figures.cjk_font() is None, reason="no Chinese font installed (.ci/run installs fonts-noto-cjk)")
+def test_the_installed_chinese_font_draws_every_label(monkeypatch):
+    monkeypatch.setattr(matplotlib.text.Text, "set_text", matplotlib.text.Text.set_text)
+    assert missing_glyphs(figures.cjk_font()) == []
+
+
+def test_a_font_without_chinese_is_caught_missing_glyphs(monkeypatch):
+    monkeypatch.setattr(matplotlib.text.Text, "set_text", matplotlib.text.Text.set_text)
+    assert missing_glyphs("DejaVu Sans")
 
 
 def test_only_the_zh_notebooks_start_with_the_figure_cell():
