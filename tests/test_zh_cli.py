@@ -55,3 +55,24 @@ def test_the_language_chosen_for_one_command_does_not_stick(zh_rubric, tmp_path,
     cli.main(["check", str(tmp_path / "nosuch")])
     from grader.i18n import language
     assert language() == "en"
+
+
+def test_the_instructors_commands_own_errors_are_chinese(zh_rubric, tmp_path, capsys):
+    assert cli.main(["stubs", "--solutions", str(tmp_path / "nosuch"), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == f"grader：{tmp_path / 'nosuch'} 不是存放参考答案的文件夹"
+    assert cli.main(["release", "--out", str(config.SOLUTIONS)]) == 2
+    assert "不能把材料包写入" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_lesson_and_marker_errors_are_chinese():
+    from grader.assign import markers, notebooks
+    from grader.i18n import speaking
+
+    with speaking("zh"):
+        with pytest.raises(notebooks.LessonError, match=r"^x\.md:1: 课文以两行 \+\+\+ 之间的 TOML 前置信息开头$"):
+            notebooks.parse_lesson("no front matter", "x.md")
+        with pytest.raises(notebooks.LessonError, match="前置信息：缺少 names、summary"):
+            notebooks.parse_lesson('+++\ntitle = "t"\n+++\n', "x.md")
+        with pytest.raises(markers.MarkerError, match="^f.py:1: ### END SOLUTION 前面没有 ### BEGIN SOLUTION$"):
+            markers.regions("### END SOLUTION\n", "f.py")

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from grader import config
 from grader.errors import UsageError
+from grader.i18n import _
 from grader.assign import leaks, texts
 
 DEFAULT_ROOT = "/autograder"
@@ -62,8 +63,8 @@ def run(args) -> int:
         raise UsageError(str(error)) from None
     with zipfile.ZipFile(out) as archive:
         count = len(archive.namelist())
-    print(f"Gradescope autograder written to {out} ({count} files, hidden checks included, no "
-          "solutions). Upload it as the assignment's autograder (Ubuntu base image).")
+    print(_("Gradescope autograder written to {out} ({count} files, hidden checks included, no "
+            "solutions). Upload it as the assignment's autograder (Ubuntu base image).").format(out=out, count=count))
     return 0
 
 
@@ -103,7 +104,7 @@ def zip_members(language: str = texts.LANGUAGE) -> dict:
     for name in DATA_FILES:
         path = config.ROOT / "datasets" / name
         if not path.is_file():
-            raise GradescopeError(f"{path} is missing")
+            raise GradescopeError(_("{path} is missing").format(path=path))
         members[f"datasets/{name}"] = (path.read_bytes(), 0o644)
     return members
 
@@ -114,7 +115,7 @@ def build_zip(out: Path, language: str = texts.LANGUAGE) -> Path:
     problems = leaks.member_leaks({name: member for name, member in members.items()
                                    if not name.startswith("solutions/")})
     if problems:
-        raise GradescopeError("the autograder would hold solution code:\n  " + "\n  ".join(problems[:20]))
+        raise GradescopeError(_("the autograder would hold solution code:") + "\n  " + "\n  ".join(problems[:20]))
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(handle)
@@ -140,7 +141,6 @@ def autograde(root, parts=None) -> dict:
     results.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     from grader import i18n, rubric
-    from grader.i18n import _
 
     try:
         with i18n.speaking(i18n.resolve(None, rubric.load().settings.language)):  # a zh zip says zh
@@ -164,7 +164,6 @@ def _no_grade(message: str) -> dict:
 
 def _grade_submission(submission: Path, results: Path, parts) -> dict:
     from grader.batch.unpack import HandInError, collect
-    from grader.i18n import _
     from grader.runner import grade
 
     if not submission.is_dir():
@@ -193,5 +192,6 @@ def autograde_command(args) -> int:
     root = Path(getattr(args, "root", None) or os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
     parts = getattr(args, "parts", None) or os.environ.get("AUTOGRADER_PARTS", "").split() or None
     data = autograde(root, parts)
-    print(f"score {data.get('score')}: results written to {root / 'results' / 'results.json'}")
+    print(_("score {score}: results written to {path}").format(score=data.get("score"),
+                                                               path=root / "results" / "results.json"))
     return 0

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from grader.i18n import _
+
 
 class MarkerError(ValueError):
     """Markers that do not pair up; the message names the file and the line."""
@@ -56,22 +58,26 @@ def _split(source: str, filename: str, markers: Markers):
         stripped = line.strip()
         if stripped == markers.begin:
             if opened is not None:
-                raise MarkerError(f"{filename}:{number}: {markers.begin} inside the region opened "
-                                  f"at line {opened[0]} (regions do not nest)")
+                raise MarkerError(f"{filename}:{number}: " + _("{begin} inside the region opened at line {line} "
+                                                               "(regions do not nest)").format(
+                    begin=markers.begin, line=opened[0]))
             opened = (number, line[: len(line) - len(line.lstrip())], [])
         elif stripped == markers.end:
             if opened is None:
-                raise MarkerError(f"{filename}:{number}: {markers.end} without {markers.begin}")
+                raise MarkerError(f"{filename}:{number}: " + _("{end} without {begin}").format(
+                    end=markers.end, begin=markers.begin))
             yield "region", Region(opened[0], number, opened[1], tuple(opened[2]))
             opened = None
         elif markers.begin in line or markers.end in line:
-            raise MarkerError(f"{filename}:{number}: a marker must stand alone on its line: {stripped}")
+            raise MarkerError(f"{filename}:{number}: " + _("a marker must stand alone on its line: {line}").format(
+                line=stripped))
         elif opened is not None:
             opened[2].append(line)
         else:
             yield "text", line
     if opened is not None:
-        raise MarkerError(f"{filename}:{opened[0]}: {markers.begin} never closed by {markers.end}")
+        raise MarkerError(f"{filename}:{opened[0]}: " + _("{begin} never closed by {end}").format(
+            begin=markers.begin, end=markers.end))
 
 
 def regions(source: str, filename: str = "<source>", markers: Markers = SOLUTION) -> list[Region]:

@@ -284,6 +284,7 @@ def run(args) -> int:
                                language=getattr(args, "lang", None) or texts.LANGUAGE)
     except (notebooks.InstructorOnly, notebooks.LessonError, texts.TextError, markers.MarkerError) as error:
         raise UsageError(str(error)) from None
-    print(f"wrote {len(written)} notebook(s) and nbgrader_config.py to {args.out}/; then, there:\n"
-          f"  nbgrader generate_assignment {assignment}\n  nbgrader autograde {assignment}")
+    print(_("wrote {count} notebook(s) and nbgrader_config.py to {out}/; then, there:").format(
+        count=len(written), out=args.out)
+          + f"\n  nbgrader generate_assignment {assignment}\n  nbgrader autograde {assignment}")
     return 0

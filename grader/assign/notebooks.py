@@ -69,6 +69,7 @@ from pathlib import Path
 from grader import config
 from grader import rubric as rubric_module
 from grader.errors import UsageError
+from grader.i18n import _
 from grader.assign import docstrings, markers, texts
 from grader.assign.stubs import strip_solutions
 
@@ -144,25 +145,27 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
     """A lesson file's text (placeholders filled) as a :class:`Lesson`."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "+++" or "+++" not in (line.strip() for line in lines[1:]):
-        raise LessonError(f"{source}:1: a lesson starts with TOML front matter between two +++ lines")
+        raise LessonError(f"{source}:1: " + _("a lesson starts with TOML front matter between two +++ lines"))
     close = next(i for i in range(1, len(lines)) if lines[i].strip() == "+++")
     try:
         front = tomllib.loads("\n".join(lines[1:close]))
     except tomllib.TOMLDecodeError as error:
-        raise LessonError(f"{source}: front matter: {error}") from None
+        raise LessonError(f"{source}: " + _("front matter: {error}").format(error=error)) from None
     missing = {"title", "names", "summary"} - set(front)
     unknown = set(front) - FRONT_KEYS
     if missing or unknown:
-        raise LessonError(f"{source}: front matter: " + "; ".join(
-            ([f"missing {', '.join(sorted(missing))}"] if missing else [])
-            + ([f"unknown {', '.join(sorted(unknown))}"] if unknown else [])))
+        problems = ([_("missing {keys}").format(keys=_(", ").join(sorted(missing)))] if missing else []) \
+            + ([_("unknown {keys}").format(keys=_(", ").join(sorted(unknown)))] if unknown else [])
+        raise LessonError(f"{source}: " + _("front matter: {error}").format(error=_("; ").join(problems)))
     terms = front.get("terms", [])
     if not isinstance(terms, list) or not all(isinstance(term, str) for term in terms):
-        raise LessonError(f"{source}: front matter: terms is a list of the glossary's keys")
+        raise LessonError(f"{source}: " + _("front matter: {error}").format(
+            error=_("terms is a list of the glossary's keys")))
     unknown_terms = [term for term in terms if term not in texts.glossary()]
     if unknown_terms:
-        raise LessonError(f"{source}: front matter: terms {', '.join(unknown_terms)} are not in "
-                          f"{texts.GLOSSARY.name}")
+        raise LessonError(f"{source}: " + _("front matter: {error}").format(
+            error=_("terms {terms} are not in {glossary}").format(terms=_(", ").join(unknown_terms),
+                                                                  glossary=texts.GLOSSARY.name)))
     sections = {False: [], True: []}  # after the file cell?
     after, cell = False, None  # cell: (kind, first line number, lines)
     seen_file = None
@@ -173,12 +176,12 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
         kind, start, body = cell
         body = _trim(body)
         if not body:
-            raise LessonError(f"{source}:{start}: an empty {kind} cell")
+            raise LessonError(f"{source}:{start}: " + _("an empty {kind} cell").format(kind=kind))
         if kind == "code":
             if body[0].strip() != "```python" or body[-1].strip() != "```" or len(body) < 3 \
                     or any(line.lstrip().startswith("```") for line in body[1:-1]):
-                raise LessonError(f"{source}:{start}: a code cell holds exactly one ```python block "
-                                  "and nothing else")
+                raise LessonError(f"{source}:{start}: "
+                                  + _("a code cell holds exactly one ```python block and nothing else"))
             body = _trim(body[1:-1])
         sections[after].append((kind, "\n".join(body)))
 
@@ -189,19 +192,20 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
             cell = None
             if marker == YOUR_FILE:
                 if seen_file is not None:
-                    raise LessonError(f"{source}:{number}: a second {YOUR_FILE} (the first is at line "
-                                      f"{seen_file})")
+                    raise LessonError(f"{source}:{number}: " + _("a second {marker} (the first is at line "
+                                                                   "{line})").format(marker=YOUR_FILE, line=seen_file))
                 seen_file, after = number, True
             else:
                 cell = ("markdown" if marker == MARKDOWN else "code", number, [])
         elif cell is not None:
             cell[2].append(line)
         elif line.strip():
-            raise LessonError(f"{source}:{number}: text outside a cell (start a cell with {MARKDOWN} "
-                              f"or {CODE})")
+            raise LessonError(f"{source}:{number}: " + _("text outside a cell (start a cell with {markdown} "
+                                                         "or {code})").format(markdown=MARKDOWN, code=CODE))
     finish()
     if seen_file is None:
-        raise LessonError(f"{source}: no {YOUR_FILE} line: where does the student's file go?")
+        raise LessonError(f"{source}: " + _("no {marker} line: where does the student's file go?").format(
+            marker=YOUR_FILE))
     return Lesson(front["title"], front["names"], front["summary"], front.get("needs"),
                   tuple(sections[False]), tuple(sections[True]), tuple(terms))
 
@@ -209,8 +213,8 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
 def load_lesson(part: str, language: str = texts.LANGUAGE) -> Lesson:
     path = texts.lesson_path(f"{part}.md", language)
     if not path.is_file():
-        raise LessonError(f"{path} is missing: every part of the rubric needs its lesson "
-                          f"({part} has none)")
+        raise LessonError(_("{path} is missing: every part of the rubric needs its lesson ({part} has "
+                            "none)").format(path=path, part=part))
     return parse_lesson(texts.fill(texts.read(path), lesson_values(language), str(path)), str(path))
 
 
@@ -303,8 +307,8 @@ def source_notebook(part: str, solutions_dir=None, rubric=None, language: str = 
     rubric.check_parts([part])
     solution_file = Path(solutions_dir or config.SOLUTIONS) / rubric.parts[part]
     if not solution_file.is_file():
-        raise InstructorOnly(f"{solution_file} not found: the notebooks are built from the kit's "
-                             "solutions/, which only the instructors' copy of the kit holds")
+        raise InstructorOnly(_("{path} not found: the notebooks are built from the kit's solutions/, which "
+                               "only the instructors' copy of the kit holds").format(path=solution_file))
     lesson, frame = load_lesson(part, language), load_frame(language)
     solution = solution_file.read_text()
     markers.regions(solution, str(solution_file))  # a file with broken markers builds nothing
@@ -379,12 +383,12 @@ def run(args) -> int:
     config.require_instructor_kit("notebooks")
     language = getattr(args, "lang", None) or texts.LANGUAGE
     if language != texts.LANGUAGE and not getattr(args, "out", None):
-        raise UsageError(f"--lang {language} needs --out DIR ({config.NOTEBOOKS.name}/ holds the "
-              f"{texts.LANGUAGE} notebooks)") from None
+        raise UsageError(_("--lang {language} needs --out DIR ({folder}/ holds the {default} notebooks)").format(
+            language=language, folder=config.NOTEBOOKS.name, default=texts.LANGUAGE)) from None
     out = Path(getattr(args, "out", None) or config.NOTEBOOKS)
     try:
         written = write_student_notebooks(out, language=language)
     except (InstructorOnly, LessonError, texts.TextError, markers.MarkerError) as error:
         raise UsageError(str(error)) from None
-    print(f"wrote {len(written)} notebook(s) to {out}/")
+    print(_("wrote {count} notebook(s) to {out}/").format(count=len(written), out=out))
     return 0

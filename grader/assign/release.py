@@ -39,6 +39,7 @@ from pathlib import Path
 from grader import config
 from grader import rubric as rubric_module
 from grader.errors import UsageError
+from grader.i18n import _
 from grader.assign import leaks as leaks_module
 from grader.assign import markers, texts
 from grader.assign.stubs import stub_sources
@@ -68,7 +69,8 @@ def run(args) -> int:
     except (ReleaseError, markers.MarkerError, texts.TextError, ValueError) as error:
         raise UsageError(str(error)) from None
     files = sum(1 for path in out.rglob("*") if path.is_file())
-    print(f"student bundle written to {out}/ ({files} files); checked: no solution code, no hidden check")
+    print(_("student bundle written to {out}/ ({files} files); checked: no solution code, no hidden "
+            "check").format(out=out, files=files))
     return 0
 
 
@@ -81,16 +83,18 @@ def build(out: Path, language: str = texts.LANGUAGE) -> Path:
     kit_folders = (config.PACKAGE, config.SOLUTIONS, config.ASSIGNMENTS, config.NOTEBOOKS,
                    config.ROOT / "datasets")
     if out == config.ROOT or any(out == folder or folder in out.parents for folder in kit_folders):
-        raise ReleaseError(f"refusing to write the bundle to {out}: pick a folder of its own")
+        raise ReleaseError(_("refusing to write the bundle to {out}: pick a folder of its own").format(out=out))
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise ReleaseError(f"{out} exists and is not an earlier bundle: pick an empty or new folder")
+        raise ReleaseError(_("{out} exists and is not an earlier bundle: pick an empty or new folder").format(
+            out=out))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         write_bundle(staging, language)
         found = leaks_module.leaks(staging)
         if found:
-            raise ReleaseError("the bundle would leak solutions or hidden checks:\n  " + "\n  ".join(found[:20]))
+            raise ReleaseError(_("the bundle would leak solutions or hidden checks:") + "\n  "
+                               + "\n  ".join(found[:20]))
         if out.exists():
             shutil.rmtree(out)
         os.replace(staging, out)
@@ -118,7 +122,7 @@ def write_bundle(target: Path, language: str = texts.LANGUAGE) -> None:
     for name in DATA_FILES:
         source = config.ROOT / "datasets" / (DATA_READMES[language] if name == "README.md" else name)
         if not source.is_file():
-            raise ReleaseError(f"{source} is missing")
+            raise ReleaseError(_("{path} is missing").format(path=source))
         shutil.copyfile(source, target / "datasets" / name)
     (target / "EXERCISES.md").write_text(student_contract(contract.read_text(encoding="utf-8")),
                                          encoding="utf-8")
@@ -141,7 +145,8 @@ def contract_file(language: str = texts.LANGUAGE) -> Path:
     """The contract in ``language``: a file of the kit's root, which every release ships."""
     path = config.ROOT / CONTRACTS[texts.check_language(language)]
     if not path.is_file():
-        raise ReleaseError(f"{path} is missing: the {language} release ships it as EXERCISES.md")
+        raise ReleaseError(_("{path} is missing: the {language} release ships it as EXERCISES.md").format(
+            path=path, language=language))
     return path
 
 
@@ -156,7 +161,7 @@ def readme_block(name: str, path: Path = config.ROOT / "README.md") -> str:
     the kit's set-up command), indentation kept."""
     found = re.search(rf"(?ms)^<!-- {name} -->\n(.*?)^<!-- /{name} -->$", path.read_text(encoding="utf-8"))
     if found is None or not found.group(1).strip():
-        raise ReleaseError(f"{path} has no <!-- {name} --> block")
+        raise ReleaseError(_("{path} has no <!-- {name} --> block").format(path=path, name=name))
     return found.group(1).rstrip("\n")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from grader import config
 from grader import rubric as rubric_module
 from grader.errors import UsageError
+from grader.i18n import _
 from grader.assign import docstrings, markers, texts
 
 
@@ -57,9 +58,9 @@ def write_stubs(solutions_dir: Path, out_dir: Path, force: bool = False) -> list
                if not (out_dir / name).exists() or (out_dir / name).read_text() != text}
     differing = sorted(name for name in changed if (out_dir / name).exists())
     if differing and not force:
-        raise FileExistsError(f"{', '.join(str(out_dir / n) for n in differing)} differ(s) from what "
-                              f"{solutions_dir} generates (edited by hand, or the solution changed): "
-                              "--force overwrites")
+        raise FileExistsError(_("{files} differ(s) from what {solutions} generates (edited by hand, or the "
+                                "solution changed): --force overwrites").format(
+            files=_(", ").join(str(out_dir / n) for n in differing), solutions=solutions_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in changed.items():
         (out_dir / name).write_text(text)
@@ -72,14 +73,15 @@ def run(args) -> int:
     out = Path(args.out or config.ASSIGNMENTS)
     config.require_instructor_kit("stubs")
     if not solutions.is_dir():
-        raise UsageError(f"{solutions} is not a folder of solutions") from None
+        raise UsageError(_("{solutions} is not a folder of solutions").format(solutions=solutions)) from None
     try:
         count = len(stub_sources(solutions))
         if not count:
-            raise UsageError(f"{solutions} holds none of the exercise files "
-                  f"({', '.join(exercise_files())})") from None
+            raise UsageError(_("{solutions} holds none of the exercise files ({files})").format(
+                solutions=solutions, files=_(", ").join(exercise_files()))) from None
         written = write_stubs(solutions, out, force=args.force)
     except (FileExistsError, markers.MarkerError) as error:
         raise UsageError(str(error)) from None
-    print(f"{len(written)} stub file(s) written to {out}/, {count - len(written)} already up to date")
+    print(_("{written} stub file(s) written to {out}/, {fresh} already up to date").format(
+        written=len(written), out=out, fresh=count - len(written)))
     return 0

@@ -17,7 +17,7 @@ import string
 import tomllib
 from pathlib import Path
 
-from grader.i18n import LANGUAGES
+from grader.i18n import LANGUAGES, _
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -41,7 +41,8 @@ def fill(text: str, values: dict, source: str = "<text>") -> str:
     try:
         return Fill(text).substitute(values)
     except KeyError as error:
-        raise TextError(f"{source}: no value for the placeholder ${{{error.args[0]}}}") from None
+        raise TextError(f"{source}: " + _("no value for the placeholder {placeholder}").format(
+            placeholder=f"${{{error.args[0]}}}")) from None
 
 
 def placeholders(text: str) -> set[str]:
@@ -53,12 +54,13 @@ def read(path: Path) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TextError(f"{path} is missing") from None
+        raise TextError(_("{path} is missing").format(path=path)) from None
 
 
 def check_language(language: str) -> str:
     if language not in LANGUAGES:
-        raise TextError(f"unknown language {language!r}; choose from {', '.join(LANGUAGES)}")
+        raise TextError(_("unknown language {language}; choose from {languages}").format(
+            language=repr(language), languages=_(", ").join(LANGUAGES)))
     return language
 
 
@@ -93,5 +95,6 @@ def glossary() -> dict:
     for term, names in data.items():
         missing = [lang for lang in LANGUAGES if not (isinstance(names, dict) and str(names.get(lang, "")).strip())]
         if missing:
-            raise TextError(f"{GLOSSARY}: [{term}] has no {', '.join(missing)} name")
+            raise TextError(f"{GLOSSARY}: " + _("[{term}] has no {languages} name").format(
+                term=term, languages=_(", ").join(missing)))
     return {term: {lang: names[lang] for lang in LANGUAGES} for term, names in data.items()}
