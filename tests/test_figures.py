@@ -3,6 +3,7 @@ otherwise; every label of the lessons' code has its Chinese in locale/zh/figures
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 import types
@@ -51,6 +52,72 @@ def test_every_label_of_the_lessons_has_its_chinese():
                      if not any(pattern.fullmatch(label) for pattern, _ in figures.table())
                      and not any(wildcard(label).fullmatch(key) for key in english))
     assert not missing, f"labels without Chinese in {figures.TABLE.name}: {missing}"
+
+
+# arguments that are matplotlib's or NumPy's words, not labels
+NOT_LABELS = {"loc", "textcoords", "color", "cmap", "ha", "va", "linestyle", "marker", "boxstyle", "fontweight",
+              "edgecolor", "facecolor", "arrowstyle", "xycoords", "interpolation", "aspect", "origin"}
+STAYS_ENGLISH = {"AlexNet\n2012", "Clarifai\n2013", "GoogLeNet\n2014"}  # an entry's name and year
+
+
+def phrases(code: str) -> set[str]:
+    """The English phrases (two words or more) among the string literals of a lesson's plotting
+    code, wherever they go before reaching a figure (a list of names, a dict's keys, an f-string
+    with ``{}`` for its fields), leaving out keyword arguments such as ``loc="upper right"``."""
+    code = re.sub(r"\$\{\w+\}", "0", "\n".join(line for line in code.splitlines()
+                                             if not line.lstrip().startswith("%")))
+    tree = ast.parse(code)
+    skipped = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.keyword) and node.arg in NOT_LABELS}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            skipped.update(id(value) for value in node.values)
+        if isinstance(node, ast.Call) and (getattr(node.func, "attr", None) == "einsum"
+                                           or getattr(node.func, "id", None) == "print"):
+            skipped.update(id(arg) for arg in node.args)
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(value.value if isinstance(value, ast.Constant) else "{}" for value in node.values)
+        else:
+            continue
+        if re.search(r"[a-z]{3,}", text) and re.search(r"\S\s+\S", text) and not re.search("[\u4e00-\u9fff]", text):
+            found.add(text)
+    return found
+
+
+def test_every_phrase_the_zh_lessons_may_draw_has_its_chinese():
+    """Labels that reach a figure through a variable (a list of panel names, a dict of views) are
+    not in the label calls that test_every_label_of_the_lessons_has_its_chinese reads."""
+    keys = [" ".join(key.split()) for key in tomllib.loads(figures.TABLE.read_text(encoding="utf-8"))]
+    patterns = [re.compile("(.+?)".join(map(re.escape, key.split("{}"))), re.S) for key in keys]
+    found = set()
+    for path in sorted((ROOT / "grader" / "assign" / "lessons" / "zh").glob("*.md")):
+        body = re.sub(r"\A\+\+\+\n.*?\n\+\+\+\n", "", path.read_text(encoding="utf-8"), flags=re.S)
+        for code in re.findall(r"```python\n(.*?)```", body, flags=re.S):
+            if re.search(r"\b(plt|ax|axes|fig)\b", code):
+                found |= {(path.stem, text) for text in phrases(code)}
+    assert len(found) >= 40
+
+    def covered(text):
+        """A key fits the phrase, the phrase (its {} filled) fits a key, or the phrase is a piece
+        of a key (a name that a label pattern puts together with more words)."""
+        text = " ".join(text.split())
+        as_pattern = re.compile("(.+?)".join(map(re.escape, text.split("{}"))), re.S)
+        return any(pattern.fullmatch(text.replace("{}", "7")) or as_pattern.fullmatch(key) or text in key
+                   for pattern, key in zip(patterns, keys))
+
+    missing = sorted(f"{part}: {text!r}" for part, text in found if text not in STAYS_ENGLISH and not covered(text))
+    assert not missing, f"phrases without Chinese in {figures.TABLE.name}:\n" + "\n".join(missing)
+
+
+def test_a_phrase_passed_through_a_variable_is_found():
+    code = ('names = ["vertical edges", "blur"]\nax.legend(loc="upper right")\nax.set_title(f"a {x} digit")\n'
+            'print("this is no label")\n')
+    assert phrases(code) == {"vertical edges", "a {} digit"}
 
 
 def test_without_a_chinese_font_the_labels_stay_english(monkeypatch):
