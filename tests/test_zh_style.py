@@ -9,6 +9,7 @@ import io
 import re
 import tokenize
 import tomllib
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -157,12 +158,43 @@ def test_a_hard_wrapped_chinese_paragraph_is_found_and_lists_tables_and_code_are
     assert not hard_wraps("English line\nwrapped here.\n")
 
 
+def _punctuation(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PS"
+
+
+def broken_bold(markdown: str) -> list[str]:
+    """The ``**`` pairs that CommonMark does not read as bold: a closing ``**`` right after
+    punctuation must be followed by a space or punctuation (``**答案。**下面`` shows its stars;
+    ``**答案**。下面`` is bold), and likewise an opening ``**`` right before punctuation."""
+    faults = []
+    for line in prose(markdown).splitlines():
+        stars = [match.start() for match in re.finditer(r"(?<!\*)\*\*(?!\*)", line)]
+        for number, at in enumerate(stars):
+            before = line[at - 1] if at else " "
+            after = line[at + 2] if at + 2 < len(line) else " "
+            if number % 2 == 0:
+                broken = after.isspace() or (_punctuation(after) and not (before.isspace() or _punctuation(before)))
+            else:
+                broken = before.isspace() or (_punctuation(before) and not (after.isspace() or _punctuation(after)))
+            if broken:
+                faults.append(line.strip()[max(0, at - 20):at + 22])
+    return faults
+
+
+def test_bold_that_commonmark_would_not_render_is_found():
+    assert broken_bold("成为一张输出图。**问题：**这个卷积核")
+    assert broken_bold("**答案。**对比度调整")
+    assert broken_bold("用**“对比度”**调整")
+    assert not broken_bold("成为一张输出图。**问题**：这个卷积核，即**步幅**）；**答案。** 下一句")
+
+
 # -- the kit's Chinese texts -----------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(chinese_markdown()))
 def test_chinese_markdown_has_full_width_punctuation_and_one_line_per_paragraph(name):
     text = chinese_markdown()[name]
     assert not punctuation_faults(text), f"{name}:\n" + "\n".join(punctuation_faults(text))
     assert not hard_wraps(text), f"{name} hard-wraps its paragraphs:\n" + "\n".join(hard_wraps(text))
+    assert not broken_bold(text), f"{name}: bold shown as stars:\n" + "\n".join(broken_bold(text))
 
 
 def test_every_short_chinese_text_has_full_width_punctuation_and_no_hard_wrap():
