@@ -28,6 +28,7 @@ ASCII_BESIDE_CHINESE = [
     (re.compile(rf"[{IDEOGRAPH}]\(|\)[{IDEOGRAPH}]|\([^()]*[{IDEOGRAPH}][^()]*\)"), "ASCII ( ) around or beside Chinese"),
     (re.compile(rf'"[{IDEOGRAPH}][^"\n]*"|"[^"\n]*[{IDEOGRAPH}]"'), 'ASCII "quotes" around Chinese'),
     (re.compile(r"[^\s|] +[，。：；、！？）]|[，。：；、！？（）] +[^\s|]"), "a space beside full-width punctuation"),
+    (re.compile(rf"[{IDEOGRAPH}] +[{IDEOGRAPH}]"), "a space between Chinese characters"),
 ]
 CODE = re.compile(r"```.*?```|``[^`\n]*``|`[^`\n]*`|\$\{\w+\}|\{[^{}\n]*\}|%\(\w+\)[sd]|\$\$.*?\$\$|\$[^$\n]+\$"
                   r"|https?://\S+|<[^>\n]+>|::$|^ *[\w, *]+ : ", re.S | re.M)
@@ -147,6 +148,7 @@ def test_ascii_punctuation_beside_chinese_is_found_and_code_and_formulas_are_not
     assert punctuation_faults("显卡(GPU)的能力")
     assert punctuation_faults("dx（输入的梯度） 与 torch 不同")
     assert punctuation_faults('按 torch 的"Kaiming 均匀分布"规则')
+    assert punctuation_faults("需要有人记账。本笔记本 仿照 torch.nn")
     assert not punctuation_faults("形状为 (N, C, H, W) 的输入，`b` 为 (F,)，$f(x, y)$ 与 `g(a, b)`：见 {name}。")
     assert not punctuation_faults("得分为 1,024，区间 [0, 1]，准确率达到 ${full_marks}。")
 
