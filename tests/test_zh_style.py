@@ -190,6 +190,19 @@ def test_bold_that_commonmark_would_not_render_is_found():
     assert not broken_bold("成为一张输出图。**问题**：这个卷积核，即**步幅**）；**答案。** 下一句")
 
 
+def formula_faults(markdown: str) -> list[str]:
+    """Full-width punctuation inside a formula, outside its \\text{...}: LaTeX does not know
+    ``\\；`` and MathJax shows it as an error."""
+    formulas = re.findall(r"\$\$.*?\$\$|\$[^${}\n][^$\n]*\$", re.sub(r"```.*?```", "", markdown, flags=re.S), flags=re.S)
+    return [formula[:80] for formula in formulas
+            if re.search(f"[{FULL_WIDTH}]", re.sub(r"\\text\{[^{}]*\}", "", formula))]
+
+
+def test_full_width_punctuation_inside_a_formula_is_found():
+    assert formula_faults(r"$$v \leftarrow \mu v + d \；\；（\text{第一步时 } v = d），$$")
+    assert not formula_faults(r"$$v \;\;(\text{第一步时，} v = d),$$ 然后：$x$，见 ${name}。")
+
+
 # -- the kit's Chinese texts -----------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(chinese_markdown()))
 def test_chinese_markdown_has_full_width_punctuation_and_one_line_per_paragraph(name):
@@ -197,6 +210,7 @@ def test_chinese_markdown_has_full_width_punctuation_and_one_line_per_paragraph(
     assert not punctuation_faults(text), f"{name}:\n" + "\n".join(punctuation_faults(text))
     assert not hard_wraps(text), f"{name} hard-wraps its paragraphs:\n" + "\n".join(hard_wraps(text))
     assert not broken_bold(text), f"{name}: bold shown as stars:\n" + "\n".join(broken_bold(text))
+    assert not formula_faults(text), f"{name}: full-width punctuation in a formula:\n" + "\n".join(formula_faults(text))
 
 
 def test_every_short_chinese_text_has_full_width_punctuation_and_no_hard_wrap():
