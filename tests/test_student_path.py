@@ -197,7 +197,7 @@ def test_the_replay_prints_yours_and_the_expected_side_by_side(tmp_path):
     run = subprocess.run([sys.executable, "again.py"], cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("你的结果") and "期望值" in run.stdout.splitlines()[0]
-    assert "两者在 20 个位置中的 1 个不同" in run.stdout and "[3]" in run.stdout, run.stdout
+    assert "20 个位置中有 1 个不同" in run.stdout and "[3]" in run.stdout, run.stdout
 
 
 def test_the_comparison_in_english_names_shapes_and_agreement():
