@@ -86,6 +86,11 @@ def phrases(code: str) -> set[str]:
             continue
         if re.search(r"[a-z]{3,}", text) and re.search(r"\S\s+\S", text) and not re.search("[\u4e00-\u9fff]", text):
             found.add(text)
+    for node in ast.walk(tree):  # a single word listed beside phrases is a label too ("blur")
+        items = node.keys if isinstance(node, ast.Dict) else node.elts if isinstance(node, (ast.List, ast.Tuple)) else []
+        words = [item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+        if any(word in found for word in words):
+            found.update(word for word in words if re.fullmatch(r"[a-z]{3,}", word))
     return found
 
 
@@ -116,8 +121,8 @@ def test_every_phrase_the_zh_lessons_may_draw_has_its_chinese():
 
 def test_a_phrase_passed_through_a_variable_is_found():
     code = ('names = ["vertical edges", "blur"]\nax.legend(loc="upper right")\nax.set_title(f"a {x} digit")\n'
-            'print("this is no label")\n')
-    assert phrases(code) == {"vertical edges", "a {} digit"}
+            'print("this is no label")\nax.axis("off")\n')
+    assert phrases(code) == {"vertical edges", "blur", "a {} digit"}
 
 
 def test_without_a_chinese_font_the_labels_stay_english(monkeypatch):
