@@ -77,7 +77,8 @@ def check_gradients(forward, backward, inputs: dict, *, h: float = 1e-5, seed: i
         grads = (grads,)
     grads = tuple(grads)[:len(values)]
     if len(grads) != len(values):
-        raise ValueError(f"backward returned {len(grads)} gradients for {len(values)} inputs")
+        raise ValueError(_("backward returned {count} gradients for {inputs} inputs").format(
+            count=len(grads), inputs=len(values)))
 
     def loss():
         return float(np.sum(dout * forward(**values)[0]))
@@ -87,7 +88,8 @@ def check_gradients(forward, backward, inputs: dict, *, h: float = 1e-5, seed: i
         if grad is None:
             continue
         if np.shape(grad) != array.shape:
-            raise ValueError(f"the gradient of {name} has shape {np.shape(grad)}, {name} has {array.shape}")
+            raise ValueError(_("the gradient of {name} has shape {got}, {name} has {shape}").format(
+                name=name, got=np.shape(grad), shape=array.shape))
         indices = None if array.size <= max_entries else rng.choice(array.size, max_entries, replace=False)
         numeric = numerical_gradient(loss, array, h, indices)
         chosen = slice(None) if indices is None else indices

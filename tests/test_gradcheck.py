@@ -92,6 +92,14 @@ def test_it_speaks_chinese(inputs, capsys):
     assert all(catalog.get(message) for message in messages("grader/gradcheck.py"))
 
 
+def test_a_misused_checker_says_so_in_chinese(inputs):
+    with i18n.speaking("zh"):
+        with pytest.raises(ValueError, match="backward 返回了 1 个梯度，而输入有 3 个"):
+            gradcheck.check_gradients(linear, lambda d, cache: (d @ cache[1].T,), inputs, show=False)
+        with pytest.raises(ValueError, match="x 的梯度形状是"):
+            gradcheck.check_gradients(linear, lambda d, cache: (d[:1], None, None), inputs, show=False)
+
+
 def test_it_ships_in_the_student_release_and_is_no_solution():
     """release.py copies the whole grader package but grader/hidden; the leak search looks for
     solution lines in the bundle: this file must hold none."""
