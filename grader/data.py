@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.config import ROOT
+from grader.i18n import _
 
 __all__ = ["load_mnist", "read_idx", "data_dir", "MNIST5000_SHA256", "SPLITS"]
 
@@ -73,7 +74,7 @@ def load_mnist(split: str = "train", path: str | os.PathLike | None = None) -> t
     ``t10k-labels-idx1-ubyte``, each optionally ``.gz``). Each call returns fresh arrays.
     """
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+        raise ValueError(_("split must be one of {splits}, not {split}").format(splits=SPLITS, split=repr(split)))
     if path is None:
         images, labels = _load_mnist5000()
         if split != "all":
@@ -83,7 +84,7 @@ def load_mnist(split: str = "train", path: str | os.PathLike | None = None) -> t
     else:
         folder = Path(path)
         if not folder.is_dir():
-            raise FileNotFoundError(f"path={str(path)!r} is not a folder of MNIST IDX files")
+            raise FileNotFoundError(_("path={path} is not a folder of MNIST IDX files").format(path=repr(str(path))))
         parts = {"train": ["train"], "heldout": ["t10k"], "all": ["train", "t10k"]}[split]
         pairs = [_load_idx_pair(folder, prefix) for prefix in parts]
         images = np.concatenate([p[0] for p in pairs])
@@ -112,18 +113,17 @@ def _split_indices(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _load_mnist5000() -> tuple[np.ndarray, np.ndarray]:
     file = data_dir() / MNIST5000_FILE
     if not file.is_file():
-        raise FileNotFoundError(
-            f"MNIST digits not found at {file}. Put the kit's {MNIST5000_FILE} there, "
-            "or set KIT_DATA_DIR to the folder holding it "
-            "(maintainers: python datasets/build_mnist.py rebuilds it)."
-        )
+        raise FileNotFoundError(_(
+            "MNIST digits not found at {file}. Put the kit's {name} there, or set KIT_DATA_DIR to the "
+            "folder holding it (maintainers: python datasets/build_mnist.py rebuilds it).").format(
+            file=file, name=MNIST5000_FILE))
     blob = file.read_bytes()
     digest = hashlib.sha256(blob).hexdigest()
     if digest != MNIST5000_SHA256:
-        raise ValueError(
-            f"{file} is corrupt or not the kit's file: sha256 {digest}, expected "
-            f"{MNIST5000_SHA256}. Replace it with the kit's {MNIST5000_FILE}."
-        )
+        raise ValueError(_(
+            "{file} is corrupt or not the kit's file: sha256 {digest}, expected {expected}. Replace it "
+            "with the kit's {name}.").format(file=file, digest=digest, expected=MNIST5000_SHA256,
+                                             name=MNIST5000_FILE))
     with np.load(file, allow_pickle=False) as npz:
         return npz["images"], npz["labels"]
 
@@ -135,20 +135,23 @@ def _find_idx(folder: Path, prefix: str, kind: str) -> Path:
         for candidate in (folder / name, folder / (name + ".gz")):
             if candidate.is_file():
                 return candidate
-    raise FileNotFoundError(f"no {names[0]} (or .gz) in {folder}")
+    raise FileNotFoundError(_("no {name} (or .gz) in {folder}").format(name=names[0], folder=folder))
 
 
 def _load_idx_pair(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     images = read_idx(_find_idx(folder, prefix, "images"))
     labels = read_idx(_find_idx(folder, prefix, "labels"))
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{prefix} images: expected uint8 (N, 28, 28), got {images.dtype} {images.shape}")
+        raise ValueError(_("{prefix} images: expected uint8 (N, 28, 28), got {dtype} {shape}").format(
+            prefix=prefix, dtype=images.dtype, shape=images.shape))
     if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise ValueError(f"{prefix} labels: expected uint8 (N,), got {labels.dtype} {labels.shape}")
+        raise ValueError(_("{prefix} labels: expected uint8 (N,), got {dtype} {shape}").format(
+            prefix=prefix, dtype=labels.dtype, shape=labels.shape))
     if images.shape[0] != labels.shape[0]:
-        raise ValueError(f"{prefix}: {images.shape[0]} images but {labels.shape[0]} labels")
+        raise ValueError(_("{prefix}: {images} images but {labels} labels").format(
+            prefix=prefix, images=images.shape[0], labels=labels.shape[0]))
     if labels.size and labels.max() > 9:
-        raise ValueError(f"{prefix} labels: found label {labels.max()}, expected 0-9")
+        raise ValueError(_("{prefix} labels: found label {label}, expected 0-9").format(prefix=prefix, label=labels.max()))
     return images, labels
 
 
@@ -162,19 +165,21 @@ def read_idx(file: str | os.PathLike) -> np.ndarray:
     try:
         raw = gzip.decompress(file.read_bytes()) if file.suffix == ".gz" else file.read_bytes()
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-        raise ValueError(f"{file}: cannot read ({e})") from e
+        raise ValueError(f"{file}: " + _("cannot read ({error})").format(error=e)) from e
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"{file}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+        raise ValueError(f"{file}: " + _("not an IDX file (bad magic number {magic})").format(
+            magic=raw[:4].hex() or "empty"))
     type_code, ndim = raw[2], raw[3]
     if type_code not in _IDX_DTYPES:
-        raise ValueError(f"{file}: unknown IDX element type 0x{type_code:02x}")
+        raise ValueError(f"{file}: " + _("unknown IDX element type {code}").format(code=f"0x{type_code:02x}"))
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
-        raise ValueError(f"{file}: truncated IDX header")
+        raise ValueError(f"{file}: " + _("truncated IDX header"))
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_DTYPES[type_code])
     expected = header + int(np.prod(shape)) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(f"{file}: {len(raw)} bytes, but a {dtype} array of shape {shape} needs {expected}")
+        raise ValueError(f"{file}: " + _("{size} bytes, but a {dtype} array of shape {shape} needs {expected}").format(
+            size=len(raw), dtype=dtype, shape=shape, expected=expected))
     data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
