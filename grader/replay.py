@@ -28,6 +28,7 @@ class Call:
     handle: int | None      # where the worker kept the result
     op: str = "call"        # "call", "get" (an attribute) or "keep" (a value stored in the worker)
     result: object = None   # what came back to the grader (the replay finds the compared value in it)
+    after: tuple | None = None  # (args, kwargs) as the call left them, where the check asked for them
 
 
 @dataclass
@@ -51,6 +52,8 @@ class _Writer:
             name = f"a{len(self.arrays)}"
             self.arrays[name] = value
             return f'data["{name}"]'
+        if isinstance(value, _Name):
+            return str(value)
         if isinstance(value, Ref):
             return self.ref(value)
         if isinstance(value, Rng):
@@ -78,6 +81,7 @@ def script(calls: list, compared: tuple | None = None, language: str = "en",
     handles: dict = {}
     writer = _Writer(handles)
     lines, modules = [], []
+    changed = _find_changed(calls, compared[0]) if compared is not None else None
     try:
         for number, call in enumerate(calls, start=1):
             name = f"r{number}"
@@ -88,19 +92,23 @@ def script(calls: list, compared: tuple | None = None, language: str = "en",
             elif call.op == "get":
                 ref, attr = call.target
                 expression = writer.ref(ref) + (f".{attr}" if attr else "")
-            elif isinstance(call.target, str):
-                part, function = call.target.split(".", 1)
-                stem = (files or {}).get(part, f"{part}.py").removesuffix(".py")
-                if stem not in modules:
-                    modules.append(stem)
-                arguments = [writer.value(a) for a in call.args]
-                arguments += [f"{k}={writer.value(v)}" for k, v in call.kwargs.items()]
-                expression = f"{stem}.{function}({', '.join(arguments)})"
             else:
-                ref, attr = call.target
-                arguments = [writer.value(a) for a in call.args]
-                arguments += [f"{k}={writer.value(v)}" for k, v in call.kwargs.items()]
-                expression = f"{writer.ref(ref)}.{attr}({', '.join(arguments)})"
+                args, kwargs = dict(enumerate(call.args)), dict(call.kwargs)
+                if changed is not None and changed[0] == number:  # named, so the script can show it after the call
+                    held = args if isinstance(changed[1], int) else kwargs
+                    lines.append(f"{changed[2]} = {writer.value(held[changed[1]])}")
+                    held[changed[1]] = _Name(changed[2])
+                arguments = [writer.value(a) for a in args.values()]
+                arguments += [f"{k}={writer.value(v)}" for k, v in kwargs.items()]
+                if isinstance(call.target, str):
+                    part, function = call.target.split(".", 1)
+                    stem = (files or {}).get(part, f"{part}.py").removesuffix(".py")
+                    if stem not in modules:
+                        modules.append(stem)
+                    expression = f"{stem}.{function}({', '.join(arguments)})"
+                else:
+                    ref, attr = call.target
+                    expression = f"{writer.ref(ref)}.{attr}({', '.join(arguments)})"
             if call.handle is not None:
                 handles[call.handle] = name
             lines.append(f"{name} = {expression}")
@@ -111,7 +119,7 @@ def script(calls: list, compared: tuple | None = None, language: str = "en",
     tail = []
     if compared is not None:
         actual, expected = compared
-        found = _find(calls, actual)
+        found = changed[2] if changed is not None else _find(calls, actual)
         if isinstance(expected, np.ndarray) and expected.size > MAX_ELEMENTS:
             found = None
         if found is not None or isinstance(expected, np.ndarray):
@@ -148,6 +156,26 @@ def describe(call: Call, calls: list = ()) -> str | None:
     name = call.target if isinstance(call.target, str) else f"<object>.{call.target[1]}"
     arguments = [value(a) for a in call.args] + [f"{k}={value(v)}" for k, v in call.kwargs.items()]
     return f"{name}({', '.join(arguments)})"[:300]
+
+
+class _Name(str):
+    """An argument the script has already bound to a name."""
+
+
+def _find_changed(calls: list, value) -> tuple | None:
+    """(call number, argument position or keyword, a name for it) where ``value`` is an argument
+    as a call left it (an array the call updates in place); None otherwise."""
+    if value is None:
+        return None
+    for number in range(len(calls), 0, -1):
+        after = calls[number - 1].after
+        if calls[number - 1].op != "call" or after is None:
+            continue
+        args, kwargs = after
+        for key, item in [*enumerate(args or ()), *(kwargs or {}).items()]:
+            if item is value:
+                return number, key, f"argument{number}_{key}" if isinstance(key, int) else f"{key}{number}"
+    return None
 
 
 def _find(calls: list, value) -> str | None:

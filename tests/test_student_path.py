@@ -200,6 +200,26 @@ def test_the_replay_prints_yours_and_the_expected_side_by_side(tmp_path):
     assert "20 个位置中有 1 个不同" in run.stdout and "[3]" in run.stdout, run.stdout
 
 
+def test_the_replay_shows_an_array_the_call_updates_in_place(tmp_path):
+    import numpy as np
+
+    from grader import replay
+
+    (tmp_path / "mod.py").write_text("def f(x, running):\n    running += x\n    return x\n")
+    x, running = np.arange(20.0), np.zeros(20)
+    after = running + x
+    expected = after.copy()
+    expected[5] = 0.0
+    calls = [replay.Call("mod.f", (x, running), {}, 3, result=x, after=((x, after), {}))]
+    lines, arrays = replay.script(calls, (after, expected), "en")
+    assert lines[-1].startswith("show(argument1_1, "), lines
+    (tmp_path / "r.npz").write_bytes(replay.arrays_npz(arrays))
+    (tmp_path / "again.py").write_text("\n".join(line.replace("{npz}", "r.npz") for line in lines))
+    run = subprocess.run([sys.executable, "again.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "they differ at 1 of 20 positions" in run.stdout and "[5]" in run.stdout, run.stdout
+
+
 def test_the_comparison_in_english_names_shapes_and_agreement():
     import numpy as np
 

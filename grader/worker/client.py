@@ -246,6 +246,8 @@ class Worker:
                 raise protocol.ProtocolError("malformed timing")
             if record is not None:
                 record.result = value
+                if echo_args:
+                    record.after = (args_after, kwargs_after)
             return Returned(value, answer.get("handle"), float(seconds), args_after, kwargs_after)
         except protocol.ProtocolError as error:
             self.stop()
