@@ -1,7 +1,9 @@
 """Fixtures shared by the test files, hypothesis' profile, and how a run is laid out: the tests
 marked ``slow`` (they grade, train, execute a notebook or build a release) run after the quick
-ones, and under pytest-xdist the tests of a module that share a module-scoped fixture run in
-one worker, so that the fixture is computed once. The constants and plain helpers are in
+ones, and under pytest-xdist each test file runs in one worker (``--dist loadfile``), so that a
+module-scoped fixture is computed once (``--dist loadgroup`` with ``xdist_group`` marks does not
+group under pytest 9.2 and pytest-xdist 3.8: xdist renames ``item._nodeid``, which pytest no
+longer reads, and every worker computed the fixture for itself). The constants and plain helpers are in
 tests/helpers.py."""
 
 from __future__ import annotations
@@ -27,21 +29,16 @@ os.environ["GRADER_FRESH"] = "1"
 
 @pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the options
 def pytest_cmdline_main(config):
-    """Both cores by default (``-n auto --dist loadgroup``), unless the command says otherwise
+    """Both cores by default (``-n auto --dist loadfile``), unless the command says otherwise
     (``-n 0``, ``-p no:xdist``); set here rather than in addopts so that an environment without
     pytest-xdist still runs the tests, one at a time."""
     if (config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput")
             and config.option.numprocesses is None and config.option.dist == "no"):
         config.option.numprocesses = "auto"
-        config.option.dist = "loadgroup"
+        config.option.dist = "loadfile"
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if any(definition.scope == "module" for definitions in item._fixtureinfo.name2fixturedefs.values()
-               for definition in definitions):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)   # a stable sort
 
 
@@ -85,3 +82,4 @@ def solution_copy(tmp_path):
     target = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, target)
     return target
+
