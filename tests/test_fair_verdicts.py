@@ -33,42 +33,62 @@ def _bn_bug():
     return next(bug for bug in BUGS if bug.id == "bn_running_var_biased")
 
 
+def _affected(part: str, uses: dict) -> list[str]:
+    """``part`` and every part that runs its file, directly or through another part."""
+    affected = [part]
+    for user, used in uses.items():
+        if part in used and user not in affected:
+            affected += [p for p in _affected(user, uses) if p not in affected]
+    return affected
+
+
 @pytest.fixture(scope="module")
 def planted_class(tmp_path_factory):
-    """Every planted layer bug, one student each, graded through `grader batch`."""
-    root = tmp_path_factory.mktemp("class")
+    """Every planted layer bug, one student each, graded through `grader batch` on its own part
+    and the parts that run that file (the rubric's [uses]: modules): the other parts' files are
+    the reference's, which import no other part, so their grading cannot meet the bug. One
+    batch per file, so that no student's unaffected parts are graded."""
+    rubric = rubric_module.load()
+    root = tmp_path_factory.mktemp("planted")
     bugs = [bug for bug in BUGS if bug.file in LAYER_FILES]
-    for bug in bugs:
-        _with_bug(root / bug.id, bug)
-    out = root.parent / "grades"
-    command = [sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", "2"]
-    for part in BATCH_PARTS:
-        command += ["--part", part]
-    run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert run.returncode == 0, run.stderr[-3000:]
-    with open(out / "gradebook.csv") as handle:
-        rows = {row["id"]: row for row in csv.DictReader(handle)}
-    return bugs, rows, out
+    rows, outs = {}, {}
+    for file in LAYER_FILES:
+        part = next(p for p, f in rubric.parts.items() if f == file)
+        parts = [p for p in _affected(part, rubric.uses) if p in BATCH_PARTS]
+        students = root / part
+        for bug in (bug for bug in bugs if bug.file == file):
+            _with_bug(students / bug.id, bug)
+        out = root / f"grades-{part}"
+        command = [sys.executable, "-m", "grader", "batch", str(students), "--out", str(out), "--jobs", "2"]
+        for graded in parts:
+            command += ["--part", graded]
+        run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        assert run.returncode == 0, run.stderr[-3000:]
+        with open(out / "gradebook.csv") as handle:
+            for row in csv.DictReader(handle):
+                rows[row["id"]], outs[row["id"]] = (parts, row), out
+    return bugs, rows, outs
 
 
 @pytest.mark.slow
 def test_every_planted_layer_bug_costs_points_in_its_own_part_only(planted_class):
-    bugs, rows, out = planted_class
+    bugs, rows, _outs = planted_class
     full = rubric_module.load().select(BATCH_PARTS, include_hidden=True)
     maximum = {part: sum(e.points for e in full if e.part == part) for part in BATCH_PARTS}
     for bug in bugs:
-        row = rows[bug.id]
+        parts, row = rows[bug.id]
         own = bug.file[:-3]
+        assert "modules" in parts, (bug.id, parts)
         assert float(row[own]) < maximum[own], (bug.id, row)
-        for part in BATCH_PARTS:
+        for part in parts:
             if part != own:
                 assert float(row[part]) == maximum[part], (bug.id, part, row)
 
 
 @pytest.mark.slow
 def test_the_dependent_part_says_it_used_the_reference(planted_class):
-    _, _, out = planted_class
-    feedback = (out / "students" / "bn_running_var_biased" / "feedback.md").read_text()
+    _, _, outs = planted_class
+    feedback = (outs["bn_running_var_biased"] / "students" / "bn_running_var_biased" / "feedback.md").read_text()
     assert "graded with the reference batchnorm.py, because yours fails" in feedback.lower()
 
 
