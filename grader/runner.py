@@ -212,14 +212,9 @@ def _grade(plan: Plan, observer: Observer, start: float, store=None) -> Report:
             failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
                        for used in rubric.uses.get(part, ()) if used in own}
             failing = {used: count for used, count in failing.items() if count}
-            if failing and references:
-                notes[part] = [_("graded with the reference {file}, because yours fails {count} of its "
-                                 "own checks").format(file=rubric.parts[used], count=count)
-                               for used, count in failing.items()]
-            elif failing:
-                notes[part] = [_("this part runs your {file}, which fails {count} of its own checks (their "
-                                 "points are counted there): fix it first").format(
-                                     file=rubric.parts[used], count=count) for used, count in failing.items()]
+            if failing:
+                notes[part] = [_dependency_note(rubric.parts[used], count, (folder / rubric.parts[used]).is_file(),
+                                                bool(references)) for used, count in failing.items()]
             if not silent and failing and not references:  # said before the first check it concerns
                 observer.part_started(part, pending=notes[part])
             elif not silent:
@@ -267,6 +262,19 @@ def _composed(folder: Path, references: Path, replaced, rubric):
         for part in replaced:
             shutil.copyfile(Path(references) / rubric.parts[part], composed / rubric.parts[part])
         yield composed
+
+
+def _dependency_note(file: str, failing: int, handed_in: bool, references: bool) -> str:
+    """What a part's feedback says first about a file it runs that fails its own checks."""
+    if references and handed_in:
+        return _("graded with the reference {file}, because yours fails {count} of its own checks").format(
+            file=file, count=failing)
+    if references:
+        return _("graded with the reference {file}, because yours is missing").format(file=file)
+    if handed_in:
+        return _("this part runs your {file}, which fails {count} of its own checks (their points are "
+                 "counted there): fix it first").format(file=file, count=failing)
+    return _("this part runs your {file}, which is missing: write it first").format(file=file)
 
 
 def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, observer,

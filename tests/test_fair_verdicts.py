@@ -8,6 +8,7 @@ worker must not leak through the feedback."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -156,3 +157,16 @@ def test_withheld_feedback_keeps_the_departing_layer_and_nothing_computed():
                        summary="not implemented yet (the function raises NotImplementedError)", unwritten=True)
     _withhold(stub)
     assert stub.summary.startswith("not implemented yet")
+
+
+@pytest.mark.slow
+def test_a_file_that_is_not_handed_in_is_called_missing_not_failing(tmp_path):
+    (tmp_path / "train.py").write_bytes((SOLUTIONS / "train.py").read_bytes())
+    full = rubric_module.load()   # train's cheapest check: the notes are what this is about
+    rubric = dataclasses.replace(full, entries=tuple(e for e in full.entries
+                                                     if e.part != "train" or e.id == "train.sgd_step"))
+    released = grade(tmp_path, parts=["train"], references=None, rubric=rubric)
+    assert "this part runs your networks.py, which is missing: write it first" in released.notes["train"]
+    official = grade(tmp_path, parts=["train"], rubric=rubric)
+    assert "graded with the reference networks.py, because yours is missing" in official.notes["train"]
+    assert not any("fails" in note for note in official.notes["train"] + released.notes["train"])
