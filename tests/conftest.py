@@ -16,7 +16,7 @@ import pytest
 from filelock import FileLock
 from hypothesis import settings
 
-from tests.helpers import LAYER_PARTS, SOLUTIONS
+from tests.helpers import LAYER_PARTS, SOLUTIONS, own_checks
 
 # Derandomised and without an example database: the same examples on every run and in every
 # xdist worker, and no .hypothesis folder written.
@@ -60,7 +60,7 @@ def computed_once(tmp_path_factory, name: str, compute):
 def _graded_reference(parts, include_hidden=False):
     from grader.runner import grade   # not on the quick tests' path: it imports torch
 
-    return lambda: grade(SOLUTIONS, parts=parts, include_hidden=include_hidden)
+    return lambda: grade(SOLUTIONS, parts=parts, include_hidden=include_hidden, rubric=own_checks(*parts))
 
 
 @pytest.fixture(scope="session")

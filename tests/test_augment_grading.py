@@ -9,7 +9,7 @@ import pytest
 
 from grader import rubric as rubric_module
 from grader.runner import grade
-from tests.helpers import ASSIGNMENTS, SOLUTIONS, assemble, failures, restricted_rubric
+from tests.helpers import ASSIGNMENTS, SOLUTIONS, assemble, failures, own_checks, restricted_rubric
 from tests.planted_bugs_augment import BUGS, CHECK_OF_BUG, apply_bug, plant
 
 OTHER_AUGMENT = Path(__file__).resolve().parent / "submissions" / "other_augment"
@@ -26,7 +26,7 @@ GAIN_ONLY = _rubric(lambda e: e.id == "augment.gain")
 
 @pytest.fixture(scope="module")
 def reference_report():
-    return grade(SOLUTIONS, parts=["augment"], include_hidden=True)
+    return grade(SOLUTIONS, parts=["augment"], include_hidden=True, rubric=own_checks("augment"))
 
 
 @pytest.mark.slow
@@ -49,7 +49,7 @@ def test_other_augment_gets_full_marks(tmp_path):
     """Its own matrix construction, loops, composition and training recipe, over the reference
     layers, networks and train.py."""
     folder = assemble(tmp_path / "submission", SOLUTIONS, OTHER_AUGMENT)
-    report = grade(folder, parts=["augment"], include_hidden=True)
+    report = grade(folder, parts=["augment"], include_hidden=True, rubric=own_checks("augment"))
     assert report.score == report.max_score > 0, failures(report)
 
 

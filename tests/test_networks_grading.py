@@ -10,7 +10,7 @@ import pytest
 from grader.references import networks as refnets
 from grader.runner import grade
 from grader.worker.client import Ref, Worker
-from tests.helpers import ASSIGNMENTS, SOLUTIONS, SUBMISSIONS, assemble, failures, restricted_rubric
+from tests.helpers import ASSIGNMENTS, SOLUTIONS, SUBMISSIONS, assemble, failures, own_checks, restricted_rubric
 from tests.planted_bugs_networks import BUGS, plant
 
 PARTS = ("modules", "networks")
@@ -25,7 +25,7 @@ GIVEN_UNTIL = "# Graded layers: write forward and backward"
 
 @pytest.fixture(scope="module")
 def solution_report():
-    return grade(SOLUTIONS, parts=list(PARTS))
+    return grade(SOLUTIONS, parts=list(PARTS), rubric=own_checks(*PARTS))
 
 
 @pytest.mark.slow

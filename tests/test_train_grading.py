@@ -10,7 +10,7 @@ import pytest
 from grader import rubric as rubric_module
 from grader.checks import train as train_checks
 from grader.runner import grade
-from tests.helpers import ASSIGNMENTS, SOLUTIONS, assemble, restricted_rubric
+from tests.helpers import ASSIGNMENTS, SOLUTIONS, assemble, own_checks, restricted_rubric
 from tests.planted_bugs_train import BUGS, apply_bug, plant
 
 OTHER_TRAIN = Path(__file__).resolve().parent / "submissions" / "other_train"
@@ -125,7 +125,7 @@ def other_train_report(tmp_path_factory):
     schedule, per-epoch reshuffled copies, its own shift augmentation) over the reference layers."""
     folder = assemble(tmp_path_factory.mktemp("other_train") / "submission", SOLUTIONS, OTHER_TRAIN)
     assert all((folder / name).is_file() for name in SUBMISSION_FILES)
-    return grade(folder, parts=["train"], include_hidden=True)
+    return grade(folder, parts=["train"], include_hidden=True, rubric=own_checks("train"))
 
 
 @pytest.mark.slow
