@@ -38,21 +38,8 @@ def pytest_cmdline_main(config):
         config.option.dist = "loadfile"
 
 
-# The files whose tests take longest (pytest --durations), handed to the xdist workers first so
-# that neither core is left idle while the other finishes one of them at the end of a run.
-LONGEST_FILES = ("test_fair_verdicts.py", "test_nbgrader.py", "test_install.py", "test_train_grading.py",
-                 "test_benchmarks.py", "test_cli.py", "test_batch.py", "test_notebooks_run.py")
-
-
 def pytest_collection_modifyitems(config, items):
-    def order(item):
-        slow = item.get_closest_marker("slow") is not None
-        if not hasattr(config, "workerinput"):   # not an xdist worker (whose collection is the run's order)
-            return slow
-        name = item.path.name
-        return (LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES), slow)
-
-    items.sort(key=order)   # a stable sort
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)   # a stable sort
 
 
 def computed_once(tmp_path_factory, name: str, compute):
