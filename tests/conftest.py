@@ -3,8 +3,8 @@ marked ``slow`` (they grade, train, execute a notebook or build a release) run a
 ones, and under pytest-xdist each test file runs in one worker (``--dist loadfile``), so that a
 module-scoped fixture is computed once (``--dist loadgroup`` with ``xdist_group`` marks does not
 group under pytest 9.2 and pytest-xdist 3.8: xdist renames ``item._nodeid``, which pytest no
-longer reads, and every worker computed the fixture for itself). The constants and plain helpers are in
-tests/helpers.py."""
+longer reads, and every worker computed the fixture for itself). The constants and plain
+helpers are in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -82,4 +82,3 @@ def solution_copy(tmp_path):
     target = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, target)
     return target
-
