@@ -133,7 +133,9 @@ def test_a_rerun_reuses_unchanged_parts_and_regrades_an_edited_one(tmp_path, sol
     assert [c.to_dict() for c in again.checks] == [c.to_dict() for c in first.checks]
 
     source = (solution_copy / "conv.py").read_text()
-    (solution_copy / "conv.py").write_text(source.replace("out = np.matmul(w2, cols)", "out = -np.matmul(w2, cols)"))
+    edited = source.replace("np.matmul(w2, cols)", "-np.matmul(w2, cols)")
+    assert edited != source
+    (solution_copy / "conv.py").write_text(edited)
     broken, reused = run()
     assert reused == {"layers"}
     lost = {c.id for c in broken.checks if not c.passed}
