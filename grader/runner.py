@@ -58,6 +58,22 @@ class Observer:
         """A running check says ``lines`` before its result (e.g. the pace of a training)."""
 
 
+class _Earlier(Observer):
+    """What the live report hears of a part checked first (not chosen): no check's line, but a
+    long call's progress and what a check says while it runs (e.g. that a layer is slow)."""
+
+    def __init__(self, observer: Observer):
+        self.observer = observer
+
+    def waiting(self, entry, elapsed: float, limit: float, printed: str) -> None:
+        if hasattr(self.observer, "waiting"):
+            self.observer.waiting(entry, elapsed, limit, printed)
+
+    def told(self, entry, lines: list[str]) -> None:
+        if hasattr(self.observer, "told"):
+            self.observer.told(entry, lines)
+
+
 def load_checks(parts, include_hidden: bool = False) -> None:
     """Registers the checks of ``parts``; hidden ones only where the hidden package is installed."""
     for part in parts:
@@ -161,20 +177,22 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
 
 def execute(plan: Plan, observer: Observer | None = None) -> Report:
     """Carries out ``plan``; ``observer`` hears of each part and check as they go."""
-    if not plan.rerun:  # a rerun loads the checks (and torch) of the parts it grades again only
-        load_checks(plan.needed, plan.include_hidden)
-        config.apply_threads(plan.settings)
-    start = time.perf_counter()
-    with i18n.speaking(plan.language):  # restored after
-        store = None
-        if plan.rerun:
-            from grader.rerun import Store
+    with plan.worker() as worker:
+        if not plan.rerun:  # a rerun loads the checks (and torch) of the parts it grades again only
+            worker.launch()  # its start-up overlaps the imports
+            load_checks(plan.needed, plan.include_hidden)
+            config.apply_threads(plan.settings)
+        start = time.perf_counter()
+        with i18n.speaking(plan.language):  # restored after
+            store = None
+            if plan.rerun:
+                from grader.rerun import Store
 
-            store = Store(plan.folder, plan.rubric, plan.settings, plan.language, plan.references)
-        return _grade(plan, observer or Observer(), start, store)
+                store = Store(plan.folder, plan.rubric, plan.settings, plan.language, plan.references)
+            return _grade(plan, observer or Observer(), start, worker, store)
 
 
-def _grade(plan: Plan, observer: Observer, start: float, store=None) -> Report:
+def _grade(plan: Plan, observer: Observer, start: float, worker: Worker, store=None) -> Report:
     folder, rubric, settings, references = plan.folder, plan.rubric, plan.settings, plan.references
     chosen, include_hidden = plan.chosen, plan.include_hidden
     own: dict = {}      # part -> its results, as graded for its own checks
@@ -183,53 +201,53 @@ def _grade(plan: Plan, observer: Observer, start: float, store=None) -> Report:
     if earlier:
         observer.checking_first([part for part in chosen if set(rubric.uses.get(part, ())) & set(earlier)],
                                 earlier)
-    with plan.worker() as worker:
-        for part in plan.needed:
-            silent = part not in chosen
+    for part in plan.needed:
+        silent = part not in chosen
+        if silent:
+            observer.earlier_started(part)
+        kept = store.load(part) if store is not None and not include_hidden else None
+        if kept is not None:
+            own[part], kept_notes = kept
             if silent:
-                observer.earlier_started(part)
-            kept = store.load(part) if store is not None and not include_hidden else None
-            if kept is not None:
-                own[part], kept_notes = kept
-                if silent:
-                    observer.earlier_finished(part, own[part])
-                if kept_notes:
-                    notes[part] = kept_notes
-                if not silent:
-                    reused = _("unchanged since the last check (its file, the files it uses and the grader): "
-                               "its results are reused")
-                    if references:
-                        observer.part_started(part, [*kept_notes, reused])
-                    else:
-                        observer.part_started(part, [reused], pending=kept_notes)
-                    for result in own[part]:
-                        observer.check_finished(result)
-                continue
-            if store is not None:
-                load_checks([part], include_hidden)
-                config.apply_threads(settings)
-            entries = rubric.select([part], include_hidden)
-            failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
-                       for used in rubric.uses.get(part, ()) if used in own}
-            failing = {used: count for used, count in failing.items() if count}
-            if failing:
-                notes[part] = [_dependency_note(rubric.parts[used], count, (folder / rubric.parts[used]).is_file(),
-                                                bool(references)) for used, count in failing.items()]
-            if not silent and failing and not references:  # said before the first check it concerns
-                observer.part_started(part, pending=notes[part])
-            elif not silent:
-                observer.part_started(part, notes.get(part, ()))
-            if failing and references:
-                with _composed(folder, references, failing, rubric) as composed, plan.worker(composed) as other:
-                    results = _grade_part(other, composed, part, entries, settings,
-                                          None if silent else observer, withhold=True)
-            else:
-                results = _grade_part(worker, folder, part, entries, settings, None if silent else observer)
-            own[part] = results
-            if silent:
-                observer.earlier_finished(part, results)
-            if store is not None and not include_hidden:
-                store.save(part, results, notes.get(part, ()))
+                observer.earlier_finished(part, own[part])
+            if kept_notes:
+                notes[part] = kept_notes
+            if not silent:
+                reused = _("unchanged since the last check (its file, the files it uses and the grader): "
+                           "its results are reused")
+                if references:
+                    observer.part_started(part, [*kept_notes, reused])
+                else:
+                    observer.part_started(part, [reused], pending=kept_notes)
+                for result in own[part]:
+                    observer.check_finished(result)
+            continue
+        if store is not None:
+            load_checks([part], include_hidden)
+            config.apply_threads(settings)
+        entries = rubric.select([part], include_hidden)
+        failing = {used: sum(not r.passed and not r.grader_error for r in own[used])
+                   for used in rubric.uses.get(part, ()) if used in own}
+        failing = {used: count for used, count in failing.items() if count}
+        if failing:
+            notes[part] = [_dependency_note(rubric.parts[used], count, (folder / rubric.parts[used]).is_file(),
+                                            bool(references)) for used, count in failing.items()]
+        if not silent and failing and not references:  # said before the first check it concerns
+            observer.part_started(part, pending=notes[part])
+        elif not silent:
+            observer.part_started(part, notes.get(part, ()))
+        if failing and references:
+            with _composed(folder, references, failing, rubric) as composed, plan.worker(composed) as other:
+                results = _grade_part(other, composed, part, entries, settings,
+                                      _Earlier(observer) if silent else observer, withhold=True)
+        else:
+            results = _grade_part(worker, folder, part, entries, settings,
+                                  _Earlier(observer) if silent else observer)
+        own[part] = results
+        if silent:
+            observer.earlier_finished(part, results)
+        if store is not None and not include_hidden:
+            store.save(part, results, notes.get(part, ()))
     results = [result for part in chosen for result in own[part]]
     return Report(plan.submission, results, list(chosen), time.perf_counter() - start, versions(),
                   {part: notes[part] for part in chosen if part in notes and (references or any(

@@ -60,36 +60,37 @@ def _float_array(a, name):
 
 
 def _im2col(xp, KH, KW, sh, sw, Ho, Wo):
-    """Patches of the padded input ``xp`` as a (N, C*KH*KW, Ho*Wo) array.
+    """Patches of the padded input ``xp`` as a (C*KH*KW, N*Ho*Wo) array.
 
-    Row ``(c, u, v)`` of sample ``n`` holds ``xp[n, c, i*sh + u, j*sw + v]`` for
-    every output position ``(i, j)`` (one window per column: the transpose of the
-    lesson's figure). Built with one strided copy per kernel
-    offset, so the cost is that of writing the result once.
+    Row ``(c, u, v)``, column ``(n, i, j)`` holds ``xp[n, c, i*sh + u, j*sw + v]``:
+    one window per column, the windows of every image side by side (the
+    transpose of the lesson's patch matrix), so that one matrix product serves
+    the whole batch. Built with one strided copy per kernel offset, so the cost
+    is that of writing the result once.
     """
     N, C = xp.shape[:2]
+    xc = xp.transpose(1, 0, 2, 3)                          # (C, N, Hp, Wp), a view
     if KH == 1 and KW == 1 and sh == 1 and sw == 1 and xp.shape[2:] == (Ho, Wo):
-        return xp.reshape(N, C, Ho * Wo)  # a 1x1 convolution needs no patches
-    cols = np.empty((N, C, KH, KW, Ho, Wo), dtype=xp.dtype)
+        return xc.reshape(C, N * Ho * Wo)  # a 1x1 convolution needs no patches
+    cols = np.empty((C, KH, KW, N, Ho, Wo), dtype=xp.dtype)
     for i in range(KH):
         for j in range(KW):
-            cols[:, :, i, j] = xp[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw]
-    return cols.reshape(N, C * KH * KW, Ho * Wo)
+            cols[:, i, j] = xc[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw]
+    return cols.reshape(C * KH * KW, N * Ho * Wo)
 
 
 def _col2im(dcols, shape, KH, KW, sh, sw, Ho, Wo):
     """The adjoint of ``_im2col``: sum the patch gradients back into a (N, C, Hp, Wp) array."""
     N, C, Hp, Wp = shape
-    if KH == 1 and KW == 1 and sh == 1 and sw == 1 and (Hp, Wp) == (Ho, Wo):
-        return dcols.reshape(N, C, Hp, Wp)
-    dcols = dcols.reshape(N, C, KH, KW, Ho, Wo)
+    dcols = dcols.reshape(C, KH, KW, N, Ho, Wo)
     dxp = np.zeros(shape, dtype=dcols.dtype)
+    dxc = dxp.transpose(1, 0, 2, 3)                        # (C, N, Hp, Wp), a view of dxp
     for i in range(KH):
         for j in range(KW):
             # Within one kernel offset, distinct outputs touch distinct inputs, so
             # += on the strided slice is safe; overlapping windows are summed
             # across the iterations of this loop.
-            dxp[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] += dcols[:, :, i, j]
+            dxc[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] += dcols[:, i, j]
     return dxp
 ### END SOLUTION
 
@@ -268,12 +269,12 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         xp[:, :, ph:ph + H, pw:pw + W] = x
     else:
         xp = x
-    cols = _im2col(xp, KH, KW, sh, sw, Ho, Wo)            # (N, C*KH*KW, Ho*Wo)
+    cols = _im2col(xp, KH, KW, sh, sw, Ho, Wo)            # (C*KH*KW, N*Ho*Wo)
     w2 = w.reshape(F, C * KH * KW).astype(dtype, copy=False)
-    out = np.matmul(w2, cols)                              # (N, F, Ho*Wo)
+    out = np.empty((N, F, Ho, Wo), dtype=dtype)
+    out[...] = np.matmul(w2, cols).reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
     if b is not None:
-        out += b.astype(dtype, copy=False)[None, :, None]
-    out = out.reshape(N, F, Ho, Wo)
+        out += b.astype(dtype, copy=False)[:, None, None]
     cache = (x.shape, xp.shape, w, b is not None, cols, (sh, sw), (ph, pw))
     return out, cache
     ### END SOLUTION
@@ -318,14 +319,14 @@ def conv2d_backward(dout, cache):
     dtype = cols.dtype
     dout = np.asarray(dout, dtype=dtype)
     Ho, Wo = dout.shape[2:]
-    d = dout.reshape(N, F, Ho * Wo)
+    d = dout.transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)  # the columns' order: (n, i, j)
 
     db = dout.sum(axis=(0, 2, 3)).astype(dtype, copy=False) if has_bias else None
-    # dw: one GEMM per sample (cols[n] is used transposed, without a copy), summed.
-    dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)
+    # One matrix product each, summing over the whole batch at once.
+    dw = np.matmul(d, cols.T)
     dw = dw.reshape(w.shape).astype(w.dtype if w.dtype.kind == "f" else dtype, copy=False)
     w2 = w.reshape(F, C * KH * KW).astype(dtype, copy=False)
-    dcols = np.matmul(w2.T, d)                             # (N, C*KH*KW, Ho*Wo)
+    dcols = np.matmul(w2.T, d)                             # (C*KH*KW, N*Ho*Wo)
     dxp = _col2im(dcols, xp_shape, KH, KW, sh, sw, Ho, Wo)
     dx = dxp[:, :, ph:ph + H, pw:pw + W] if (ph or pw) else dxp
     return dx, dw, db

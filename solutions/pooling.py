@@ -95,10 +95,24 @@ def _pad(x, ph, pw, value):
     return xp
 
 
-def _window_slice(u, v, sh, sw, Ho, Wo):
-    """Index of the elements at kernel offset (u, v) of every window, as a strided slice."""
-    return (slice(None), slice(None),
-            slice(u, u + sh * (Ho - 1) + 1, sh), slice(v, v + sw * (Wo - 1) + 1, sw))
+def _phases(xp, sh, sw, KH, KW):
+    """``xp`` split by stride phase: ``phases[a][b]`` is ``xp[:, :, a::sh, b::sw]``,
+    copied into a contiguous array, for ``a < min(sh, KH)`` and ``b < min(sw, KW)``
+    (the other rows and columns are in no window).
+
+    The elements at kernel offset (u, v) of all the windows are then a plain slice
+    of one phase (``_at_offset``), not a slice with a step: NumPy computes several
+    times faster on rows of neighbouring elements, and the copies cost one pass
+    over the input.
+    """
+    return [[np.ascontiguousarray(xp[:, :, a::sh, b::sw]) for b in range(min(sw, KW))]
+            for a in range(min(sh, KH))]
+
+
+def _at_offset(phases, u, v, sh, sw, Ho, Wo):
+    """The elements at kernel offset (u, v) of every window, (N, C, Ho, Wo): a view of
+    one phase, ``xp[:, :, u::sh, v::sw]`` cut to Ho x Wo."""
+    return phases[u % sh][v % sw][:, :, u // sh:u // sh + Ho, v // sw:v // sw + Wo]
 
 
 def _adaptive_matrix(size, out_size, dtype):
@@ -155,19 +169,24 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
     x = _float_image(x)
     (KH, KW), (sh, sw), (ph, pw), (Ho, Wo) = _pool_geometry(x.shape, kernel_size, stride, padding)
     xp = _pad(x, ph, pw, -np.inf)
-    # Running maximum over the window offsets; argmax holds the offset i*KW + j of
-    # the first maximal element of each window (a strict > keeps the first one).
-    out = xp[_window_slice(0, 0, sh, sw, Ho, Wo)].copy()
+    phases = _phases(xp, sh, sw, KH, KW)
+    offsets = [(i, j) for i in range(KH) for j in range(KW)]
+    out = _at_offset(phases, 0, 0, sh, sw, Ho, Wo).copy()
+    for i, j in offsets[1:]:
+        np.maximum(out, _at_offset(phases, i, j, sh, sw, Ho, Wo), out=out)
+    # argmax: the offset i*KW + j of the FIRST maximal element of each window, found
+    # by walking the offsets in order and marking each window the first time it
+    # holds its maximum. (The first maximum, not a strict > test in a running
+    # maximum: comparing all windows at once with the final maximum is faster.)
     argmax = np.zeros(out.shape, dtype=np.uint8 if KH * KW <= 256 else np.intp)
-    better = np.empty(out.shape, dtype=bool)
-    for i in range(KH):
-        for j in range(KW):
-            if i == 0 and j == 0:
-                continue
-            v = xp[_window_slice(i, j, sh, sw, Ho, Wo)]
-            np.greater(v, out, out=better)
-            np.copyto(out, v, where=better)
-            np.copyto(argmax, i * KW + j, where=better)
+    codes = np.arange(KH * KW, dtype=argmax.dtype)  # the offsets i*KW + j, in argmax's dtype
+    pending = np.ones(out.shape, dtype=bool)        # windows whose maximum is not found yet
+    is_max = np.empty(out.shape, dtype=bool)
+    for i, j in offsets:
+        np.equal(_at_offset(phases, i, j, sh, sw, Ho, Wo), out, out=is_max)
+        is_max &= pending
+        pending ^= is_max
+        argmax += is_max * codes[i * KW + j]        # each window is marked exactly once
     cache = (x.shape, xp.shape, x.dtype, argmax, (KH, KW), (sh, sw), (ph, pw))
     return out, cache
     ### END SOLUTION
@@ -202,19 +221,19 @@ def max_pool2d_backward(dout, cache):
     N, C, H, W = x_shape
     Ho, Wo = argmax.shape[2:]
     dout = np.asarray(dout, dtype=dtype)
-    dxp = np.zeros(xp_shape, dtype=dtype)
-    overlap = sh < KH or sw < KW
-    is_max = np.empty(argmax.shape, dtype=bool)
-    for i in range(KH):
-        for j in range(KW):
-            np.equal(argmax, i * KW + j, out=is_max)
-            target = dxp[_window_slice(i, j, sh, sw, Ho, Wo)]
-            if overlap:
-                # For a fixed offset, distinct windows hit distinct elements, so +=
-                # on the strided slice is safe; overlaps add up across offsets.
-                target += dout * is_max
-            else:
-                np.copyto(target, dout, where=is_max)  # every element in one window at most
+    Hp, Wp = xp_shape[2:]
+    # Each window sends its gradient to its maximum: the element at offset (i, j)
+    # from its top-left corner, numbered here by its flat index in the padded input.
+    i, j = np.divmod(argmax, KW)
+    rows = np.arange(Ho).reshape(Ho, 1) * sh + i                # (N, C, Ho, Wo)
+    cols = np.arange(Wo) * sw + j
+    planes = np.arange(N * C).reshape(N, C, 1, 1)
+    index = (planes * Hp + rows) * Wp + cols
+    # np.add.at adds every window's gradient, so an element that is the maximum of
+    # several overlapping windows gets the sum of theirs (dxp[index] = dout keeps one).
+    dxp = np.zeros(N * C * Hp * Wp, dtype=dtype)
+    np.add.at(dxp, index.ravel(), dout.ravel())
+    dxp = dxp.reshape(xp_shape)
     return dxp[:, :, ph:ph + H, pw:pw + W] if (ph or pw) else dxp
     ### END SOLUTION
 
@@ -255,10 +274,16 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
     x = _float_image(x)
     (KH, KW), (sh, sw), (ph, pw), (Ho, Wo) = _pool_geometry(x.shape, kernel_size, stride, padding)
     xp = _pad(x, ph, pw, 0)
-    out = np.zeros((x.shape[0], x.shape[1], Ho, Wo), dtype=x.dtype)
+    N, C, Hp = xp.shape[:3]
+    # A window's sum is separable: along every row, the sums of KW neighbouring
+    # columns at each window position, then the sums of KH of those row sums.
+    # That is KH + KW passes over the data instead of KH*KW.
+    rows = np.zeros((N, C, Hp, Wo), dtype=x.dtype)
+    for j in range(KW):
+        rows += xp[:, :, :, j:j + sw * (Wo - 1) + 1:sw]
+    out = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
     for i in range(KH):
-        for j in range(KW):
-            out += xp[_window_slice(i, j, sh, sw, Ho, Wo)]
+        out += rows[:, :, i:i + sh * (Ho - 1) + 1:sh]
     out /= KH * KW
     cache = (x.shape, xp.shape, x.dtype, (KH, KW), (sh, sw), (ph, pw))
     return out, cache
@@ -287,10 +312,15 @@ def avg_pool2d_backward(dout, cache):
     N, C, H, W = x_shape
     g = np.asarray(dout, dtype=dtype) / (KH * KW)
     Ho, Wo = g.shape[2:]
-    dxp = np.zeros(xp_shape, dtype=dtype)
+    Hp = xp_shape[2]
+    # The forward's two steps backwards: each window's gradient to the KH row sums
+    # it added, then each row sum's gradient to the KW columns it added.
+    drows = np.zeros((N, C, Hp, Wo), dtype=dtype)
     for i in range(KH):
-        for j in range(KW):
-            dxp[_window_slice(i, j, sh, sw, Ho, Wo)] += g
+        drows[:, :, i:i + sh * (Ho - 1) + 1:sh] += g
+    dxp = np.zeros(xp_shape, dtype=dtype)
+    for j in range(KW):
+        dxp[:, :, :, j:j + sw * (Wo - 1) + 1:sw] += drows
     return dxp[:, :, ph:ph + H, pw:pw + W] if (ph or pw) else dxp
     ### END SOLUTION
 

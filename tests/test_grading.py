@@ -9,6 +9,9 @@ import pytest
 
 from grader.runner import grade
 from tests.helpers import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS
+from tests.planted_bugs import BUGS, plant
+
+FIRST_SAMPLE_DW = next(bug for bug in BUGS if bug.id == "conv_backward_dw_first_sample")
 
 
 @pytest.mark.slow
@@ -44,8 +47,7 @@ def test_stubs_get_zero_with_a_clear_message():
 
 @pytest.mark.slow
 def test_same_submission_same_report_twice(solution_copy):
-    (solution_copy / "conv.py").write_text((SOLUTIONS / "conv.py").read_text().replace(
-        ".sum(axis=0)", "[0]"))
+    plant(FIRST_SAMPLE_DW, solution_copy)
     first = grade(solution_copy, parts=["conv"])
     second = grade(solution_copy, parts=["conv"])
     assert first.score < first.max_score
@@ -54,8 +56,7 @@ def test_same_submission_same_report_twice(solution_copy):
 
 @pytest.mark.slow
 def test_failure_report_shows_example_values_and_hint(solution_copy):
-    (solution_copy / "conv.py").write_text((SOLUTIONS / "conv.py").read_text().replace(
-        ".sum(axis=0)", "[0]"))
+    plant(FIRST_SAMPLE_DW, solution_copy)
     report = grade(solution_copy, parts=["conv"])
     failed = {c.id: c for c in report.checks if not c.passed}
     assert set(failed) == {"conv.conv2d_backward"}

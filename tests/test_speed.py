@@ -133,7 +133,9 @@ def test_a_rerun_reuses_unchanged_parts_and_regrades_an_edited_one(tmp_path, sol
     assert [c.to_dict() for c in again.checks] == [c.to_dict() for c in first.checks]
 
     source = (solution_copy / "conv.py").read_text()
-    (solution_copy / "conv.py").write_text(source.replace("out = np.matmul(w2, cols)", "out = -np.matmul(w2, cols)"))
+    edited = source.replace("np.matmul(w2, cols)", "-np.matmul(w2, cols)")
+    assert edited != source
+    (solution_copy / "conv.py").write_text(edited)
     broken, reused = run()
     assert reused == {"layers"}
     lost = {c.id for c in broken.checks if not c.passed}
@@ -173,6 +175,108 @@ def test_a_loop_conv_is_named_and_its_training_never_started(tmp_path):
     assert "not started" in result.summary and "conv2d" in result.summary
     assert any("Speed up conv2d" in line for line in result.lines)
     assert "conv.conv2d_forward" in called and "train.train_lenet" not in called
+    assert result.example is None  # the pace's probe calls are no failing example
+
+
+def _loop_conv(tmp_path):
+    from tests.helpers import SUBMISSIONS, assemble
+
+    folder = assemble(tmp_path / "loops", SOLUTIONS)
+    (folder / "conv.py").write_bytes((SUBMISSIONS / "loops" / "conv.py").read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("check_id", ["networks.alexnet", "networks.vgg16", "networks.resnet",
+                                      "networks.resnet18", "networks.resnet50"])
+def test_the_large_networks_measure_the_pace_before_running_anything(check_id, monkeypatch):
+    from grader import rubric as rubric_module
+    from grader.checks import networks
+    from grader.runner import run_check
+    from grader.worker.client import Worker
+
+    class Measured(Exception):
+        pass
+
+    def measure(ctx):
+        assert ctx.worker.process is None, "the worker ran something before the pace was measured"
+        raise Measured
+
+    monkeypatch.setattr(networks, "tell_if_slow", measure)
+    entry = next(e for e in rubric_module.load().entries if e.id == check_id)
+    with Worker(str(SOLUTIONS)) as worker:
+        result = run_check(entry, worker)
+    assert result.grader_error and "Measured" in result.summary
+
+
+@pytest.mark.slow
+def test_a_slow_conv_is_told_once_before_the_large_networks_and_a_fast_one_is_not(tmp_path):
+    from grader import replay
+    from grader.checks.harness.base import Context
+    from grader.checks.harness.training import tell_if_slow
+    from grader.runner import load_checks
+    from grader.worker.client import Worker
+
+    load_checks(["networks"])
+    for folder, slow in ((_loop_conv(tmp_path), True), (SOLUTIONS, False)):
+        heard, called = [], []
+        with Worker(str(folder)) as worker:
+            worker.recorder = replay.Recorder()
+            call = worker.call
+            worker.call = lambda target, *args, **kwargs: called.append(target) or call(target, *args, **kwargs)
+            context = Context(worker, "networks.alexnet", listener=heard.append)
+            tell_if_slow(context)
+            tell_if_slow(context)  # a later large network: said once
+            assert worker.recorder.calls == []  # no probe call becomes a check's failing example
+        assert "conv.conv2d_forward" in called
+        assert not any(target.startswith("train.") for target in called)  # train.py is not the networks'
+        if slow:
+            [lines] = heard
+            assert "before the large networks" in lines[0] and "conv2d_forward + conv2d_backward" in lines[1]
+            assert any(line.startswith("Speed up conv2d first") for line in lines)
+        else:
+            assert heard == []
+
+
+@pytest.mark.slow
+def test_a_part_checked_first_still_tells_what_its_checks_say(monkeypatch):
+    from grader.checks.harness.base import CHECKS
+    from grader.runner import Observer, grade, load_checks
+    from tests.helpers import restricted_rubric
+
+    load_checks(["conv", "modules"])
+    monkeypatch.setitem(CHECKS, "conv.conv_output_size", lambda ctx: ctx.tell(["conv2d is slow"]))
+    monkeypatch.setitem(CHECKS, "modules.linear", lambda ctx: ctx.tell(["modules speaking"]))
+    heard = []
+
+    class Listener(Observer):
+        def told(self, entry, lines):
+            heard.append((entry.id, lines))
+
+    rubric = restricted_rubric(ids=("conv.conv_output_size", "modules.linear"))
+    report = grade(SOLUTIONS, parts=["modules"], rubric=rubric, references=None, observer=Listener())
+    assert heard == [("conv.conv_output_size", ["conv2d is slow"]), ("modules.linear", ["modules speaking"])]
+    assert report.parts == ["modules"] and report.score == report.max_score
+
+
+@pytest.mark.slow
+def test_the_overfit_steps_of_a_loop_conv_stop_at_their_pace_not_at_the_limit(tmp_path):
+    from grader import rubric as rubric_module
+    from grader.runner import load_checks, run_check
+    from grader.worker.client import Worker
+
+    load_checks(["train"])
+    entry = next(e for e in rubric_module.load().entries if e.id == "train.overfit")
+    forwards = []
+    with Worker(str(_loop_conv(tmp_path))) as worker:
+        call = worker.call
+        worker.call = lambda target, *args, **kwargs: (
+            forwards.append(target) if isinstance(target, tuple) and target[1] == "forward" else None
+        ) or call(target, *args, **kwargs)
+        result = run_check(entry, worker)
+    assert not result.passed and "were stopped after 2" in result.summary
+    assert len(forwards) == 2  # two steps timed, then stopped: not 300 s of them
+    assert any("conv2d_forward + conv2d_backward" in line for line in result.lines)
+    assert result.example is None
 
 
 def test_the_references_backward_gives_torchs_gradients_bit_for_bit():
@@ -269,3 +373,64 @@ def test_a_probe_that_runs_out_of_time_gives_a_finite_lower_bound_and_says_so():
     pace = training_pace(ctx, 4000)
     assert pace.timed_out and 0 < pace.estimate < float("inf")
     assert any("did not finish within" in line for line in pace.lines(limit=600))
+
+
+# -- the worker starts while the grader imports torch and the checks ----------------------------
+
+@pytest.mark.slow
+def test_a_launched_worker_greets_at_its_first_request():
+    from grader.worker.client import Worker
+
+    with Worker(str(SOLUTIONS)) as worker:
+        worker.launch()
+        assert worker.process is not None and not worker._greeted
+        worker.launch()  # already running: the same process
+        process = worker.process
+        assert worker.call("conv.conv_output_size", 7, 3).value == 5
+        assert worker._greeted and worker.process is process and worker.skipped is not None
+
+
+def test_a_grading_starts_its_worker_before_importing_the_checks(monkeypatch):
+    from grader import runner
+    from grader.worker.client import Worker
+
+    order = []
+
+    class Stop(Exception):
+        pass
+
+    def load_checks(parts, include_hidden=False):
+        order.append("checks")
+        raise Stop
+
+    monkeypatch.setattr(Worker, "launch", lambda self: order.append("worker"))
+    monkeypatch.setattr(runner, "load_checks", load_checks)
+    with pytest.raises(Stop):
+        runner.grade(SOLUTIONS, parts=["conv"], references=None)
+    assert order == ["worker", "checks"]
+
+
+def test_a_tie_window_is_printed_only_when_it_fails(monkeypatch):
+    import numpy as np
+
+    from grader.checks import pooling
+    from grader.checks.harness import examples as S
+    from grader.checks.harness.metric import Mismatch
+
+    ex = S.Pool(1, 1, 4, 4, 2, None, 0, 1.0, 7, ties=True)
+    x, dout = ex.arrays()
+    windows = x.reshape(1, 1, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(1, 1, 2, 2, 4)
+    first = windows.argmax(axis=-1)  # the first maximal element of each window gets its gradient
+    dx = np.zeros_like(x)
+    for i, j in np.ndindex(2, 2):
+        r, s = divmod(int(first[0, 0, i, j]), 2)
+        dx[0, 0, 2 * i + r, 2 * j + s] = dout[0, 0, i, j]
+    printed = []
+    monkeypatch.setattr(pooling, "_indent", lambda array: printed.append(array) or "")
+    pooling._check_whole_gradient_to_one_maximum(x, dout, dx, ex)
+    assert printed == []  # 4 windows passed: none was formatted
+    dx[0, 0, 0, 0] += 1.0
+    dx[0, 0, 0, 1] += 1.0
+    with pytest.raises(Mismatch):
+        pooling._check_whole_gradient_to_one_maximum(x, dout, dx, ex)
+    assert len(printed) == 2  # the failing window's values and dx

@@ -36,6 +36,7 @@ from grader.checks.harness.metric import INITIAL_LOSS_BAND, Mismatch, require_ar
 from grader.checks.harness.network import (compare_network, for_all_diagnosed, load_weights,
                                            reference)
 from grader.checks.harness.session import (Session, compare_keys, read_shapes, student_state_shapes)
+from grader.checks.harness.training import tell_if_slow
 from grader.references import networks as refnets
 from grader.worker.client import StudentMissingName, WorkerProblem
 from grader.worker.protocol import Ref
@@ -168,6 +169,7 @@ LENET_DEFAULTS = (NetCase("LeNet5", (), (2, 1, 32, 32), ("eval", "train"), 5),)
 
 @check("networks.alexnet")
 def alexnet(ctx: Context) -> None:
+    tell_if_slow(ctx)
     run_fixed(ctx, [
         (NetCase("AlexNet", (), (BATCH, 3, 64, 64), ("eval",), 11), refnets.AlexNet),
         (NetCase("AlexNet", (("num_classes", 7), ("dropout", 0.0)), (BATCH, 3, 64, 64), ("train",), 12),
@@ -177,6 +179,7 @@ def alexnet(ctx: Context) -> None:
 
 @check("networks.vgg16")
 def vgg16(ctx: Context) -> None:
+    tell_if_slow(ctx)
     run_fixed(ctx, [
         (NetCase("VGG16", (), (BATCH, 3, 32, 32), ("eval",), 21), refnets.VGG16),
         # No BatchNorm in VGG: in training its backward is the one compared above (with p = 0
@@ -233,6 +236,7 @@ def bottleneck(ctx: Context) -> None:
 
 @check("networks.resnet")
 def resnet(ctx: Context) -> None:
+    tell_if_slow(ctx)
     for block, layers, classes, seed in (("BasicBlock", [2, 1, 1, 1], 5, 31), ("Bottleneck", [1, 1, 1, 1], 3, 32)):
         case = NetCase("ResNet", (("num_classes", classes),), (BATCH, 3, 64, 64), ("eval", "train"), seed,
                        label=f"ResNet({block}, {layers}, num_classes={classes})")
@@ -252,12 +256,14 @@ def resnet(ctx: Context) -> None:
 
 @check("networks.resnet18")
 def resnet18(ctx: Context) -> None:
+    tell_if_slow(ctx)
     run_fixed(ctx, [(NetCase("resnet18", (("num_classes", 10),), (BATCH, 3, 64, 64), ("eval", "train"), 41),
                      lambda: refnets.resnet18(num_classes=10))])
 
 
 @check("networks.resnet50")
 def resnet50(ctx: Context) -> None:
+    tell_if_slow(ctx)
     run_fixed(ctx, [(NetCase("resnet50", (("num_classes", 10),), (BATCH, 3, 64, 64), ("eval", "train"), 51),
                      lambda: refnets.resnet50(num_classes=10))])
 

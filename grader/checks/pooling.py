@@ -109,19 +109,17 @@ def _check_whole_gradient_to_one_maximum(x, dout, dx, ex: S.Pool) -> None:
         receivers = np.argwhere(np.abs(grad) > NO_GRADIENT_SHARE * max(1.0, abs(dout[n, c, i, j])))
         where = _("window {window} (rows {r0}..{r1}, cols {c0}..{c1})").format(
             window=[n, c, i, j], r0=rows.start, r1=rows.stop - 1, c0=cols.start, c1=cols.stop - 1)
-        shown = [_("    window values:\n{values}").format(values=_indent(window)),
-                 _("    your dx there:\n{values}").format(values=_indent(grad))]
         if len(receivers) != 1:
             raise Mismatch(_("{where}: its gradient should go to exactly one element, "
                              "but {count} elements received some").format(where=where, count=len(receivers)),
-                           shown)
+                           _shown(window, grad))
         r, s = receivers[0]
         if window[r, s] != window.max() or abs(grad[r, s] - dout[n, c, i, j]) > ROUND_OFF_TOL * max(1.0, abs(dout[n, c, i, j])):
             raise Mismatch(_("{where}: the whole gradient {gradient:.6g} should go to a maximal "
                              "element, got {got:.6g} at a value {value:g} "
                              "(the window's maximum is {maximum:g})").format(
                 where=where, gradient=dout[n, c, i, j], got=grad[r, s], value=window[r, s], maximum=window.max()),
-                           shown)
+                           _shown(window, grad))
     stray = np.abs(dx[~covered])
     if stray.size and stray.max() > 0:
         raise Mismatch(_("dx is non-zero at elements that lie in no pooling window"))
@@ -137,6 +135,12 @@ def _overlaps(ex: S.Pool) -> dict:
         for j in range(ex.out_hw[1]):
             windows[i * sh:i * sh + kh, j * sw:j * sw + kw] += 1
     return {"where windows overlap": windows[ph:ph + ex.h, pw:pw + ex.w] > 1}
+
+
+def _shown(window, grad) -> list[str]:
+    """A failing window's values and the student's dx there (printed only when one fails)."""
+    return [_("    window values:\n{values}").format(values=_indent(window)),
+            _("    your dx there:\n{values}").format(values=_indent(grad))]
 
 
 def _indent(array) -> str:

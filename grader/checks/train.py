@@ -171,14 +171,24 @@ def overfit(ctx: Context) -> None:
     _initialise(ctx, ctx.worker.ref(initial), OVERFIT_SEED)
     ctx.worker.release(initial.handle)
     velocities = ctx.worker.keep({})
-    losses = []
+    losses, steps = [], []   # steps: the seconds of each
     started = time.perf_counter()
-    for _unused in range(OVERFIT_STEPS):
-        if time.perf_counter() - started > ctx.settings.overfit_timeout:
+    limit = ctx.settings.overfit_timeout
+    for done in range(OVERFIT_STEPS):
+        elapsed = time.perf_counter() - started
+        if elapsed > limit:
             raise Failed(_("{steps} training steps on {count} digits did not finish within "
                            "{timeout:g} s (the reference needs about 10 s). Where the time goes:").format(
-                steps=OVERFIT_STEPS, count=OVERFIT_DIGITS, timeout=ctx.settings.overfit_timeout),
-                         speed_report(ctx))
+                steps=OVERFIT_STEPS, count=OVERFIT_DIGITS, timeout=limit), speed_report(ctx))
+        # at the pace of the fastest step so far, the rest cannot finish in time: said now, not at the limit
+        estimate = elapsed + min(steps, default=0.0) * (OVERFIT_STEPS - done)
+        if len(steps) >= 2 and estimate > REFUSE_FACTOR * limit:
+            raise Failed(_("{steps} training steps on {count} digits were stopped after {done}: at {seconds:.1f} s "
+                           "a step they would take about {estimate:,.0f} s, far beyond their {timeout:g} s limit "
+                           "(the reference needs about 10 s). Where the time goes:").format(
+                steps=OVERFIT_STEPS, count=OVERFIT_DIGITS, done=done, seconds=min(steps), estimate=estimate,
+                timeout=limit), speed_report(ctx))
+        step_started = time.perf_counter()
         logits = ctx.call((model, "forward"), X)
         ce = ctx.call("layers.softmax_cross_entropy", ctx.worker.ref(logits), y)
         loss, _unused = unpack(ce.value, 2, "softmax_cross_entropy")
@@ -189,6 +199,7 @@ def overfit(ctx: Context) -> None:
         step = ctx.call("train.sgd_step", ctx.worker.ref(params), ctx.worker.ref(grads), velocities, OVERFIT_LR,
                         momentum=0.9, depth=0)
         ctx.worker.release(logits.handle, ce.handle, backward.handle, params.handle, grads.handle, step.handle)
+        steps.append(time.perf_counter() - step_started)
     final = ctx.call((model, "forward"), X).value
     accuracy = float((np.asarray(final).argmax(axis=1) == y).mean()) if isinstance(final, np.ndarray) else 0.0
     if accuracy < OVERFIT_ACCURACY:

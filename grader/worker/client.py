@@ -116,6 +116,7 @@ class Worker:
         self.heartbeat = None  # called as heartbeat(elapsed, limit) while a long call runs
         self.recorder: replay.Recorder | None = None  # the calls of the current example
         self.skipped: list = []  # the sandbox steps the worker's platform did not allow (for the staff)
+        self._greeted = False      # the running process said it is confined and ready
         self._held: set = set()    # handles of this generation's results, until released
         self._asked: set = set()   # of those, the ones a check asked to keep beyond its scope
 
@@ -135,7 +136,14 @@ class Worker:
         os.chmod(scratch, 0o755)
         return scratch
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Starts the worker's process without waiting for its greeting: its start-up (Python,
+        NumPy, the sandbox) runs on another core while the grader goes on (imports torch and the
+        checks); the first request waits for the greeting."""
+        if self.process is None:
+            self.start(greet=False)
+
+    def start(self, greet: bool = True) -> None:
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch = self._make_scratch()
@@ -160,7 +168,9 @@ class Worker:
         self._answers_fd = from_worker_r
         self.generation += 1
         self._held, self._asked = set(), set()
-        self._hello()
+        self._greeted = False
+        if greet:
+            self._hello()
 
     def _hello(self) -> None:
         """Reads the worker's first message: it is confined and waits for requests."""
@@ -176,6 +186,7 @@ class Worker:
             self.stop()
             raise WorkerCrashed("the worker sent a malformed greeting")
         self.skipped = [str(step)[:500] for step in skipped[:32]]
+        self._greeted = True
 
     def stop(self) -> None:
         if self.process is None:
@@ -343,6 +354,8 @@ class Worker:
     def _exchange(self, request: dict, buffers: list, timeout: float | None):
         if self.process is None:
             self.start()
+        elif not self._greeted:
+            self._hello()
         limit = self.call_timeout if timeout is None else timeout
         try:
             protocol.write_message(self._requests, request, buffers)

@@ -7,12 +7,14 @@ from grader.i18n import _
 
 import math
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from grader import data, rubric
 from grader.checks.harness.base import Context, Failed
 from grader.checks.harness.metric import DEFAULT_FLOOR, REPRODUCE_TOL
 from grader.references import networks as ref_networks
@@ -136,9 +138,15 @@ class Pace:
     def slowest(self) -> str:
         return max(self.seconds, key=self.seconds.get)
 
-    def lines(self, limit: float) -> list[str]:
-        lines = [_("Your layer functions on the calls of one LeNet-5 training step (a batch of {batch}), "
-                   "timed before the training:").format(batch=ESTIMATE_BATCH)]
+    def lines(self, limit: float, before_networks: bool = False) -> list[str]:
+        if before_networks:
+            heading = _("Your layer functions on the calls of one LeNet-5 training step (a batch of {batch}), "
+                        "timed before the large networks' checks, which run them on larger inputs and take "
+                        "long at this pace:")
+        else:
+            heading = _("Your layer functions on the calls of one LeNet-5 training step (a batch of {batch}), "
+                        "timed before the training:")
+        lines = [heading.format(batch=ESTIMATE_BATCH)]
         for layer in LENET_LAYERS:
             if layer.family in self.timed_out:
                 lines.append(_("    {label}: one call on a batch of {count} did not finish within {timeout:g} s").format(
@@ -163,13 +171,15 @@ class Pace:
         return lines
 
 
-def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs: int = ESTIMATE_EPOCHS) -> Pace:
-    """Times the student's layer functions on LeNet-5's calls and estimates, from their time per
-    batch, a training of ``epochs`` over ``digits`` digits in batches of ``batch``. A slow
-    function is timed on a batch of 2 and scaled (a loop's time grows with the batch)."""
+def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs: int = ESTIMATE_EPOCHS,
+                  layers: tuple = LENET_LAYERS) -> Pace:
+    """Times the student's layer functions (``layers``: LeNet-5's, by default all) on LeNet-5's
+    calls and estimates, from their time per batch, a training of ``epochs`` over ``digits``
+    digits in batches of ``batch``. A slow function is timed on a batch of 2 and scaled (a
+    loop's time grows with the batch)."""
     rng = np.random.default_rng(0)
     pace = Pace({}, {}, epochs * max(1, -(-digits // batch)), ctx.settings.call_timeout)
-    for layer in LENET_LAYERS:
+    for layer in layers:
         try:
             total = 0.0
             for make in layer.shapes:
@@ -185,7 +195,36 @@ def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs
         else:
             pace.seconds[layer.family] = total
         pace.torch_seconds[layer.family] = sum(_torch_seconds(layer, make(rng, batch)) for make in layer.shapes)
+    _forget_probes(ctx)
     return pace
+
+
+def _forget_probes(ctx: Context) -> None:
+    """The calls that timed the student's functions are no example of the check (nothing in them
+    failed): forgotten, so that a check failed for its pace shows no failing example or replay."""
+    recorder = getattr(ctx.worker, "recorder", None)
+    if recorder is not None:
+        recorder.clear()
+
+
+# The workers already told that their layer functions are slow (once per grading is enough).
+_TOLD: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def tell_if_slow(ctx: Context) -> None:
+    """Before a large network runs the student's layer functions: where a training at their
+    pace would come near train_lenet's limit, says so now, with which function to speed up,
+    rather than after minutes of networks (said once per worker; never a verdict)."""
+    if ctx.worker in _TOLD:
+        return
+    _TOLD.add(ctx.worker)
+    limit = ctx.settings.train_timeout
+    # only the files the networks run already: a later file (train.py) is never imported for them
+    used = rubric.load().uses.get("networks", ())
+    layers = tuple(layer for layer in LENET_LAYERS if layer.module in used)
+    pace = training_pace(ctx, len(data.load_mnist("train")[1]), layers=layers)
+    if pace.seconds and pace.estimate > limit / 2:
+        ctx.tell(pace.lines(limit, before_networks=True))
 
 
 def _time_call(ctx: Context, layer: Layer, args) -> float:
@@ -263,6 +302,7 @@ def speed_report(ctx: Context) -> list[str]:
                                                    torch_ms=torch_seconds * 1000))
     lines.append(_("    A vectorised NumPy layer (im2col or sliding_window_view and one matrix product) is within a "
                    "few times torch's speed; a Python loop over every pixel is thousands of times slower."))
+    _forget_probes(ctx)
     return lines
 
 
