@@ -397,11 +397,12 @@ def train_lenet_small(X, y, rng, augment=True):
         The trained model, in evaluation mode. ``model.history`` may hold
         ``{"loss": [...], "accuracy": [...]}``, one value per epoch.
 
-    The grader calls this twice with the same seed, ``augment=False`` and
-    ``augment=True``, measures both models on 1,000 held-out digits and scores the
-    gain. Without augmentation the network learns the small set by heart (training
-    accuracy near 100%) and reads new digits clearly worse; the grader requires that
-    (at least 90% on the training digits) before it counts a gain.
+    The grader calls this twice with the same seed, with ``augment=False`` and
+    with ``augment`` left at its default (True), measures both models on 1,000
+    held-out digits and scores the gain. Without augmentation the network learns
+    the small set by heart (training accuracy near 100%) and reads new digits
+    clearly worse; the grader requires that (at least 90% on the training digits)
+    before it counts a gain.
 
     Train for a FIXED number of epochs (30 epochs of 500 digits take 10 to 15 s
     with NumPy on one thread, as the grader runs it; with NumPy's default of one

@@ -127,6 +127,14 @@ BUGS: list[Bug] = [
         function="adjust_contrast",
         why="a NaN or infinite factor is let through (NaN < 0 is False) instead of raising ValueError",
     ),
+    Bug(
+        id="train_small_default_no_augment",
+        file="augment.py",
+        old="def train_lenet_small(X, y, rng, augment=True):",
+        new="def train_lenet_small(X, y, rng, augment=False):",
+        function="train_lenet_small",
+        why="the documented default augment=True is False: a call that leaves it out trains without augmentation",
+    ),
 ]
 
 # The check that must lose points for each bug (its contract name is ``bug.function``).
@@ -145,4 +153,5 @@ CHECK_OF_BUG = {
     "flip_probability_nan_let_through": "augment.horizontal_flip",
     "brightness_delta_not_finite": "augment.adjust_brightness",
     "contrast_factor_not_finite": "augment.adjust_contrast",
+    "train_small_default_no_augment": "augment.gain",
 }

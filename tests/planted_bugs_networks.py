@@ -242,4 +242,22 @@ BUGS: list[Bug] = [
         function="Dropout",
         why="the contract's default drop probability is 0.5, as torch's",
     ),
+    Bug(
+        id="dropout_default_rng_fixed_seed",
+        file="modules.py",
+        old=("            rng = (np.random.default_rng() if _seeded_rng is None\n"
+             "                   else np.random.default_rng(_seeded_rng.integers(2**63)))\n"),
+        new="            rng = np.random.default_rng(0)\n",
+        function="Dropout",
+        why="rng=None gives every Dropout default_rng(0): the same masks in every layer and every run",
+    ),
+    Bug(
+        id="dropout_default_rng_ignores_manual_seed",
+        file="modules.py",
+        old=("            rng = (np.random.default_rng() if _seeded_rng is None\n"
+             "                   else np.random.default_rng(_seeded_rng.integers(2**63)))\n"),
+        new="            rng = np.random.default_rng()\n",
+        function="Dropout",
+        why="rng=None ignores manual_seed: a seeded run's masks cannot be drawn again",
+    ),
 ]

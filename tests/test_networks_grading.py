@@ -66,6 +66,16 @@ def test_alternative_modules_and_networks_get_full_marks(other_modules_report):
     assert all(check.passed and check.score == check.max_score for check in report.checks)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("modules_folder", [SOLUTIONS, OTHER_MODULES], ids=["given", "another_way"])
+def test_dropout_with_rng_left_out_keeps_full_marks(modules_folder, tmp_path):
+    """rng=None as the given constructor makes it (a generator derived from the seed) and as
+    other_modules writes it (the seeded generator itself): the Dropout checks judge the masks."""
+    folder = assemble(tmp_path / "submission", SOLUTIONS, modules_folder)
+    report = grade(folder, rubric=restricted_rubric(names={"Dropout"}, parts=PARTS))
+    assert report.checks and report.score == report.max_score, failures(report)
+
+
 def test_alternative_keeps_the_given_base_class():
     """Only the graded bodies differ from the stub: the given code (Module, initialisation) is the stub's."""
     stub = (ASSIGNMENTS / "modules.py").read_text()

@@ -421,8 +421,8 @@ def augment_batch(ctx: Context) -> None:
 
 # -- the evidence: held-out accuracy with and without augmentation ---------------------------
 
-def heldout_and_training_accuracy(ctx: Context, model, X_train, y_train) -> tuple[float, float]:
-    """The returned model measured by the grader's torch LeNet-5 with its weights."""
+def heldout_and_training_accuracy(ctx: Context, model, X_train, y_train) -> tuple[float, float, dict]:
+    """The returned model measured by the grader's torch LeNet-5 with its weights; and its state."""
     state = ctx.call((model, "state_dict"), depth=1).value
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
         raise Failed(_("train_lenet_small should return a LeNet5 whose state_dict() gives arrays by name"))
@@ -432,14 +432,15 @@ def heldout_and_training_accuracy(ctx: Context, model, X_train, y_train) -> tupl
     with torch.no_grad():
         held = torch_model(torch.tensor(X_held)).argmax(dim=1).numpy()
         train = torch_model(torch.tensor(X_train)).argmax(dim=1).numpy()
-    return float((held == y_held).mean()), float((train == y_train).mean())
+    return float((held == y_held).mean()), float((train == y_train).mean()), state
 
 
-def train_small(ctx: Context, X, y, seed: int, augment: bool) -> tuple[float, float]:
+def train_small(ctx: Context, X, y, seed: int, augment: bool) -> tuple[float, float, dict]:
+    """The augmented run leaves ``augment`` out: the contract's default (True) is graded here."""
     seed_layers(ctx, seed)
     try:
-        returned = ctx.call("augment.train_lenet_small", X, y, Rng(seed), augment=augment, depth=0,
-                            timeout=ctx.settings.augment_timeout)
+        returned = ctx.call("augment.train_lenet_small", X, y, Rng(seed), **({} if augment else {"augment": False}),
+                            depth=0, timeout=ctx.settings.augment_timeout)
     except CallTimeout:
         raise Failed(_("train_lenet_small(augment={augment}) did not finish within {timeout:g} s on "
                        "{count} digits (the reference needs about 6 s). Where the time goes:").format(
@@ -455,10 +456,12 @@ def gain_of(ctx: Context, seed: int) -> dict:
     """Both runs on the first GAIN_DIGITS training digits: accuracies by run."""
     X, y = data.load_mnist("train")
     X, y = np.ascontiguousarray(X[:GAIN_DIGITS]), y[:GAIN_DIGITS]
-    plain_held, plain_train = train_small(ctx, X, y, seed, augment=False)
-    augmented_held, augmented_train = train_small(ctx, X, y, seed, augment=True)
+    plain_held, plain_train, plain_state = train_small(ctx, X, y, seed, augment=False)
+    augmented_held, augmented_train, augmented_state = train_small(ctx, X, y, seed, augment=True)
+    same = plain_state.keys() == augmented_state.keys() and all(
+        np.array_equal(plain_state[key], augmented_state[key]) for key in plain_state)
     return {"plain_held": plain_held, "plain_train": plain_train, "augmented_held": augmented_held,
-            "augmented_train": augmented_train,
+            "augmented_train": augmented_train, "same_weights": same,
             "gain": round(augmented_held - plain_held, 9)}   # whole digits: 0.956 - 0.941 is 0.015
 
 
@@ -480,7 +483,11 @@ def gain(ctx: Context) -> None:
                 "+{full:g} points, none at {zero:+g} or below").format(
         gain=100 * result['gain'], before=result['plain_held'], after=result['augmented_held'],
         full=100 * FULL_MARKS_GAIN, zero=100 * ZERO_MARKS_GAIN)
-    if fraction < 1:
+    if result["same_weights"]:
+        table.append(_("train_lenet_small(X, y, rng), with augment left at its default, trained exactly the "
+                       "weights of augment=False: the default is augment=True, and then every mini-batch "
+                       "goes through augment_batch."))
+    elif fraction < 1:
         table.append(_("Small rotations, scalings and shifts of a digit are still the same digit; a flip, a "
                        "large rotation or a shift that cuts the digit off teaches the network wrong examples."))
     raise Partial(fraction, summary, table)

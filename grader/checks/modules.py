@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from grader.checks.harness import examples as S
-from grader.checks.harness.base import Context, check, require_unchanged, seed_layers
+from grader.checks.harness.base import Context, Failed, check, require_unchanged, seed_layers
 from grader.checks.harness.metric import (BOUND_FILL, DEFAULT_FLOOR, DEFAULT_TOL, RECOGNISE_TOL, ROUND_OFF_TOL,
                                           SIGMOID_SLOPE,
                                           SIGMA_BAND, STD_SLACK, Mismatch, batchnorm_tolerance, compare,
@@ -360,9 +360,78 @@ module_check("modules.batchnorm1d", S.batchnorm_module_examples(spatial=False), 
 module_check("modules.batchnorm2d", S.batchnorm_module_examples(spatial=True), max_examples=15)
 module_check("modules.relu", S.elementwise_module_examples("ReLU"), max_examples=8)
 module_check("modules.sigmoid", S.elementwise_module_examples("Sigmoid"), max_examples=8)
-module_check("modules.dropout", S.dropout_module_examples(), max_examples=12, examples=DROPOUT_DEFAULTS)
 module_check("modules.flatten", S.elementwise_module_examples("Flatten", min_rank=2), max_examples=8)
 module_check("modules.sequential", S.sequential_module_examples(), max_examples=10)
+
+
+# Dropout's own generator when rng is left out: masks of DEFAULT_RNG_SHAPE ones (2,000 draws).
+DEFAULT_RNG_P = 0.3
+DEFAULT_RNG_SHAPE = (40, 50)
+DEFAULT_RNG_SEEDS = (20242, 20243)
+
+
+@check("modules.dropout")
+def dropout(ctx: Context) -> None:
+    ctx.for_all(S.dropout_module_examples(), lambda example: run_module_example(ctx, example),
+                max_examples=12, examples=DROPOUT_DEFAULTS)
+    _default_rng_masks(ctx)
+
+
+def _default_rng_masks(ctx: Context) -> None:
+    """``Dropout(p)`` with ``rng`` left out (the constructor is given code; the contract's
+    ``rng=None``) draws from a generator of its own: judged by its masks, not by how the
+    generator is made. About ``p`` of each mask is zero; every training forward of every layer
+    draws a new mask; after ``manual_seed(seed)`` the same layers draw the same masks again,
+    after another seed other masks (skipped where the submission broke the given manual_seed)."""
+    p, x = DEFAULT_RNG_P, np.ones(DEFAULT_RNG_SHAPE)
+    call = f"Dropout({p})"
+    if getattr(ctx.worker, "recorder", None) is not None:
+        ctx.worker.recorder.clear()   # a failure's replay runs these calls, not the last drawn example's
+    def example(*seeds) -> str:
+        return "; ".join(f"modules.manual_seed({seed}), 2 x {call} each .train() then .forward(np.ones({x.shape})) "
+                         "2 x" for seed in seeds)
+
+    with Session(ctx) as session:
+        def masks(seed) -> tuple[bool, list]:
+            """Two layers built after ``manual_seed(seed)``, two training forwards each."""
+            seeded = seed_layers(ctx, seed)
+            drawn = []
+            for _layer in range(2):
+                layer = session.construct("Dropout", p)
+                session.method(layer, "train")
+                for _forward in range(2):
+                    out = session.method(layer, "forward", x).value
+                    if not (isinstance(out, np.ndarray) and out.shape == x.shape):
+                        raise Failed(_("{call}.forward(x) with rng left out should return an array of x's "
+                                       "shape {shape}, got {got}").format(
+                            call=call, shape=x.shape, got=describe_type(out)), example=example(seed))
+                    drawn.append(out != 0)
+            return seeded, drawn
+
+        _seeded, fresh = masks(None)
+        for mask in fresh:
+            share = 1.0 - float(mask.mean())
+            if abs(share - p) > SIGMA_BAND * math.sqrt(p * (1 - p) / mask.size):
+                raise Failed(_("{call} with rng left out zeroed {share:.1%} of {n} ones in training mode, "
+                               "expected about {p:.0%}").format(call=call, share=share, n=mask.size, p=p),
+                             example=example(None))
+        if any(np.array_equal(a, b) for i, a in enumerate(fresh) for b in fresh[i + 1:]):
+            raise Failed(_("{call} with rng left out drew the same mask twice (two forwards of one layer, "
+                           "or two layers): rng=None means a generator of the layer's own, "
+                           "numpy.random.default_rng(), that draws a new mask at every training forward").format(
+                call=call), example=example(None))
+        first, again, other = (masks(seed) for seed in (DEFAULT_RNG_SEEDS[0],) + DEFAULT_RNG_SEEDS)
+        if not (first[0] and again[0] and other[0]):
+            return
+        if not all(np.array_equal(a, b) for a, b in zip(first[1], again[1])):
+            raise Failed(_("after the same modules.manual_seed({seed}), {call} with rng left out drew other "
+                           "masks: its generator must come from the seed, as the given constructor "
+                           "makes it").format(seed=DEFAULT_RNG_SEEDS[0], call=call),
+                         example=example(DEFAULT_RNG_SEEDS[0], DEFAULT_RNG_SEEDS[0]))
+        if all(np.array_equal(a, b) for a, b in zip(first[1], other[1])):
+            raise Failed(_("{call} with rng left out drew the same masks after manual_seed({seed}) and "
+                           "manual_seed({other}): its generator must come from the seed").format(
+                call=call, seed=DEFAULT_RNG_SEEDS[0], other=DEFAULT_RNG_SEEDS[1]), example=example(*DEFAULT_RNG_SEEDS))
 
 
 # ---------------------------------------------------------------------------------------

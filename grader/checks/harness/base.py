@@ -185,14 +185,15 @@ class Built:
 _BUILT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def seed_layers(ctx: Context, seed: int) -> None:
+def seed_layers(ctx: Context, seed: int | None) -> bool:
     """Seeds the layers' own initialisation through ``modules.manual_seed`` (given code, not
     graded), so that what a check builds starts the same on every run; where the submission
-    removed or broke it, the check goes on unseeded."""
+    removed or broke it, the check goes on unseeded (and this returns False)."""
     try:
         ctx.worker.release(ctx.call("modules.manual_seed", seed, depth=0).handle)
     except (StudentMissingName, StudentException):
-        pass
+        return False
+    return True
 
 
 def as_failed(problem: Exception, example: str | None = None) -> Failed:

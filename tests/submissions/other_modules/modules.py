@@ -796,10 +796,9 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = p
-        if rng is None:
-            rng = (np.random.default_rng() if _seeded_rng is None
-                   else np.random.default_rng(_seeded_rng.integers(2**63)))
-        self.rng = rng
+        # rng=None written another way than the given code: a seeded run's layers share the
+        # seeded generator itself (the same seed still gives the same masks).
+        self.rng = _init_rng() if rng is None else rng
         self.cache = None
 
     def forward(self, x):
