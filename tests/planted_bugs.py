@@ -301,6 +301,14 @@ BUGS: list[Bug] = [
     ),
     # -------------------------------------------------------------- layers.py
     Bug(
+        id="linear_sizes_compared_with_is",
+        file="layers.py",
+        old="    if x.ndim < 1 or x.shape[-1] != w.shape[1]:\n",
+        new="    if x.ndim < 1 or x.shape[-1] is not w.shape[1]:\n",
+        function="linear_forward",
+        why="sizes compared with `is not`: true for equal sizes above 256 (distinct int objects), so a valid x raises",
+    ),
+    Bug(
         id="linear_dw_transposed",
         file="layers.py",
         old="dw = d2.T @ x.reshape(-1, w.shape[1])",
