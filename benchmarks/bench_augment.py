@@ -6,8 +6,8 @@
    ``grader/checks/augment.py``: ``solutions/augment.py``'s ``train_lenet_small`` in a worker,
    without and with augmentation, on the first 500 training digits; held-out accuracy by the
    grader's torch LeNet-5) and prints each seed's accuracies and gain, then the gain's mean,
-   standard deviation, min and max. The check's thresholds (``FULL_MARKS_GAIN``,
-   ``ZERO_MARKS_GAIN``) are set from these figures: a correct submission trains with other
+   standard deviation, min and max. The check's thresholds (``full_marks_gain``,
+   ``zero_marks_gain`` in ``grader.config.Settings``) are set from these figures: a correct submission trains with other
    random numbers than the reference, so its gain is another draw from this distribution.
 2. Grades the reference on the gain check alone RERUNS times (a fresh worker each time) and
    prints each verdict and its time: the verdict must be the same every time.
@@ -47,9 +47,10 @@ def seeds(folder: Path, count: int) -> list[float]:
             print(f"{seed:>4}  {r['plain_train']:>11.1%}  {r['plain_held']:>10.1%}  {r['augmented_train']:>9.1%}  "
                   f"{r['augmented_held']:>8.1%}  {100 * r['gain']:>+5.1f}  {time.perf_counter() - started:.1f} s",
                   flush=True)
+    settings = rubric_module.load().settings
     print(f"gain over {count} seeds (points): mean {100 * statistics.mean(gains):+.2f}, sd "
           f"{100 * statistics.stdev(gains):.2f}, min {100 * min(gains):+.1f}, max {100 * max(gains):+.1f}; "
-          f"check: full marks from {100 * checks.FULL_MARKS_GAIN:+.1f}, zero at {100 * checks.ZERO_MARKS_GAIN:+.1f} "
+          f"check: full marks from {100 * settings.full_marks_gain:+.1f}, zero at {100 * settings.zero_marks_gain:+.1f} "
           f"(seed {checks.GAIN_SEED})")
     return gains
 

@@ -92,6 +92,7 @@ _KINDS = {
 
 
 BELOW_FULL_MARKS = N_("below full_marks_accuracy")
+BELOW_FULL_MARKS_GAIN = N_("below full_marks_gain")
 
 
 def _setting(default, kind: str):
@@ -123,6 +124,9 @@ class Settings:
     hand_in_members: int = _setting(2000, "count")           # entries of a hand-in's archive
     full_marks_accuracy: float = _setting(0.96, "share")     # train_lenet: full marks from this accuracy
     zero_marks_accuracy: float = _setting(0.60, "share")     # ... and nothing below this one
+    full_marks_gain: float = _setting(0.015, "share")        # augment: held-out accuracy gained by augmenting
+    zero_marks_gain: float = _setting(0.0, "share")          # ... and nothing at or below this gain
+    notebook_cell_timeout: float = _setting(3600.0, "seconds")  # nbgrader: one cell (a part's grading)
     language: str = _setting("en", "language")               # the default language; a zh release sets "zh"
 
     def __post_init__(self):
@@ -134,6 +138,8 @@ class Settings:
                 problems.append(f"{field.name}={value!r} ({_(expected)})")
         if not problems and self.zero_marks_accuracy >= self.full_marks_accuracy:
             problems.append(f"zero_marks_accuracy={self.zero_marks_accuracy!r} ({_(BELOW_FULL_MARKS)})")
+        if not problems and self.zero_marks_gain >= self.full_marks_gain:
+            problems.append(f"zero_marks_gain={self.zero_marks_gain!r} ({_(BELOW_FULL_MARKS_GAIN)})")
         if problems:
             raise SettingsError(_("invalid setting(s): {problems}").format(problems="; ".join(problems)))
 

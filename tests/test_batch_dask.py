@@ -77,7 +77,9 @@ def _gradings(process):
     found = []
     for child in below:
         try:
-            if "grader.batch.one" in child.cmdline():
+            # run as a module, or forked from the preloaded process (whose command line it keeps)
+            if "grader.batch.one" in child.cmdline() or (
+                    "grader.batch.preloaded" in child.cmdline() and "grader.batch.preloaded" in child.parent().cmdline()):
                 found.append(child)
         except psutil.Error:
             pass

@@ -12,6 +12,7 @@ from grader.batch.unpack import HandInError, collect
 from grader.config import DEFAULTS, RUBRIC_FILE, Settings, SettingsError
 from grader.errors import UsageError
 from grader.worker.client import Limits, Worker
+from tests.helpers import ROOT
 
 
 def test_settings_of_the_wrong_kind_are_refused_in_one_message():
@@ -26,7 +27,8 @@ def test_settings_of_the_wrong_kind_are_refused_in_one_message():
 
 @pytest.mark.parametrize("changes", [
     {"call_timeout": 0}, {"call_timeout": float("inf")}, {"threads": True}, {"cpu_seconds": 1.5},
-    {"full_marks_accuracy": 1.5}, {"zero_marks_accuracy": 0.97}, {"copied_bytes": "64M"}])
+    {"full_marks_accuracy": 1.5}, {"zero_marks_accuracy": 0.97},
+    {"zero_marks_gain": 0.02}, {"full_marks_gain": -0.1}, {"notebook_cell_timeout": "an hour"}, {"copied_bytes": "64M"}])
 def test_each_kind_of_setting_is_validated(changes):
     with pytest.raises(SettingsError):
         DEFAULTS.replace(**changes)
@@ -76,3 +78,10 @@ def test_the_hand_in_caps_are_settings(tmp_path):
         collect(archive, tmp_path / "few", DEFAULTS.replace(hand_in_members=2))
     with pytest.raises(HandInError):
         collect(archive, tmp_path / "small", DEFAULTS.replace(hand_in_total_bytes=10))
+
+
+def test_the_contract_states_the_augment_gain_that_earns_full_marks():
+    points = f"{100 * DEFAULTS.full_marks_gain:g}"
+    assert DEFAULTS.zero_marks_gain == 0.0
+    assert f"full marks from +{points} points" in " ".join((ROOT / "EXERCISES.md").read_text().split())
+    assert f"提高 {points} 个百分点即得满分，没有提高则不得分" in (ROOT / "EXERCISES.zh.md").read_text()

@@ -61,7 +61,6 @@ from grader.assign import markers, texts
 
 ASSIGNMENT = "cnn"
 COURSE_ID = "cnn-from-scratch"
-CELL_TIMEOUT = 3600  # seconds; nbgrader's default (30 s) is shorter than a part's grading
 
 _reports: dict = {}
 
@@ -241,7 +240,7 @@ def configure(c) -> None:
     """Settings of this kit's nbgrader course (called from its ``nbgrader_config.py``)."""
     from nbgrader.converters import GenerateAssignment
 
-    c.Execute.timeout = CELL_TIMEOUT
+    c.Execute.timeout = config.DEFAULTS.notebook_cell_timeout  # nbgrader's 30 s is shorter than a part's grading
     defaults = GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()
     drop = drop_helper_solutions_preprocessor()
     c.GenerateAssignment.preprocessors = [drop] + [p for p in defaults if p is not drop]

@@ -2,8 +2,9 @@
 Dask cluster both run.
 
 :func:`grade_files` takes the files as bytes (so that a task can travel to another machine),
-writes them to a private temporary folder, runs ``python -m grader.batch.one`` on it (which
-starts the sandboxed worker as ``grader check`` does) and returns the report as a dict. The
+writes them to a private temporary folder, runs ``grader.batch.one`` on it in a process of
+its own (forked from a preloaded one where it can: :mod:`grader.batch.preloaded`), which
+starts the sandboxed worker as ``grader check`` does, and returns the report as a dict. The
 process is killed, with its worker, when the student's time is up or the batch is stopped.
 """
 
@@ -15,13 +16,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
 
 from grader import i18n
-from grader.config import DEFAULTS, THREAD_ENV
+from grader.batch import preloaded
+from grader.config import DEFAULTS
 from grader.i18n import _
 
 _live: dict = {}  # grading process -> the thread that started it
@@ -48,22 +49,19 @@ def _grade_files(files, parts, settings, hide, time_limit, language) -> dict:
         folder.mkdir()
         for name, data in files.items():
             (folder / Path(name).name).write_bytes(data)
-        result_file = staging / "result.json"
-        command = [sys.executable, "-m", "grader.batch.one", str(folder), str(result_file),
-                   "--settings", json.dumps(settings)]
+        result_file, error_file = staging / "result.json", staging / "stderr.txt"
+        argv = [str(folder), str(result_file), "--settings", json.dumps(settings)]
         for part in parts:
-            command += ["--part", part]
+            argv += ["--part", part]
         if language:
-            command += ["--lang", language]
+            argv += ["--lang", language]
         for path in (*hide, str(staging)):
-            command += ["--hide", str(path)]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   env=dict(os.environ, **THREAD_ENV), start_new_session=True,
-                                   cwd=staging)
+            argv += ["--hide", str(path)]
+        process = preloaded.start(argv, cwd=staging, stderr=error_file)
         with _live_lock:
             _live[process] = threading.get_ident()
         try:
-            _stdout, error = process.communicate(timeout=time_limit)
+            process.wait(timeout=time_limit)
         except subprocess.TimeoutExpired:
             _kill(process)
             raise GradingFailed(_("grading took longer than {limit} s and was stopped").format(
@@ -74,7 +72,10 @@ def _grade_files(files, parts, settings, hide, time_limit, language) -> dict:
         try:
             return json.loads(result_file.read_text())
         except (OSError, ValueError):
-            detail = error.decode("utf-8", "replace").strip()[-2000:]
+            try:
+                detail = error_file.read_bytes()[-8000:].decode("utf-8", "replace").strip()[-2000:]
+            except OSError:
+                detail = ""
             raise GradingFailed(_("grading did not finish") + (f": {detail}" if detail else "")) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -89,7 +90,8 @@ def stop_all(threads=None) -> None:
         _kill(process)
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process) -> None:
+    """Ends a grading process started by :func:`preloaded.start` (a group leader) and its worker."""
     try:
         os.killpg(process.pid, signal.SIGTERM)  # the grading process then stops its worker
         process.wait(timeout=10)

@@ -17,6 +17,18 @@ from grader import atomic
 from grader.config import DEFAULTS
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (the batch stopped, or its time is up): a ``KeyboardInterrupt``, not a
+    ``SystemExit``, because hypothesis takes a ``SystemExit`` inside a check for a failing
+    example and shrinks it, calling the student's (perhaps hanging) function again and again,
+    while it lets a ``KeyboardInterrupt`` through at once; either way the worker is stopped on
+    the way out."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="grader.batch.one")
     parser.add_argument("folder")
@@ -28,7 +40,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     def stop(signum, frame):
-        raise SystemExit(128 + signum)
+        raise Stopped(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
     from grader.worker.sandbox import die_with_parent
@@ -36,9 +48,12 @@ def main(argv: list[str]) -> int:
     die_with_parent(signal.SIGTERM)
     from grader.runner import grade
 
-    report = grade(args.folder, parts=args.parts, include_hidden=True,
-                   settings=DEFAULTS.replace(**json.loads(args.settings)), hide=tuple(args.hide),
-                   language=args.lang)
+    try:
+        report = grade(args.folder, parts=args.parts, include_hidden=True,
+                       settings=DEFAULTS.replace(**json.loads(args.settings)), hide=tuple(args.hide),
+                       language=args.lang)
+    except Stopped as stopped:
+        return stopped.code
     artifacts = {name: base64.b64encode(blob).decode() for name, blob in report.artifacts().items()}
     atomic.write_json(args.result, {"report": report.to_dict(), "artifacts": artifacts})
     return 0

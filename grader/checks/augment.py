@@ -37,8 +37,6 @@ from grader.worker.client import CallTimeout, Rng
 # reference gain (+3.9) is close to the mean.
 GAIN_DIGITS = 500            # the first 500 digits of the training split
 GAIN_SEED = 0
-FULL_MARKS_GAIN = 0.015      # held-out accuracy gained by augmenting (0.015 = 1.5 points)
-ZERO_MARKS_GAIN = 0.0
 MIN_TRAIN_ACCURACY = 0.9     # the run without augmentation must have learnt its 500 digits
 FLIP_DRAWS = 2000            # images in the flip-frequency property
 
@@ -477,12 +475,13 @@ def gain(ctx: Context) -> None:
                        "{count} training digits (at least {needed:.0%} needed): it must learn the "
                        "small set before a gain from augmentation means anything. Train for more epochs.").format(
             train=result['plain_train'], count=GAIN_DIGITS, needed=MIN_TRAIN_ACCURACY), table)
-    fraction = (result["gain"] - ZERO_MARKS_GAIN) / (FULL_MARKS_GAIN - ZERO_MARKS_GAIN)
+    full, zero = ctx.settings.full_marks_gain, ctx.settings.zero_marks_gain
+    fraction = (result["gain"] - zero) / (full - zero)
     summary = _("augmentation changed the held-out accuracy by {gain:+.1f} points "
                 "({before:.1%} -> {after:.1%}); full marks from "
                 "+{full:g} points, none at {zero:+g} or below").format(
         gain=100 * result['gain'], before=result['plain_held'], after=result['augmented_held'],
-        full=100 * FULL_MARKS_GAIN, zero=100 * ZERO_MARKS_GAIN)
+        full=100 * full, zero=100 * zero)
     if result["same_weights"]:
         table.append(_("train_lenet_small(X, y, rng), with augment left at its default, trained exactly the "
                        "weights of augment=False: the default is augment=True, and then every mini-batch "
