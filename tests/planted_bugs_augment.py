@@ -135,6 +135,14 @@ BUGS: list[Bug] = [
         function="train_lenet_small",
         why="the documented default augment=True is False: a call that leaves it out trains without augmentation",
     ),
+    Bug(
+        id='affine_default_scale',
+        file='augment.py',
+        old='def affine(x, angle, scale=1.0, translate=(0.0, 0.0)):',
+        new='def affine(x, angle, scale=1.1, translate=(0.0, 0.0)):',
+        function='affine',
+        why='the documented default scale=1.0 is 1.1: a call without scale zooms in',
+    ),
 ]
 
 # The check that must lose points for each bug (its contract name is ``bug.function``).
@@ -153,5 +161,6 @@ CHECK_OF_BUG = {
     "flip_probability_nan_let_through": "augment.horizontal_flip",
     "brightness_delta_not_finite": "augment.adjust_brightness",
     "contrast_factor_not_finite": "augment.adjust_contrast",
+    "affine_default_scale": "augment.affine",
     "train_small_default_no_augment": "augment.gain",
 }

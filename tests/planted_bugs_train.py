@@ -137,6 +137,14 @@ BUGS: list[Bug] = [
         function="sgd_step",
         why="the documented default weight_decay=0.0 is 5e-4: only a call without weight_decay shows it",
     ),
+    Bug(
+        id='sgd_default_momentum',
+        file='train.py',
+        old='def sgd_step(params, grads, velocities, lr, momentum=0.0, weight_decay=0.0):',
+        new='def sgd_step(params, grads, velocities, lr, momentum=0.9, weight_decay=0.0):',
+        function='sgd_step',
+        why='the documented default momentum=0.0 is 0.9: only a call without momentum shows it',
+    ),
 ]
 
 assert len({bug.id for bug in BUGS}) == len(BUGS), "bug ids must be unique"

@@ -29,6 +29,7 @@ BUG_MESSAGES = {
     "sgd_velocity_aliases_gradient": "the velocity IS the gradient array",
     "sgd_weight_decay_into_grads": "sgd_step changed grads",
     "sgd_default_weight_decay": "differs from the reference",
+    "sgd_default_momentum": "differs from the reference",
 }
 
 LOOP_CONV = '''

@@ -33,8 +33,9 @@ def conv_output_size(ctx: Context) -> None:
                              "(an int: (size + 2*padding - kernel) // stride + 1)").format(
                 call=f"conv_output_size{args}", got=got, expected=expected))
 
+    # Every default left out at least once: conv_output_size(9, 3) and conv_output_size(9, 3, 2).
     ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3), st.booleans()),
-                body, max_examples=60)
+                body, max_examples=60, examples=((9, 3, 1, 0, True), (9, 3, 2, 0, True)))
 
 
 @check("conv.receptive_field")
@@ -81,8 +82,15 @@ def conv2d_forward(ctx: Context) -> None:
         expected, _unused = ref.conv2d(x, w, b, ex.stride, ex.padding)
         compare("out", out, expected)
 
-    ctx.for_all(S.conv_examples(), body, examples=ONE_BY_ONE)
+    ctx.for_all(S.conv_examples(), body, examples=ONE_BY_ONE + DEFAULTS_LEFT_OUT)
 
+
+# The drawn examples leave the arguments at their default out of the call only when a drawn bool
+# says so, which the draws may never combine with stride 1: these leave out both, stride alone
+# (padding 1 passed) and padding alone (stride 2 passed).
+DEFAULTS_LEFT_OUT = (S.Conv(2, 2, 6, 7, 3, (3, 2), 1, 0, True, 1.0, 13, defaults=True),
+                     S.Conv(1, 2, 5, 6, 2, (3, 3), 1, 1, False, 1.0, 14, defaults=True),
+                     S.Conv(1, 1, 7, 6, 2, (2, 3), 2, 0, True, 1.0, 15, defaults=True))
 
 # 1x1 kernels with a stride along one axis only: the patches are then a strided view, not x itself
 # (a shortcut for 1x1 convolutions that tests the strides of one axis only reshapes the wrong size).

@@ -38,7 +38,7 @@ from grader.checks.harness.network import (compare_network, for_all_diagnosed, l
 from grader.checks.harness.session import (Session, compare_keys, read_shapes, student_state_shapes)
 from grader.checks.harness.training import tell_if_slow
 from grader.references import networks as refnets
-from grader.worker.client import StudentMissingName, WorkerProblem
+from grader.worker.client import StudentException, StudentMissingName, WorkerProblem
 from grader.worker.protocol import Ref
 
 BATCH = 2
@@ -77,9 +77,31 @@ def check_structure(ctx: Context, title: str, name: str, factory, args: tuple = 
             compare_keys(shapes, ref.keys, title)
         except Mismatch as mismatch:
             raise Failed(mismatch.summary, mismatch.lines, diagnosis=mismatch.diagnosis) from None
+        for module, p in ref.dropouts.items():
+            got = _dropout_p(session, student, module)
+            if got is not None and got != p:
+                raise Failed(_("{title}: {module} is a Dropout with p={got!r}, torch's has p={p!r} (the "
+                               "network's dropout argument; without parameters, it is not in the keys)").format(
+                    title=title, module=module, got=got, p=p))
         if keep:   # left for the function check (see Built): building it again would cost seconds
             session.handles.remove(student.handle)
             ctx.built.leave(title, student.handle)
+
+
+def _dropout_p(session: Session, student: Ref, name: str):
+    """The ``p`` of the student's module at the dotted ``name`` (reached through ``children``), or
+    None where that module or its ``p`` is not there to read (judged elsewhere, if at all)."""
+    node = student
+    try:
+        for part in name.split("."):
+            children = session.get(node, "children", depth=1)
+            if not isinstance(children.value, dict) or part not in children.value:
+                return None
+            node = Ref(children.handle, (part,))
+        p = session.get(node, "p").value
+    except (StudentMissingName, StudentException):
+        return None
+    return p if isinstance(p, (int, float)) and not isinstance(p, bool) else None
 
 
 def _lenet(num_classes=10, activation="sigmoid"):
@@ -252,6 +274,17 @@ def resnet(ctx: Context) -> None:
                 run_case(ctx, case, factory, student_args=(block_class, layers), session=session)
         except (Failed, Mismatch, WorkerProblem) as problem:
             raise as_failed(problem, case.describe()) from None
+    # The cases pass num_classes; its default (1000) is judged on the keys' shapes of a small ResNet.
+    title = "ResNet(BasicBlock, [1, 1, 1, 1])"
+    try:
+        with Session(ctx, "networks") as session:
+            sample = session.construct("BasicBlock", 1, 1)
+            block_class = Ref(session.get(sample, "__class__", depth=0).handle)
+            student = session.construct("ResNet", block_class, [1, 1, 1, 1], timeout=ctx.settings.network_timeout)
+            expected = reference(title, lambda: refnets.ResNet(refnets.NETWORKS["BasicBlock"], [1, 1, 1, 1]))
+            compare_keys(student_state_shapes(session, student), expected.keys, title)
+    except (Failed, Mismatch, WorkerProblem) as problem:
+        raise as_failed(problem, title) from None
 
 
 @check("networks.resnet18")

@@ -92,6 +92,7 @@ class Reference:
     model: nn.Module | None = None
     values: dict = field(default_factory=dict)    # key -> ndarray or Tiled (what is loaded)
     tiled: dict = field(default_factory=dict)     # module name -> TiledLinear
+    dropouts: dict = field(default_factory=dict)  # module name -> p of each nn.Dropout
 
 
 def _no_init(tensor, *args, **kwargs):
@@ -135,7 +136,8 @@ def reference(title: str, factory, seed: int | None = None) -> Reference:
     keys = {k: tuple(v.shape) for k, v in state.items()}
     params = [name for name, _unused in model.named_parameters()]
     count = sum(p.numel() for p in model.parameters())
-    result = Reference(title, keys, params, count)
+    result = Reference(title, keys, params, count,
+                       dropouts={name: m.p for name, m in model.named_modules() if isinstance(m, nn.Dropout)})
     if seed is None:
         return result
     for name, module in list(model.named_modules()):
