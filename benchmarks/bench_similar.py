@@ -21,27 +21,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import similar  # noqa: E402
-from tests.test_similar import INDEPENDENT, _class, _read, _stubs, _student, disguise  # noqa: E402
+from tests.similar_class import INDEPENDENT, disguise, make_class, read_class, stub_files, student  # noqa: E402
 
 
 def separation(scratch: Path) -> None:
     print("copy of   copy's score   best other pair")
     for original in sorted(INDEPENDENT):
-        pairs = similar.similar_pairs(_read(_class(scratch / original, copied=original)), _stubs())
+        pairs = similar.similar_pairs(read_class(make_class(scratch / original, copied=original)), stub_files())
         copy = next(p.score for p in pairs if {p.a, p.b} == {original, "zed"})
         other = max((p for p in pairs if {p.a, p.b} != {original, "zed"}), key=lambda p: p.score)
         print(f"{original:8}  {copy:12.4f}   {other.score:.4f} ({other.a}, {other.b})")
 
 
 def big_class(root: Path, size: int) -> None:
-    originals = _class(root / "originals")
-    stubs = _stubs()
+    originals = make_class(root / "originals")
+    stubs = stub_files()
     for number in range(size):
         source = originals / sorted(INDEPENDENT)[number % len(INDEPENDENT)]
-        student = _student(root / "class" / f"student{number:04d}", [])
+        copy = student(root / "class" / f"student{number:04d}", [])
         for path in source.glob("*.py"):
             if path.read_text() != stubs[path.name]:
-                (student / path.name).write_text(disguise(path.read_text()))
+                (copy / path.name).write_text(disguise(path.read_text()))
 
 
 def main() -> int:

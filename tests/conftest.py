@@ -42,6 +42,19 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)   # a stable sort
 
 
+@pytest.fixture(autouse=True)
+def _quick_tests_start_no_worker(request, monkeypatch):
+    """A test not marked ``slow`` never starts the grader's worker (a grading): the quick run
+    (``-m "not slow"``) stays a developer's inner loop."""
+    if request.node.get_closest_marker("slow") is None:
+        from grader.worker.client import Worker
+
+        def refuse(self, *args, **kwargs):
+            pytest.fail("this test starts the grader's worker: mark it @pytest.mark.slow", pytrace=False)
+
+        monkeypatch.setattr(Worker, "start", refuse)
+
+
 def computed_once(tmp_path_factory, name: str, compute):
     """``compute()``'s result, computed once per test run however many xdist workers ask for it:
     the first computes it under a file lock and leaves it in the run's temporary folder."""

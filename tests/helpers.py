@@ -21,6 +21,14 @@ LAYER_PARTS = ("conv", "pooling", "batchnorm", "layers")
 LAYER_FILES = tuple(rubric_module.load().parts[part] for part in LAYER_PARTS)   # the rubric names each part's file
 
 
+def files_for(*parts: str) -> tuple:
+    """The files a grading of ``parts`` runs: theirs and those of the parts they use (the rubric's
+    ``[uses]``), in the rubric's order."""
+    rubric = rubric_module.load()
+    needed = set(parts).union(*(rubric.uses.get(part, ()) for part in parts))
+    return tuple(file for part, file in rubric.parts.items() if part in needed)
+
+
 def assemble(target: Path, *folders: Path) -> Path:
     """A submission in ``target`` made of the .py files of ``folders``, a later folder's file
     replacing an earlier one's: an alternative keeps only the files it writes its own way."""

@@ -3,6 +3,7 @@ a streamed report, Ctrl-C, and never a file of the submission overwritten."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -91,12 +92,33 @@ def _interrupt(command, ready_text):
     children = psutil.Process(process.pid).children(recursive=True)
     assert children, "nothing was running yet"
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    with _killed_if_left(process, children):
+        out, err = process.communicate(timeout=60)
     return process.returncode, seen + out, err, children
 
 
+@contextlib.contextmanager
+def _killed_if_left(process, children):
+    """A run that does not stop in time is killed, with what it started, before the test fails."""
+    try:
+        yield
+    except BaseException:
+        _kill(process, *children)
+        raise
+
+
+def _kill(*processes):
+    for left in processes:
+        try:
+            left.kill()
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+
+
 def _all_gone(processes, seconds=15):
+    """Whether ``processes`` all end within ``seconds``; those left are killed (the test fails)."""
     gone, alive = psutil.wait_procs(processes, timeout=seconds)
+    _kill(*alive)
     return not alive
 
 
@@ -128,7 +150,8 @@ def test_ctrl_c_on_batch_stops_every_student(tmp_path):
             break
     assert children, "the batch started no grading process"
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    with _killed_if_left(process, children):
+        out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "Traceback" not in err, err
     assert _all_gone(children)
 

@@ -10,7 +10,7 @@ import pytest
 from grader.references import networks as refnets
 from grader.runner import grade
 from grader.worker.client import Ref, Worker
-from tests.helpers import ASSIGNMENTS, SOLUTIONS, SUBMISSIONS, assemble, failures, own_checks, restricted_rubric
+from tests.helpers import ASSIGNMENTS, SOLUTIONS, SUBMISSIONS, assemble, failures, files_for, own_checks, restricted_rubric
 from tests.planted_bugs_networks import BUGS, plant
 
 PARTS = ("modules", "networks")
@@ -19,7 +19,6 @@ MODULE_CLASSES = {"Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool
 NETWORKS = {"LeNet5", "AlexNet", "VGG16", "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet50"}
 # modules.py and networks.py written another way than the reference, on the einsum layer files.
 OTHER_MODULES = SUBMISSIONS / "other_modules"
-SUBMISSION_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py", "modules.py", "networks.py", "train.py")
 GIVEN_UNTIL = "# Graded layers: write forward and backward"
 
 
@@ -47,7 +46,7 @@ def other_modules_report(tmp_path_factory):
     train.py), graded once (with the hidden checks, as ``grader batch`` grades)."""
     folder = assemble(tmp_path_factory.mktemp("other_modules") / "submission",
                       SOLUTIONS, SUBMISSIONS / "einsum", OTHER_MODULES)
-    missing = [name for name in SUBMISSION_FILES if not (folder / name).is_file()]
+    missing = [name for name in files_for(*PARTS) if not (folder / name).is_file()]
     assert not missing, f"{folder} lacks {missing}"
     return grade(folder, parts=list(PARTS), include_hidden=True)
 

@@ -9,7 +9,6 @@ rewrites the comments, reverses the order of the functions and reformats the cod
 from __future__ import annotations
 
 import ast
-import builtins
 import csv
 import hashlib
 import os
@@ -24,116 +23,14 @@ from grader import cli, similar
 from grader.assign.markers import SOLUTION
 from grader.assign.stubs import strip_solutions
 
-from tests.helpers import ASSIGNMENTS, LAYER_FILES as LAYERS, ROOT, SOLUTIONS, SUBMISSIONS, assemble
-
-# Who wrote what: no file of one student comes from the same source as another's (the
-# reference modules.py is left out: other_modules/ was written by editing it).
-INDEPENDENT = {
-    "ana": [(SOLUTIONS, LAYERS)],
-    "ben": [(SUBMISSIONS / "loops", LAYERS), (SUBMISSIONS / "other_modules", ("modules.py", "networks.py"))],
-    "cy": [(SUBMISSIONS / "einsum", LAYERS), (SOLUTIONS, ("train.py",))],
-    "dee": [(SUBMISSIONS / "other_train", ("train.py",))],
-}
-
-
-def _student(folder: Path, sources) -> Path:
-    assemble(folder, ASSIGNMENTS)
-    for source, names in sources:
-        for name in names:
-            (folder / name).write_text((source / name).read_text())
-    return folder
-
-
-class _Rename(ast.NodeTransformer):
-    """Every name the file itself binds (functions, classes, arguments, variables) gets a new one."""
-
-    def __init__(self, tree):
-        bound = set()
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                bound.add(node.name)
-            elif isinstance(node, ast.arg):
-                bound.add(node.arg)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                bound.add(node.id)
-        bound -= {"self", "cls"} | set(dir(builtins))
-        self.new = {name: f"q{index}_{name[::-1].lower()}" for index, name in enumerate(sorted(bound))}
-
-    def _renamed(self, name):
-        return self.new.get(name, name)
-
-    def visit_Name(self, node):
-        node.id = self._renamed(node.id)
-        return node
-
-    def visit_arg(self, node):
-        node.arg = self._renamed(node.arg)
-        return self.generic_visit(node)
-
-    def visit_keyword(self, node):
-        node.arg = node.arg and self._renamed(node.arg)
-        return self.generic_visit(node)
-
-    def visit_FunctionDef(self, node):
-        node.name = self._renamed(node.name)
-        node.body = _reversed_definitions(node.body)
-        return self.generic_visit(node)
-
-    def visit_ClassDef(self, node):
-        node.name = self._renamed(node.name)
-        node.body = _reversed_definitions(node.body)
-        return self.generic_visit(node)
-
-
-def _reversed_definitions(body):
-    """The functions and classes of a body in reverse order, the other statements where they were."""
-    definitions = [node for node in body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
-    flipped = iter(reversed(definitions))
-    return [next(flipped) if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else node for node in body]
-
-
-def disguise(source: str) -> str:
-    """A copy a plagiarist would hand in: names, order, comments and layout all changed."""
-    tree = ast.parse(source)
-    tree.body = _reversed_definitions(tree.body)
-    code = ast.unparse(_Rename(tree).visit(tree))  # also drops every comment
-    lines = []
-    for line in code.splitlines():
-        stripped = line.lstrip(" ")
-        indent = (len(line) - len(stripped)) // 2           # two-space indentation
-        if stripped.endswith(":"):
-            lines.append("")
-        lines.append(" " * indent + stripped + ("  # see my notes" if stripped.endswith(")") else ""))
-    disguised = "\n".join(lines) + "\n"
-    ast.parse(disguised)  # still a program
-    return disguised
-
-
-def _class(root: Path, copied: str | None = None) -> Path:
-    for name, sources in INDEPENDENT.items():
-        _student(root / name, sources)
-    if copied:
-        copy = _student(root / "zed", [])
-        for path in (root / copied).glob("*.py"):
-            if path.read_text() != (ASSIGNMENTS / path.name).read_text():  # what the original wrote
-                (copy / path.name).write_text(disguise(path.read_text()))
-    return root
-
-
-def _read(root: Path) -> dict:
-    return {folder.name: {path.name: path.read_text() for path in folder.glob("*.py")}
-            for folder in sorted(root.iterdir())}
-
-
-def _stubs() -> dict:
-    return {path.name: path.read_text() for path in ASSIGNMENTS.glob("*.py")}
-
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, assemble
+from tests.similar_class import INDEPENDENT, make_class, read_class, stub_files, student
 
 @pytest.mark.parametrize("original", sorted(INDEPENDENT))
 def test_disguised_copy_ranks_above_every_independent_pair(original, tmp_path):
-    submissions = _read(_class(tmp_path, copied=original))
+    submissions = read_class(make_class(tmp_path, copied=original))
     assert submissions["zed"] != submissions[original]
-    pairs = similar.similar_pairs(submissions, _stubs())
+    pairs = similar.similar_pairs(submissions, stub_files())
     assert len(pairs) == 10
     assert all(0 <= pair.score <= 1 for pair in pairs)
     top, *others = pairs
@@ -150,8 +47,8 @@ def _with_one_function(name: str) -> str:
 
 
 def test_the_stubs_alone_never_make_students_similar(tmp_path):
-    stubs = _stubs()
-    ana = _read(_class(tmp_path))["ana"]
+    stubs = stub_files()
+    ana = read_class(make_class(tmp_path))["ana"]
     relaid = {name: text.replace("\n\n", "\n\n\n").replace("):\n", "):  # given\n")
               for name, text in stubs.items()}  # the stubs through another editor
     submissions = {"stub1": stubs, "stub2": relaid,
@@ -181,7 +78,7 @@ def test_code_that_does_not_parse_is_still_compared():
     lines = (SOLUTIONS / "pooling.py").read_text().splitlines(keepends=True)
     middle = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].startswith("def "))
     broken = "".join(lines[:middle] + ["   oops = 1\n"] + lines[middle:]) + "x = f(\n"
-    stubs = _stubs()
+    stubs = stub_files()
     with pytest.raises(IndentationError):
         ast.parse(broken)
     pairs = similar.similar_pairs({"ana": {"pooling.py": "".join(lines)},
@@ -199,7 +96,7 @@ def _rows(report: Path):
 
 
 def test_report_is_sorted_csv_and_the_same_in_every_process(tmp_path):
-    root = _class(tmp_path / "class", copied="cy")
+    root = make_class(tmp_path / "class", copied="cy")
     with zipfile.ZipFile(root / "eve.zip", "w") as archive:  # a .zip hand-in is read like a folder
         for path in (SOLUTIONS / "conv.py", ASSIGNMENTS / "pooling.py"):
             archive.write(path, f"eve/{path.name}")
@@ -236,7 +133,7 @@ def test_pages_escape_the_students_code_and_names(tmp_path):
     for name in ("<b>mallory&co", "trent"):
         folder = assemble(root / name, ASSIGNMENTS)
         (folder / "conv.py").write_text((ASSIGNMENTS / "conv.py").read_text() + hostile)
-    _student(root / "ana", INDEPENDENT["ana"])
+    student(root / "ana", INDEPENDENT["ana"])
     pages = tmp_path / "pages"
     assert _run(root, "--out", tmp_path / "r.csv", "--html", pages) == 0
     assert _rows(tmp_path / "r.csv")[1][:2] == ["<b>mallory&co", "trent"]
@@ -259,13 +156,13 @@ def _digest(root: Path) -> str:
 @pytest.mark.parametrize("case", ["missing", "one_student", "out_inside", "out_is_student_file",
                                   "out_is_folder", "html_inside", "negative_top"])
 def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys):
-    root = _class(tmp_path / "class")
+    root = make_class(tmp_path / "class")
     out, extra = tmp_path / "report.csv", []
     if case == "missing":
         root = tmp_path / "nowhere"
     elif case == "one_student":
         root = tmp_path / "small"
-        _student(root / "ana", INDEPENDENT["ana"])
+        student(root / "ana", INDEPENDENT["ana"])
         (root / "notes.txt").write_text("not a student")
     elif case == "out_inside":
         out = root / "report.csv"

@@ -10,12 +10,10 @@ import pytest
 from grader import rubric as rubric_module
 from grader.checks import train as train_checks
 from grader.runner import grade
-from tests.helpers import ASSIGNMENTS, SOLUTIONS, assemble, own_checks, restricted_rubric
+from tests.helpers import ASSIGNMENTS, SOLUTIONS, assemble, files_for, own_checks, restricted_rubric
 from tests.planted_bugs_train import BUGS, apply_bug, plant
 
 OTHER_TRAIN = Path(__file__).resolve().parent / "submissions" / "other_train"
-SUBMISSION_FILES = ("conv.py", "pooling.py", "batchnorm.py", "layers.py", "modules.py", "networks.py",
-                    "train.py")
 
 # What the student reads for each planted bug: a phrase of the sgd_step check's message.
 BUG_MESSAGES = {
@@ -125,7 +123,7 @@ def other_train_report(tmp_path_factory):
     zero-started velocities; train_lenet with He init, batches of 64, a step learning-rate
     schedule, per-epoch reshuffled copies, its own shift augmentation) over the reference layers."""
     folder = assemble(tmp_path_factory.mktemp("other_train") / "submission", SOLUTIONS, OTHER_TRAIN)
-    assert all((folder / name).is_file() for name in SUBMISSION_FILES)
+    assert all((folder / name).is_file() for name in files_for("train"))
     return grade(folder, parts=["train"], include_hidden=True, rubric=own_checks("train"))
 
 
