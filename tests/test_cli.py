@@ -125,7 +125,7 @@ def _all_gone(processes, seconds=15):
 @pytest.mark.slow
 def test_ctrl_c_on_check_stops_cleanly():
     code, out, err, children = _interrupt(
-        [sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--part", "train"], "sgd_step")
+        [sys.executable, "-u", "-m", "grader", "check", str(SOLUTIONS), "--part", "train"], "sgd_step")
     assert code == 130 and "Traceback" not in err, err
     assert err.strip().splitlines() == ["grader: interrupted (nothing left running)"]
     assert _all_gone(children)
