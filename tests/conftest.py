@@ -1,22 +1,29 @@
-"""Fixtures shared by the test files, hypothesis' profile, and how a run is laid out: the tests
-marked ``slow`` (they grade, train, execute a notebook or build a release) run after the quick
-ones, and under pytest-xdist each test file runs in one worker (``--dist loadfile``), so that a
-module-scoped fixture is computed once (``--dist loadgroup`` with ``xdist_group`` marks does not
-group under pytest 9.2 and pytest-xdist 3.8: xdist renames ``item._nodeid``, which pytest no
-longer reads, and every worker computed the fixture for itself). The constants and plain
+"""Fixtures shared by the test files, hypothesis' profile, and how a run is laid out. Under
+pytest-xdist (both cores by default) each test is a work unit of its own, except that the tests
+of a file holding a module- or session-scoped fixture stay together, so that the fixture is
+computed once (``UnitScheduling``); the units start longest first (``LONGEST_FIRST``), so that
+the two workers finish together. Without xdist the tests marked ``slow`` (they grade, train,
+execute a notebook or build a release) run after the quick ones. The constants and plain
 helpers are in tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
 import pickle
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 from filelock import FileLock
 from hypothesis import settings
 
 from tests.helpers import LAYER_PARTS, SOLUTIONS, own_checks
+
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:   # without pytest-xdist the tests run one at a time
+    LoadScopeScheduling = object
 
 # Derandomised and without an example database: the same examples on every run and in every
 # xdist worker, and no .hypothesis folder written.
@@ -27,19 +34,80 @@ settings.load_profile("ci")
 os.environ["GRADER_FRESH"] = "1"
 
 
+TESTS = Path(__file__).parent
+
+# Units of a minute or more on the 2-core machine (a file's tests that share a fixture are one
+# unit), longest first; a unit missing here only starts later than it could. Measured with
+# `python -m pytest -q --durations=60`.
+LONGEST_FIRST = (
+    "tests/test_nbgrader.py",
+    "tests/test_train_grading.py",
+    "tests/test_fair_verdicts.py::test_every_planted_layer_bug_costs_points_in_its_own_part_only",
+    "tests/test_networks_grading.py",
+    "tests/test_install.py",
+    "tests/test_augment_grading.py",
+    "tests/test_batch.py",
+    "tests/test_batch_dask.py",
+    "tests/test_benchmarks.py::test_benchmark_runs_at_its_smallest_size",
+    "tests/test_cli.py::test_a_grader_fault_is_a_grader_error_not_a_zero",
+    "tests/test_notebooks_run.py",
+    "tests/test_cli.py::test_ctrl_c",
+    "tests/test_check_verdicts.py::test_a_state_dict_of_copies_still_loads_the_big_networks",
+)
+
+
+def _files_sharing_a_fixture() -> set:
+    return {f"tests/{path.name}" for path in TESTS.glob("test_*.py")
+            if re.search(r"scope=\"(module|session)\"", path.read_text())}
+
+
+class UnitScheduling(LoadScopeScheduling):
+    """xdist's scope scheduling with one test per unit, but one file per unit where the file
+    holds a module- or session-scoped fixture. (``--dist loadgroup`` with ``xdist_group`` marks
+    does not group under pytest 9.2 and pytest-xdist 3.8: xdist renames ``item._nodeid``, which
+    pytest no longer reads, and every worker computed the fixture for itself.)"""
+
+    def __init__(self, config, log=None):
+        super().__init__(config, log)
+        self.grouped = _files_sharing_a_fixture()
+
+    def _split_scope(self, nodeid: str) -> str:
+        file = nodeid.split("::", 1)[0]
+        return file if file in self.grouped else nodeid
+
+
 @pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the options
 def pytest_cmdline_main(config):
-    """Both cores by default (``-n auto --dist loadfile``), unless the command says otherwise
-    (``-n 0``, ``-p no:xdist``); set here rather than in addopts so that an environment without
-    pytest-xdist still runs the tests, one at a time."""
+    """Both cores by default (``-n auto`` with ``UnitScheduling``), unless the command says
+    otherwise (``-n 0``, ``-p no:xdist``, ``--dist``); set here rather than in addopts so that an
+    environment without pytest-xdist still runs the tests, one at a time."""
     if (config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput")
             and config.option.numprocesses is None and config.option.dist == "no"):
         config.option.numprocesses = "auto"
-        config.option.dist = "loadfile"
+        config.option.dist = "loadscope"
+        config.option.loadscopereorder = False   # keep LONGEST_FIRST's order
+        config.stash[_UNITS] = True
+
+
+_UNITS = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.stash.get(_UNITS, False):
+        return UnitScheduling(config, log)
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)   # a stable sort
+    def order(item):
+        rank = next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONGEST_FIRST))
+        return (rank, item.get_closest_marker("slow") is None) if distributed else \
+            (item.get_closest_marker("slow") is not None,)
+
+    distributed = config.getoption("dist", "no") != "no"
+    items.sort(key=order)   # a stable sort
 
 
 @pytest.fixture(autouse=True)
