@@ -37,16 +37,20 @@ def _bn_bug():
 @pytest.mark.parametrize("file", LAYER_FILES)
 def test_every_planted_layer_bug_costs_points_in_its_own_part_only(file, tmp_path):
     """Every planted bug of ``file``, one student each, graded through `grader batch` on its own
-    part and the parts that run that file (the rubric's [uses]: modules): the other parts' files
-    are the reference's, which import no other part, so their grading cannot meet the bug. The
-    dependent part says it used the reference file."""
+    part and the parts that run that file (the rubric's [uses]: modules), the student handing in
+    those parts' files only: the batch grades the dependent part with the reference's files in
+    place of the missing ones and of the failing one, and says so."""
     rubric = rubric_module.load()
     part = next(p for p, f in rubric.parts.items() if f == file)
     parts = [part, *(user for user, used in rubric.uses.items() if part in used and user in BATCH_PARTS)]
     assert "modules" in parts, parts
     bugs = [bug for bug in BUGS if bug.file == file]
-    for bug in bugs:
-        _with_bug(tmp_path / "class" / bug.id, bug)
+    for bug in bugs:   # the bug's file and the dependent parts' files: the batch uses the reference for the rest
+        student = tmp_path / "class" / bug.id
+        student.mkdir(parents=True)
+        for handed_in in {file, *(rubric.parts[graded] for graded in parts)}:
+            shutil.copyfile(SOLUTIONS / handed_in, student / handed_in)
+        (student / file).write_text(apply_bug(bug, (SOLUTIONS / file).read_text()))
     out = tmp_path / "grades"
     command = [sys.executable, "-m", "grader", "batch", str(tmp_path / "class"), "--out", str(out), "--jobs", "1"]
     for graded in parts:
