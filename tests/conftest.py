@@ -1,8 +1,8 @@
 """Fixtures shared by the test files, hypothesis' profile, and how a run is laid out. Under
 pytest-xdist (both cores by default) each test is a work unit of its own, except that the tests
 of a file holding a module- or session-scoped fixture stay together, so that the fixture is
-computed once (``UnitScheduling``); the units start longest first (``LONGEST_FIRST``), so that
-the two workers finish together. Without xdist the tests marked ``slow`` (they grade, train,
+computed once; the units start longest first, so that the workers finish together
+(tests/layout.py). Without xdist the tests marked ``slow`` (they grade, train,
 execute a notebook or build a release) run after the quick ones. The constants and plain
 helpers are in tests/helpers.py."""
 
@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import os
 import pickle
-import re
 import shutil
-from pathlib import Path
 
 import pytest
 from filelock import FileLock
 from hypothesis import settings
 
 from tests.helpers import LAYER_PARTS, SOLUTIONS, own_checks
-
-try:
-    from xdist.scheduler import LoadScopeScheduling
-except ImportError:   # without pytest-xdist the tests run one at a time
-    LoadScopeScheduling = object
+from tests.layout import LONGEST_FIRST, UnitScheduling
 
 # Derandomised and without an example database: the same examples on every run and in every
 # xdist worker, and no .hypothesis folder written.
@@ -32,52 +26,6 @@ settings.load_profile("ci")
 # Every `grader check` the tests start grades from scratch: a result kept from an earlier test
 # (grader.rerun) would hide what the test is about. tests/test_speed.py tests the reuse itself.
 os.environ["GRADER_FRESH"] = "1"
-
-
-TESTS = Path(__file__).parent
-
-# The units of 15 s or more on the 2-core machine (a file whose tests share a fixture is one
-# unit), longest first; a unit missing here only starts later than it could. Measured with
-# `python -m pytest -q --durations=0`.
-LONGEST_FIRST = (
-    "tests/test_train_grading.py",
-    "tests/test_networks_grading.py",
-    "tests/test_nbgrader.py",
-    "tests/test_augment_grading.py",
-    "tests/test_install.py",
-    "tests/test_fair_verdicts.py::test_every_planted_layer_bug_costs_points_in_its_own_part_only",
-    "tests/test_batch_dask.py",
-    "tests/test_batch.py",
-    "tests/test_cli.py::test_a_grader_fault_is_a_grader_error_not_a_zero",
-    "tests/test_benchmarks.py::test_benchmark_runs_at_its_smallest_size",
-    "tests/test_alternatives_and_bugs.py",
-    "tests/test_release.py",
-    "tests/test_i18n.py",
-    "tests/test_notebooks_run.py",
-    "tests/test_gradescope.py",
-    "tests/test_check_verdicts.py::test_a_state_dict_of_copies_still_loads_the_big_networks",
-    "tests/test_report.py",
-)
-
-
-def _files_sharing_a_fixture() -> set:
-    return {f"tests/{path.name}" for path in TESTS.glob("test_*.py")
-            if re.search(r"scope=\"(module|session)\"", path.read_text())}
-
-
-class UnitScheduling(LoadScopeScheduling):
-    """xdist's scope scheduling with one test per unit, but one file per unit where the file
-    holds a module- or session-scoped fixture. (``--dist loadgroup`` with ``xdist_group`` marks
-    does not group under pytest 9.2 and pytest-xdist 3.8: xdist renames ``item._nodeid``, which
-    pytest no longer reads, and every worker computed the fixture for itself.)"""
-
-    def __init__(self, config, log=None):
-        super().__init__(config, log)
-        self.grouped = _files_sharing_a_fixture()
-
-    def _split_scope(self, nodeid: str) -> str:
-        file = nodeid.split("::", 1)[0]
-        return file if file in self.grouped else nodeid
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the options
