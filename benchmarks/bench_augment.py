@@ -48,8 +48,9 @@ def seeds(folder: Path, count: int) -> list[float]:
                   f"{r['augmented_held']:>8.1%}  {100 * r['gain']:>+5.1f}  {time.perf_counter() - started:.1f} s",
                   flush=True)
     settings = rubric_module.load().settings
-    print(f"gain over {count} seeds (points): mean {100 * statistics.mean(gains):+.2f}, sd "
-          f"{100 * statistics.stdev(gains):.2f}, min {100 * min(gains):+.1f}, max {100 * max(gains):+.1f}; "
+    spread = f"sd {100 * statistics.stdev(gains):.2f}" if count > 1 else "no sd of one seed"
+    print(f"gain over {count} seeds (points): mean {100 * statistics.mean(gains):+.2f}, {spread}, "
+          f"min {100 * min(gains):+.1f}, max {100 * max(gains):+.1f}; "
           f"check: full marks from {100 * settings.full_marks_gain:+.1f}, zero at {100 * settings.zero_marks_gain:+.1f} "
           f"(seed {checks.GAIN_SEED})")
     return gains

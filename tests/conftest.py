@@ -1,9 +1,9 @@
-"""Fixtures shared by the test files, hypothesis' profile, and how a run is laid out: the tests
-marked ``slow`` (they grade, train, execute a notebook or build a release) run after the quick
-ones, and under pytest-xdist each test file runs in one worker (``--dist loadfile``), so that a
-module-scoped fixture is computed once (``--dist loadgroup`` with ``xdist_group`` marks does not
-group under pytest 9.2 and pytest-xdist 3.8: xdist renames ``item._nodeid``, which pytest no
-longer reads, and every worker computed the fixture for itself). The constants and plain
+"""Fixtures shared by the test files, hypothesis' profile, and how a run is laid out. Under
+pytest-xdist (both cores by default) each test is a work unit of its own, except that the tests
+of a file holding a module- or session-scoped fixture stay together, so that the fixture is
+computed once; the units start longest first, so that the workers finish together
+(tests/layout.py). Without xdist the tests marked ``slow`` (they grade, train,
+execute a notebook or build a release) run after the quick ones. The constants and plain
 helpers are in tests/helpers.py."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from filelock import FileLock
 from hypothesis import settings
 
 from tests.helpers import LAYER_PARTS, SOLUTIONS, own_checks
+from tests.layout import LONGEST_FIRST, UnitScheduling
 
 # Derandomised and without an example database: the same examples on every run and in every
 # xdist worker, and no .hypothesis folder written.
@@ -29,17 +30,36 @@ os.environ["GRADER_FRESH"] = "1"
 
 @pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the options
 def pytest_cmdline_main(config):
-    """Both cores by default (``-n auto --dist loadfile``), unless the command says otherwise
-    (``-n 0``, ``-p no:xdist``); set here rather than in addopts so that an environment without
-    pytest-xdist still runs the tests, one at a time."""
+    """Both cores by default (``-n auto`` with ``UnitScheduling``), unless the command says
+    otherwise (``-n 0``, ``-p no:xdist``, ``--dist``); set here rather than in addopts so that an
+    environment without pytest-xdist still runs the tests, one at a time."""
     if (config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput")
             and config.option.numprocesses is None and config.option.dist == "no"):
         config.option.numprocesses = "auto"
-        config.option.dist = "loadfile"
+        config.option.dist = "loadscope"
+        config.option.loadscopereorder = False   # keep LONGEST_FIRST's order
+        config.stash[_UNITS] = True
+
+
+_UNITS = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.stash.get(_UNITS, False):
+        return UnitScheduling(config, log)
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)   # a stable sort
+    def order(item):
+        rank = next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONGEST_FIRST))
+        return (rank, item.get_closest_marker("slow") is None) if distributed else \
+            (item.get_closest_marker("slow") is not None,)
+
+    distributed = config.getoption("dist", "no") != "no"
+    items.sort(key=order)   # a stable sort
 
 
 @pytest.fixture(autouse=True)

@@ -33,54 +33,42 @@ def _bn_bug():
     return next(bug for bug in BUGS if bug.id == "bn_running_var_biased")
 
 
-@pytest.fixture(scope="module")
-def planted_class(tmp_path_factory):
-    """Every planted layer bug, one student each, graded through `grader batch` on its own part
-    and the parts that run that file (the rubric's [uses]: modules): the other parts' files are
-    the reference's, which import no other part, so their grading cannot meet the bug. One
-    batch per file, so that no student's unaffected parts are graded."""
+@pytest.mark.slow
+@pytest.mark.parametrize("file", LAYER_FILES)
+def test_every_planted_layer_bug_costs_points_in_its_own_part_only(file, tmp_path):
+    """Every planted bug of ``file``, one student each, graded through `grader batch` on its own
+    part and the parts that run that file (the rubric's [uses]: modules), the student handing in
+    those parts' files only: the batch grades the dependent part with the reference's files in
+    place of the missing ones and of the failing one, and says so."""
     rubric = rubric_module.load()
-    root = tmp_path_factory.mktemp("planted")
-    bugs = [bug for bug in BUGS if bug.file in LAYER_FILES]
-    rows, outs = {}, {}
-    for file in LAYER_FILES:
-        part = next(p for p, f in rubric.parts.items() if f == file)
-        parts = [part, *(user for user, used in rubric.uses.items() if part in used and user in BATCH_PARTS)]
-        students = root / part
-        for bug in (bug for bug in bugs if bug.file == file):
-            _with_bug(students / bug.id, bug)
-        out = root / f"grades-{part}"
-        command = [sys.executable, "-m", "grader", "batch", str(students), "--out", str(out), "--jobs", "2"]
-        for graded in parts:
-            command += ["--part", graded]
-        run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-        assert run.returncode == 0, run.stderr[-3000:]
-        with open(out / "gradebook.csv") as handle:
-            for row in csv.DictReader(handle):
-                rows[row["id"]], outs[row["id"]] = (parts, row), out
-    return bugs, rows, outs
-
-
-@pytest.mark.slow
-def test_every_planted_layer_bug_costs_points_in_its_own_part_only(planted_class):
-    bugs, rows, _outs = planted_class
-    full = rubric_module.load().select(BATCH_PARTS, include_hidden=True)
-    maximum = {part: sum(e.points for e in full if e.part == part) for part in BATCH_PARTS}
+    part = next(p for p, f in rubric.parts.items() if f == file)
+    parts = [part, *(user for user, used in rubric.uses.items() if part in used and user in BATCH_PARTS)]
+    assert "modules" in parts, parts
+    bugs = [bug for bug in BUGS if bug.file == file]
+    for bug in bugs:   # the bug's file and the dependent parts' files: the batch uses the reference for the rest
+        student = tmp_path / "class" / bug.id
+        student.mkdir(parents=True)
+        for handed_in in {file, *(rubric.parts[graded] for graded in parts)}:
+            shutil.copyfile(SOLUTIONS / handed_in, student / handed_in)
+        (student / file).write_text(apply_bug(bug, (SOLUTIONS / file).read_text()))
+    out = tmp_path / "grades"
+    command = [sys.executable, "-m", "grader", "batch", str(tmp_path / "class"), "--out", str(out), "--jobs", "1"]
+    for graded in parts:
+        command += ["--part", graded]
+    run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(out / "gradebook.csv") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    full = rubric.select(parts, include_hidden=True)
+    maximum = {graded: sum(e.points for e in full if e.part == graded) for graded in parts}
     for bug in bugs:
-        parts, row = rows[bug.id]
-        own = bug.file[:-3]
-        assert "modules" in parts, (bug.id, parts)
-        assert float(row[own]) < maximum[own], (bug.id, row)
-        for part in parts:
-            if part != own:
-                assert float(row[part]) == maximum[part], (bug.id, part, row)
-
-
-@pytest.mark.slow
-def test_the_dependent_part_says_it_used_the_reference(planted_class):
-    _, _, outs = planted_class
-    feedback = (outs["bn_running_var_biased"] / "students" / "bn_running_var_biased" / "feedback.md").read_text()
-    assert "graded with the reference batchnorm.py, because yours fails" in feedback.lower()
+        row = rows[bug.id]
+        assert float(row[part]) < maximum[part], (bug.id, row)
+        for graded in parts:
+            if graded != part:
+                assert float(row[graded]) == maximum[graded], (bug.id, graded, row)
+        feedback = (out / "students" / bug.id / "feedback.md").read_text().lower()
+        assert f"graded with the reference {file}, because yours fails" in feedback, bug.id
 
 
 @pytest.mark.slow

@@ -89,8 +89,10 @@ def test_transposed_conv_weight_gradient_trains_badly(solution_copy):
         "def conv2d_backward(dout, cache):\n"
         "    dx, dw, db = _backward(dout, cache)\n"
         "    return dx, np.ascontiguousarray(np.swapaxes(dw, 2, 3)), db\n"))
-    # as a student's own run sees it: official grading would train with the reference conv.py
-    report = grade(solution_copy, parts=["train"], references=None)
+    # as a student's own run sees it: official grading would train with the reference conv.py;
+    # the train part alone (checking conv.py and networks.py first is not what this is about)
+    report = grade(solution_copy, parts=["train"], references=None,
+                   rubric=dataclasses.replace(rubric_module.load(), uses={}))
     checks = {c.id: c for c in report.checks}
     trained = checks["train.train_lenet"]
     assert trained.score < 0.5 * trained.max_score
