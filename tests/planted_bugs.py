@@ -316,6 +316,22 @@ BUGS: list[Bug] = [
         why='the documented default stride=1 is 2: only a call without stride shows it',
     ),
     Bug(
+        id="pool_padding_checked_on_height_only",
+        file="pooling.py",
+        old="if 2 * ph > KH or 2 * pw > KW:",
+        new="if 2 * ph > KH:",
+        function="max_pool2d_forward",
+        why="a padding above half the kernel raises only along the height, not along the width",
+    ),
+    Bug(
+        id="adaptive_none_entry_read_from_the_other_axis",
+        file="pooling.py",
+        old="Ho, Wo = (H if output_size[0] is None else",
+        new="Ho, Wo = (H if output_size[1] is None else",
+        function="adaptive_avg_pool2d_forward",
+        why="the height's None test reads the width's entry: output_size=(4, None) gives H rows, (None, 3) raises",
+    ),
+    Bug(
         id='max_pool_default_padding',
         file='pooling.py',
         old='def max_pool2d_forward(x, kernel_size, stride=None, padding=0):',

@@ -211,7 +211,8 @@ class Adaptive:
 
     @property
     def out_hw(self):
-        return pair(self.output_size)
+        ho, wo = pair(self.output_size)
+        return (self.h if ho is None else ho, self.w if wo is None else wo)
 
     def arrays(self):
         rng = np.random.default_rng(self.seed)
@@ -225,11 +226,16 @@ class Adaptive:
 
 
 @st.composite
-def adaptive_examples(draw):
+def adaptive_examples(draw, none_entries=False):
+    """``none_entries``: an entry of the pair may be None (the input's size on that axis),
+    as the docstring of adaptive_avg_pool2d_forward allows."""
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
-    output_size = draw(st.one_of(st.integers(1, min(h, w)),
-                                 st.tuples(st.integers(1, h), st.integers(1, w))))
+
+    def entry(size):
+        return st.one_of(st.none(), st.integers(1, size)) if none_entries else st.integers(1, size)
+
+    output_size = draw(st.one_of(st.integers(1, min(h, w)), st.tuples(entry(h), entry(w))))
     return Adaptive(n, c, h, w, output_size, draw(scales), draw(seeds))
 
 
