@@ -22,8 +22,14 @@ from tests.planted_bugs import BUGS, apply_bug
 BATCH_PARTS = ("conv", "pooling", "batchnorm", "layers", "modules")
 
 
-def _with_bug(target, bug):
-    shutil.copytree(SOLUTIONS, target)
+def _with_bug(target, bug, files=None):
+    """A copy of the reference with ``bug`` planted: every file, or only ``files`` (the bug's own among them)."""
+    if files is None:
+        shutil.copytree(SOLUTIONS, target)
+    else:
+        target.mkdir(parents=True)
+        for name in {bug.file, *files}:
+            shutil.copyfile(SOLUTIONS / name, target / name)
     path = target / bug.file
     path.write_text(apply_bug(bug, path.read_text()))
     return target
@@ -45,12 +51,8 @@ def test_every_planted_layer_bug_costs_points_in_its_own_part_only(file, tmp_pat
     parts = [part, *(user for user, used in rubric.uses.items() if part in used and user in BATCH_PARTS)]
     assert "modules" in parts, parts
     bugs = [bug for bug in BUGS if bug.file == file]
-    for bug in bugs:   # the bug's file and the dependent parts' files: the batch uses the reference for the rest
-        student = tmp_path / "class" / bug.id
-        student.mkdir(parents=True)
-        for handed_in in {file, *(rubric.parts[graded] for graded in parts)}:
-            shutil.copyfile(SOLUTIONS / handed_in, student / handed_in)
-        (student / file).write_text(apply_bug(bug, (SOLUTIONS / file).read_text()))
+    for bug in bugs:   # the graded parts' files only: the batch uses the reference for the rest
+        _with_bug(tmp_path / "class" / bug.id, bug, files=[rubric.parts[graded] for graded in parts])
     out = tmp_path / "grades"
     command = [sys.executable, "-m", "grader", "batch", str(tmp_path / "class"), "--out", str(out), "--jobs", "1"]
     for graded in parts:

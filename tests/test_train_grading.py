@@ -2,7 +2,6 @@
 another way, a low score for a subtly wrong backward, a "too slow" diagnosis for a
 loop-per-pixel convolution, and every planted optimiser bug losing points on sgd_step."""
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -90,9 +89,8 @@ def test_transposed_conv_weight_gradient_trains_badly(solution_copy):
         "    dx, dw, db = _backward(dout, cache)\n"
         "    return dx, np.ascontiguousarray(np.swapaxes(dw, 2, 3)), db\n"))
     # as a student's own run sees it: official grading would train with the reference conv.py;
-    # the train part alone (checking conv.py and networks.py first is not what this is about)
-    report = grade(solution_copy, parts=["train"], references=None,
-                   rubric=dataclasses.replace(rubric_module.load(), uses={}))
+    # the train part's checks alone (checking conv.py and networks.py first is not what this is about)
+    report = grade(solution_copy, parts=["train"], references=None, rubric=own_checks("train"))
     checks = {c.id: c for c in report.checks}
     trained = checks["train.train_lenet"]
     assert trained.score < 0.5 * trained.max_score
@@ -104,11 +102,9 @@ def test_transposed_conv_weight_gradient_trains_badly(solution_copy):
 def test_loop_convolution_is_reported_too_slow(solution_copy):
     conv = solution_copy / "conv.py"
     conv.write_text(conv.read_text() + LOOP_CONV)
-    full = rubric_module.load()
-    settings = full.settings.replace(train_timeout=20.0, overfit_timeout=5.0)
-    # the train part alone: checking networks.py first would run AlexNet and VGG on the loop conv for many minutes
-    train_only = dataclasses.replace(full, uses={})
-    report = grade(solution_copy, parts=["train"], references=None, settings=settings, rubric=train_only)
+    settings = rubric_module.load().settings.replace(train_timeout=20.0, overfit_timeout=5.0)
+    # the train part's checks alone: checking networks.py first would run AlexNet and VGG on the loop conv for many minutes
+    report = grade(solution_copy, parts=["train"], references=None, settings=settings, rubric=own_checks("train"))
     trained = next(c for c in report.checks if c.id == "train.train_lenet")
     assert trained.score == 0
     # refused before training by the pace estimate (tests/test_speed.py tests that path alone),
