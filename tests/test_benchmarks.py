@@ -5,6 +5,7 @@ benchmarks' business: only that they run to the end and say what they measured i
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 
@@ -43,3 +44,19 @@ def test_benchmark_runs_at_its_smallest_size(script):
                          text=True, cwd=ROOT, timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert figures in run.stdout, run.stdout[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arguments, environment, allocator", [
+    ([], {"MALLOC_TOP_PAD_": "12345"}, "allocator: heap kept warm for both sides (MALLOC_MMAP_THRESHOLD_=2000000000"
+                                       " MALLOC_TRIM_THRESHOLD_=4000000000 MALLOC_TOP_PAD_=12345)"),
+    (["--default-malloc"], {}, "allocator: the default (--default-malloc)"),
+], ids=["warm heap, a variable already set kept", "default allocator"])
+def test_bench_layers_times_both_sides_with_the_allocator_it_names(arguments, environment, allocator):
+    """bench_layers.py re-executes itself with glibc's heap kept warm unless told otherwise, filling in
+    only the variables not already set, and its output says which allocator the figures come from."""
+    env = {var: value for var, value in os.environ.items() if not var.startswith("MALLOC_")} | environment
+    run = subprocess.run([sys.executable, str(BENCHMARKS / "bench_layers.py"), "--quick", *arguments],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert allocator in run.stdout, run.stdout[:2000]
