@@ -144,11 +144,16 @@ def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var,
         In training mode when a channel has a single value (N*H*W == 1), or if
         the shapes do not match.
 
-    Hint: do not write BatchNorm twice. Move the channel axis last and flatten
-    the rest, ``x.transpose(0, 2, 3, 1).reshape(-1, C)``, and every channel
-    becomes one column of an (N*H*W, C) matrix, which ``batchnorm_forward``
-    handles; then undo the reshape and the transpose. ``x.reshape(-1, C)``
-    without the transpose mixes channels together.
+    Hint: these are ``batchnorm_forward``'s formulas with N*H*W values per
+    channel instead of N. Reduce over the three other axes, e.g.
+    ``x.mean(axis=(0, 2, 3))`` (one value per channel), and give a (C,) vector
+    the shape (C, 1, 1), ``v[:, None, None]``, so that it lines up with the
+    channel axis of x (a bare (C,) vector would line up with W). Or reuse
+    ``batchnorm_forward``: move the channel axis last and flatten the rest,
+    ``x.transpose(0, 2, 3, 1).reshape(-1, C)``, so that every channel becomes
+    one column of an (N*H*W, C) matrix; then undo the reshape and the
+    transpose. ``x.reshape(-1, C)`` without the transpose mixes channels
+    together.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -167,7 +172,9 @@ def spatial_batchnorm_backward(dout, cache):
     dx : ndarray, shape (N, C, H, W)
     dgamma, dbeta : ndarray, shape (C,)
 
-    Hint: the same transpose and reshape as the forward pass turn this into
+    Hint: ``batchnorm_backward``'s formulas, with every sum and mean over the
+    N*H*W values of a channel (axes 0, 2 and 3). If your forward moved the
+    channel axis last, the same transpose and reshape turn this into
     ``batchnorm_backward``; transpose the result back.
     """
     # YOUR CODE HERE

@@ -197,21 +197,57 @@ def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var,
         In training mode when a channel has a single value (N*H*W == 1), or if
         the shapes do not match.
 
-    Hint: do not write BatchNorm twice. Move the channel axis last and flatten
-    the rest, ``x.transpose(0, 2, 3, 1).reshape(-1, C)``, and every channel
-    becomes one column of an (N*H*W, C) matrix, which ``batchnorm_forward``
-    handles; then undo the reshape and the transpose. ``x.reshape(-1, C)``
-    without the transpose mixes channels together.
+    Hint: these are ``batchnorm_forward``'s formulas with N*H*W values per
+    channel instead of N. Reduce over the three other axes, e.g.
+    ``x.mean(axis=(0, 2, 3))`` (one value per channel), and give a (C,) vector
+    the shape (C, 1, 1), ``v[:, None, None]``, so that it lines up with the
+    channel axis of x (a bare (C,) vector would line up with W). Or reuse
+    ``batchnorm_forward``: move the channel axis last and flatten the rest,
+    ``x.transpose(0, 2, 3, 1).reshape(-1, C)``, so that every channel becomes
+    one column of an (N*H*W, C) matrix; then undo the reshape and the
+    transpose. ``x.reshape(-1, C)`` without the transpose mixes channels
+    together.
     """
     ### BEGIN SOLUTION
     x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, C, H, W), got shape {x.shape}")
     N, C, H, W = x.shape
-    x2 = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)
-    out2, cache = batchnorm_forward(x2, gamma, beta, running_mean, running_var,
-                                    training=training, momentum=momentum, eps=eps)
-    out = out2.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+    dtype = x.dtype
+    gamma = np.asarray(gamma, dtype=dtype)
+    beta = np.asarray(beta, dtype=dtype)
+    for name, arr in (("gamma", gamma), ("beta", beta),
+                      ("running_mean", running_mean), ("running_var", running_var)):
+        if np.shape(arr) != (C,):
+            raise ValueError(f"{name} must have shape ({C},), got {np.shape(arr)}")
+
+    # Reduced over N, H and W where x lies: moving the channels last to reuse batchnorm_forward
+    # copies x there and the result back, which made this twice as slow as torch on large images.
+    values_per_channel = N * H * W
+    if training:
+        if values_per_channel < 2:
+            raise ValueError(
+                "BatchNorm in training mode needs more than one value per channel "
+                f"(got input of shape {x.shape})"
+            )
+        mean = x.mean(axis=(0, 2, 3))
+        x_hat = x - mean[:, None, None]               # centred; normalised in place below
+        var = np.einsum("nchw,nchw->c", x_hat, x_hat) / values_per_channel  # biased
+        inv_std = 1.0 / np.sqrt(var + eps)
+        x_hat *= inv_std[:, None, None]
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += momentum * var * (values_per_channel / (values_per_channel - 1))
+    else:
+        mean = np.asarray(running_mean, dtype=dtype)
+        inv_std = 1.0 / np.sqrt(np.asarray(running_var, dtype=dtype) + eps)
+        x_hat = (x - mean[:, None, None]) * inv_std[:, None, None]
+    out = x_hat * gamma[:, None, None]
+    out += beta[:, None, None]
+    cache = (bool(training), x_hat, inv_std, gamma)
     return out, cache
     ### END SOLUTION
 
@@ -229,14 +265,26 @@ def spatial_batchnorm_backward(dout, cache):
     dx : ndarray, shape (N, C, H, W)
     dgamma, dbeta : ndarray, shape (C,)
 
-    Hint: the same transpose and reshape as the forward pass turn this into
+    Hint: ``batchnorm_backward``'s formulas, with every sum and mean over the
+    N*H*W values of a channel (axes 0, 2 and 3). If your forward moved the
+    channel axis last, the same transpose and reshape turn this into
     ``batchnorm_backward``; transpose the result back.
     """
     ### BEGIN SOLUTION
-    dout = np.asarray(dout)
-    N, C, H, W = dout.shape
-    d2 = dout.transpose(0, 2, 3, 1).reshape(N * H * W, C)
-    dx2, dgamma, dbeta = batchnorm_backward(d2, cache)
-    dx = dx2.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+    training, x_hat, inv_std, gamma = cache
+    dout = np.asarray(dout, dtype=x_hat.dtype)
+    dbeta = dout.sum(axis=(0, 2, 3))
+    dgamma = np.einsum("nchw,nchw->c", dout, x_hat)
+    if training:
+        # inv_std * gamma * (dout - mean(dout) - x_hat * mean(dout * x_hat)), means per channel
+        # over its N*H*W values, written in place as in batchnorm_backward.
+        N, C, H, W = dout.shape
+        values_per_channel = N * H * W
+        dx = x_hat * (-dgamma / values_per_channel)[:, None, None]
+        dx += dout
+        dx -= (dbeta / values_per_channel)[:, None, None]
+        dx *= (gamma * inv_std)[:, None, None]
+    else:
+        dx = dout * (gamma * inv_std)[:, None, None]
     return dx, dgamma, dbeta
     ### END SOLUTION

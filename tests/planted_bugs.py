@@ -240,8 +240,8 @@ BUGS: list[Bug] = [
     Bug(
         id="bn_running_mean_rebound",
         file="batchnorm.py",
-        old="running_mean *= 1 - momentum\n        running_mean += momentum * mean\n",
-        new="running_mean = (1 - momentum) * running_mean + momentum * mean\n",
+        old="running one.\n        running_mean *= 1 - momentum\n        running_mean += momentum * mean\n",
+        new="running one.\n        running_mean = (1 - momentum) * running_mean + momentum * mean\n",
         function="batchnorm_forward",
         why="the running mean is rebound to a new array, so the caller's array is never updated",
     ),
@@ -259,10 +259,12 @@ BUGS: list[Bug] = [
         old=(
             "        mean = np.asarray(running_mean, dtype=dtype)\n"
             "        inv_std = 1.0 / np.sqrt(np.asarray(running_var, dtype=dtype) + eps)\n"
+            "        x_hat = (x - mean) * inv_std\n"
         ),
         new=(
             "        mean = x.mean(axis=0)\n"
             "        inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)\n"
+            "        x_hat = (x - mean) * inv_std\n"
         ),
         function="batchnorm_forward",
         why="evaluation mode normalises with the batch statistics instead of the running ones",
@@ -284,20 +286,21 @@ BUGS: list[Bug] = [
         why="training-mode dx ignores that the batch mean and variance depend on x",
     ),
     Bug(
-        id="spatial_bn_reshape_without_transpose",
+        id="spatial_bn_running_var_unbiased_over_batch_only",
         file="batchnorm.py",
-        old="x2 = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)",
-        new="x2 = x.reshape(N * H * W, C)",
+        old="running_var += momentum * var * (values_per_channel / (values_per_channel - 1))",
+        new="running_var += momentum * var * (N / (N - 1))",
         function="spatial_batchnorm_forward",
-        why="flattening without moving the channel axis last mixes the channels' statistics",
+        why="the running variance is made unbiased with the batch size N, as in (N, D) BatchNorm, "
+            "not with the N*H*W values of a channel",
     ),
     Bug(
-        id="spatial_bn_backward_wrong_transpose",
+        id="spatial_bn_backward_means_over_batch_only",
         file="batchnorm.py",
-        old="dx = dx2.reshape(N, H, W, C).transpose(0, 3, 1, 2)",
-        new="dx = dx2.reshape(N, C, H, W)",
+        old="        values_per_channel = N * H * W\n        dx = ",
+        new="        values_per_channel = N\n        dx = ",
         function="spatial_batchnorm_backward",
-        why="dx is reshaped back to NCHW without undoing the channel transpose",
+        why="dx's two mean terms divide the channel's sums by the batch size N, not by its N*H*W values",
     ),
     Bug(
         id='conv_output_size_default_stride',

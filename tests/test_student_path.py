@@ -151,7 +151,7 @@ HINT_TELLS = {
     "adaptive_pool_backward_no_area": ("without dividing", "没有除以"),
     "bn_backward_without_eps": ("var + eps", "var + eps"),
     "bn_backward_missing_mean_terms": ("dx = dout * gamma / std alone", "dx = dout * gamma / std"),
-    "spatial_bn_backward_wrong_transpose": ("transpose(0, 3, 1, 2)", "transpose(0, 3, 1, 2)"),
+    "spatial_bn_backward_means_over_batch_only": ("not over the batch size N alone", "而不是只对批量大小 N"),
     "linear_dw_transposed": ("dw = x.T @ dout", "dw = x.T @ dout"),
     "relu_gradient_one_at_zero": ("x >= 0", "x >= 0"),
     "dropout_backward_not_scaled": ("forgetting the 1/(1-p) scale", "忘了 1/(1-p)"),
