@@ -102,10 +102,11 @@ def train_lenet(X, y, rng):
     time limit on a modest 2-core
     machine. Train for a FIXED number of epochs (never "until the clock says
     stop": that makes the result depend on the machine). The reference solution
-    takes well under a minute. Before training, the grader times your layer
-    functions on LeNet-5's calls: when a training like the reference's (15
-    epochs in mini-batches of 32) would take more than twice the limit at that
-    pace, it is not started, and the report names the function to speed up.
+    (30 epochs in mini-batches of 32) takes under a minute. Before training,
+    the grader times your layer functions on LeNet-5's calls: when a training
+    half as long (15 epochs in mini-batches of 32) would take more than twice
+    the limit at that pace, it is not started, and the report names the
+    function to speed up.
 
     Recipe (each step is a few lines):
 

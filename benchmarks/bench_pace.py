@@ -8,12 +8,14 @@ Before ``train_lenet`` starts, the training check times the student's layer func
 LeNet-5's calls and estimates the training at that pace (grader.checks.harness.training).
 This script makes a submission from the reference solutions, with the deliberately slow
 loop-based conv of ``tests/submissions/loops/conv.py`` by default, estimates a training on
-the first N training digits (default 64: 15 epochs of 2 batches, a few minutes with the loop
-conv) and then runs the submission's own ``train_lenet`` on those digits in the worker, and
-prints both and their ratio (the goal: within a factor of 2). Timings are the worker's clock.
+the first N training digits of as many epochs and batches as the reference's ``train_lenet``
+(default 64 digits: 30 epochs of 2 batches, several minutes with the loop conv), then runs
+the submission's own ``train_lenet`` on those digits in the worker, and prints both and
+their ratio (the goal: within a factor of 2). Timings are the worker's clock.
 """
 
 import argparse
+import importlib
 import os
 import shutil
 import sys
@@ -38,6 +40,8 @@ def main():
     config.apply_threads(config.DEFAULTS)
     X, y = data.load_mnist("train")
     X, y = X[:args.digits], y[:args.digits]
+    sys.path.insert(0, str(ROOT / "solutions"))
+    reference_train = importlib.import_module("train")
     with tempfile.TemporaryDirectory() as folder:
         for path in (ROOT / "solutions").glob("*.py"):
             shutil.copyfile(path, Path(folder) / path.name)
@@ -47,7 +51,9 @@ def main():
         with Worker(folder, call_timeout=settings.call_timeout) as worker:
             ctx = Context(worker, "bench.pace", settings=settings)
             started = time.process_time()
-            pace = training_pace(ctx, args.digits)
+            # The check estimates a fixed yardstick; here the estimate is of the training it is compared with.
+            pace = training_pace(ctx, args.digits, batch=reference_train._BATCH_SIZE,
+                                 epochs=reference_train._EPOCHS)
             print("\n".join(pace.lines(limit=config.DEFAULTS.train_timeout)))
             print(f"(the estimate took {time.process_time() - started:.1f} CPU-s in the grader)")
             returned = ctx.call("train.train_lenet", X, y, Rng(0), depth=0, timeout=36000)

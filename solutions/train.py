@@ -96,8 +96,9 @@ def sgd_step(params, grads, velocities, lr, momentum=0.0, weight_decay=0.0):
 # The recipe of the reference solution. With 4,000 training digits, plain SGD on
 # the raw images stalls around 96%; random shifts of up to 2 pixels (the digits sit
 # in a 2-pixel zero border, so nothing is cut off) and a learning rate that decays
-# to zero along a cosine bring it to about 98%.
-_EPOCHS = 15
+# to zero along a cosine bring it to about 98%: 97.8% after 15 epochs (seed 0), and
+# 98.0-98.8% over seeds 0-3 and the grader's 2024 after 30, hence 30.
+_EPOCHS = 30
 _BATCH_SIZE = 32
 _LR = 0.05
 _MOMENTUM = 0.9
@@ -152,10 +153,11 @@ def train_lenet(X, y, rng):
     time limit on a modest 2-core
     machine. Train for a FIXED number of epochs (never "until the clock says
     stop": that makes the result depend on the machine). The reference solution
-    takes well under a minute. Before training, the grader times your layer
-    functions on LeNet-5's calls: when a training like the reference's (15
-    epochs in mini-batches of 32) would take more than twice the limit at that
-    pace, it is not started, and the report names the function to speed up.
+    (30 epochs in mini-batches of 32) takes under a minute. Before training,
+    the grader times your layer functions on LeNet-5's calls: when a training
+    half as long (15 epochs in mini-batches of 32) would take more than twice
+    the limit at that pace, it is not started, and the report names the
+    function to speed up.
 
     Recipe (each step is a few lines):
 

@@ -155,6 +155,18 @@ def test_the_pace_names_the_function_that_makes_training_too_slow():
     assert "Speed up" not in "\n".join(pace.lines(limit=600))
 
 
+def test_the_pace_says_the_training_it_estimated():
+    """The check estimates its yardstick (15 epochs of 32); benchmarks/bench_pace.py estimates the
+    reference's own training to compare it with the real one, and its lines say which."""
+    from grader.checks.harness.training import ESTIMATE_BATCH, ESTIMATE_EPOCHS, Pace
+
+    told = "\n".join(Pace({"conv2d": 0.01}, {"conv2d": 0.001}, steps=630, call_timeout=30).lines(limit=600))
+    assert f"a training of {ESTIMATE_EPOCHS} epochs of the training digits in batches of {ESTIMATE_BATCH} " in told
+    told = "\n".join(Pace({"conv2d": 0.01}, {"conv2d": 0.001}, steps=1890, call_timeout=30, epochs=30,
+                           batch=64).lines(limit=600))
+    assert "(a batch of 64)" in told and "a training of 30 epochs of the training digits in batches of 64 " in told
+
+
 @pytest.mark.slow
 def test_a_loop_conv_is_named_and_its_training_never_started(tmp_path):
     from grader import rubric as rubric_module
