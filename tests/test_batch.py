@@ -264,3 +264,34 @@ def test_batch_rows_for_broken_hand_ins(tmp_path):
     assert book["empty"]["status"].startswith("error: no exercise file")
     assert float(book["nbstudent"]["total"]) > 0
     assert float(book["caf\ufffd"]["total"]) > 0
+
+
+SWALLOWS_STOP = """
+import sys, time
+import grader.runner
+
+def grade(*args, **kwargs):  # a cleanup that catches the stop and goes on grading
+    print("grading", flush=True)
+    while True:
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            pass
+
+grader.runner.grade = grade
+from grader.batch import one
+sys.exit(one.main(["folder", "result.json"]))
+"""
+
+
+@pytest.mark.slow
+def test_a_grading_process_ends_after_sigterm_even_if_the_stop_is_caught(tmp_path):
+    process = subprocess.Popen([sys.executable, "-c", SWALLOWS_STOP], cwd=tmp_path, stdout=subprocess.PIPE,
+                               text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        assert process.stdout.readline() == "grading\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        if process.poll() is None:
+            process.kill()

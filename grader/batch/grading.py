@@ -96,8 +96,11 @@ def _kill(process) -> None:
         os.killpg(process.pid, signal.SIGTERM)  # the grading process then stops its worker
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
     except ProcessLookupError:
         pass
 

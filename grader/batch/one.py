@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import signal
 import sys
+import threading
 
 from grader import atomic
 from grader.config import DEFAULTS
+
+STOP_GRACE_SECONDS = 2.0  # after SIGTERM, before the process ends without cleaning up
 
 
 class Stopped(KeyboardInterrupt):
@@ -40,6 +44,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     def stop(signum, frame):
+        # Whatever catches the exception on its way up (a check's cleanup waiting on the
+        # student's call, a library's handler), the process ends within the grace period;
+        # its worker dies with it.
+        hard_stop = threading.Timer(STOP_GRACE_SECONDS, os._exit, args=(128 + signum,))
+        hard_stop.daemon = True
+        hard_stop.start()
         raise Stopped(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
