@@ -17,10 +17,13 @@ reason, in ``benchmarks/equivalent_mutants.toml``; the score leaves them out:
 Needs cosmic-ray, a dependency of the kit (installed by the README's set-up).
 
     nice python benchmarks/bench_mutation.py --parts conv pooling batchnorm layers --sample 40
-    nice python benchmarks/bench_mutation.py --parts pooling --all          # every mutant
+    nice python benchmarks/bench_mutation.py --parts pooling --all --json pooling.json   # every mutant
     python benchmarks/bench_mutation.py --parts pooling --list               # the mutants, not graded
 
 Sampling is seeded (``--seed``): the same command grades the same mutants.
+A progress line with the counts so far is printed every ``--progress`` mutants, and the
+``--json`` file is replaced after each mutant: a run that is killed leaves a valid file
+(``"partial": true``, ``done`` of ``total``) with every outcome graded until then.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent_mutants.toml"
 LAYER_PARTS = ("conv", "pooling", "batchnorm", "layers")
+OUTCOMES = ("killed", "timeout", "survived", "equivalent", "grader error")
 
 
 @dataclass(frozen=True)
@@ -167,19 +171,28 @@ def main(argv=None) -> int:
     parser.add_argument("--call-timeout", type=float, default=20.0,
                         help="seconds one call to the mutant may take (default 20)")
     parser.add_argument("--list", action="store_true", help="list the sampled mutants and stop")
-    parser.add_argument("--json", type=Path, help="write every mutant's outcome to this file")
+    parser.add_argument("--json", type=Path,
+                        help="write every mutant's outcome to this file, rewritten after each mutant "
+                             "(\"partial\": true until the run ends)")
+    parser.add_argument("--progress", type=int, default=25, metavar="N",
+                        help="print the counts so far every N graded mutants (default 25)")
     args = parser.parse_args(argv)
 
     equivalent = equivalent_keys(load_equivalent())
-    rows, totals = [], {}
+    plan = []
     for part in args.parts:
         found = mutants(part)
         chosen = found if args.all else random.Random(f"{args.seed}:{part}").sample(found, min(args.sample, len(found)))
         chosen.sort(key=lambda mutant: (mutant.line, mutant.operator, mutant.occurrence))
+        plan.append((part, found, chosen))
+    total = sum(len(chosen) for _part, _found, chosen in plan)
+    rows, totals, done, start = [], {}, 0, time.perf_counter()
+    for part, found, chosen in plan:
         print(f"{part}.py: {len(found)} mutants, grading {len(chosen)}", flush=True)
-        counts = {"killed": 0, "timeout": 0, "survived": 0, "equivalent": 0, "grader error": 0}
+        counts = totals[part] = dict.fromkeys(OUTCOMES, 0)
         for mutant in chosen:
             mutant, code = materialise(mutant)
+            done += 1
             if code is None:
                 continue
             if args.list:
@@ -192,14 +205,28 @@ def main(argv=None) -> int:
             rows.append({**asdict(mutant), "outcome": outcome, "check": check_id, "seconds": round(seconds, 2)})
             if outcome in ("survived", "grader error"):
                 print(f"  {outcome.upper()}: {mutant.text()} in {mutant.function}", flush=True)
+            if args.json:
+                _write_json(args.json, rows, totals, done, total, partial=done < total)
+            if done % args.progress == 0:
+                print(f"  [{done}/{total} in {time.perf_counter() - start:.0f} s] {_line(part, counts)}", flush=True)
         if not args.list:
-            totals[part] = counts
             print(_line(part, counts), flush=True)
+    if args.list:
+        return 0
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
-    if totals and not args.list:
-        print("\n" + "\n".join(_line(part, counts) for part, counts in totals.items()))
+        _write_json(args.json, rows, totals, done, total, partial=False)
+    print("\n" + "\n".join(_line(part, counts) for part, counts in totals.items()))
     return 0
+
+
+def _write_json(path: Path, rows, totals, done: int, total: int, partial: bool) -> None:
+    """The outcomes so far, replaced whole (a killed run leaves a valid file that says it is partial)."""
+    from grader import atomic
+
+    atomic.write_json(path, {"partial": partial, "done": done, "total": total,
+                             "totals": {part: {**counts, "score": round(score(counts), 4)}
+                                        for part, counts in totals.items()},
+                             "rows": rows})
 
 
 def score(counts: dict) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -45,3 +46,32 @@ def test_listed_mutant_is_still_made_by_cosmic_ray(entry):
 @functools.lru_cache(maxsize=None)
 def _mutants(part: str) -> tuple:
     return tuple(bench_mutation.mutants(part))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cosmic_ray") is None,
+                    reason="cosmic-ray is not installed (it is a dependency of the kit: pip install -e .)")
+def test_a_killed_run_leaves_a_partial_json_and_printed_its_progress(tmp_path, monkeypatch, capsys):
+    graded = []
+
+    def grade(mutant, code, call_timeout):
+        if len(graded) == 5:
+            raise KeyboardInterrupt   # the run is killed while grading the sixth mutant
+        graded.append(mutant)
+        return ("survived" if len(graded) == 2 else "killed"), "conv.some_check", 0.01
+
+    monkeypatch.setattr(bench_mutation, "grade_mutant", grade)
+    out = tmp_path / "conv.json"
+    with pytest.raises(KeyboardInterrupt):
+        bench_mutation.main(["--parts", "conv", "--sample", "8", "--progress", "2", "--json", str(out)])
+    data = json.loads(out.read_text())
+    assert data["partial"] is True and data["total"] == 8 and data["done"] == 5
+    assert [row["line"] for row in data["rows"]] == [m.line for m in graded]
+    assert {k: data["totals"]["conv"][k] for k in ("killed", "survived")} == {"killed": 4, "survived": 1}
+    assert not list(tmp_path.glob(".*tmp*")), "a temporary file was left behind"
+    progress = [line for line in capsys.readouterr().out.splitlines() if line.lstrip().startswith("[")]
+    assert [line.split()[0] for line in progress] == ["[2/8", "[4/8"]
+
+    monkeypatch.setattr(bench_mutation, "grade_mutant", lambda mutant, code, call_timeout: ("killed", "c", 0.01))
+    bench_mutation.main(["--parts", "conv", "--sample", "8", "--json", str(out)])
+    data = json.loads(out.read_text())
+    assert data["partial"] is False and data["done"] == data["total"] == len(data["rows"]) == 8
