@@ -291,6 +291,37 @@ def test_the_overfit_steps_of_a_loop_conv_stop_at_their_pace_not_at_the_limit(tm
     assert result.example is None
 
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("conv, digits", [("loops", 64), ("reference", 4000)])
+def test_the_pace_estimate_is_within_a_factor_of_2_of_the_training(tmp_path, conv, digits):
+    """The estimate against the real train_lenet (one epoch, the reference's batch), a deliberately
+    slow loop conv and the reference's: both timed as the check times them, by the worker's CPU
+    time where the wall clock is longer (timed by the wall clock on a busy machine, a loop
+    conv's estimate was 0.23x its training: benchmarks/bench_pace.py)."""
+    from grader import config, data
+    from grader.checks.harness.base import Context
+    from grader.checks.harness.training import training_pace
+    from grader.worker.client import Rng, Worker
+
+    folder = _loop_conv(tmp_path) if conv == "loops" else assemble_reference(tmp_path)
+    train = (folder / "train.py").read_text()
+    assert "_EPOCHS = 30\n" in train and "_BATCH_SIZE = 32\n" in train
+    (folder / "train.py").write_text(train.replace("_EPOCHS = 30\n", "_EPOCHS = 1\n"))
+    X, y = data.load_mnist("train")
+    settings = config.DEFAULTS.replace(call_timeout=600.0)
+    with Worker(str(folder), call_timeout=settings.call_timeout) as worker:
+        ctx = Context(worker, "test.pace", settings=settings)
+        estimate = training_pace(ctx, digits, batch=32, epochs=1).estimate
+        trained = ctx.call("train.train_lenet", X[:digits], y[:digits], Rng(0), depth=0, timeout=600)
+    assert 0.5 < estimate / trained.busy_seconds < 2.0, (estimate, trained.seconds, trained.cpu_seconds)
+
+
+def assemble_reference(tmp_path):
+    from tests.helpers import assemble
+
+    return assemble(tmp_path / "reference", SOLUTIONS)
+
 def test_the_references_backward_gives_torchs_gradients_bit_for_bit():
     import torch
     import torch.nn.functional as F

@@ -192,3 +192,16 @@ def test_the_worker_releases_each_check_s_results(tmp_path):
             worker.keep_beyond_scope(inner.handle)
             worker.call("conv.conv_output_size", 7, 3)
         assert worker.held() == 2
+
+
+@pytest.mark.slow
+def test_a_call_reports_its_wall_clock_and_the_cpu_time_it_used(tmp_path):
+    """The pace estimate times the student's functions by the CPU time they used, which a busy
+    machine does not stretch: a call that sleeps takes wall time and almost no CPU time."""
+    (tmp_path / "naps.py").write_text("import time\n\ndef nap(seconds):\n    time.sleep(seconds)\n\n"
+                                      "def spin(seconds):\n    end = time.perf_counter() + seconds\n"
+                                      "    while time.perf_counter() < end:\n        pass\n")
+    with Worker(str(tmp_path)) as worker:
+        napped, spun = worker.call("naps.nap", 0.3), worker.call("naps.spin", 0.3)
+    assert napped.seconds >= 0.3 and napped.cpu_seconds < 0.1 and napped.busy_seconds == napped.cpu_seconds
+    assert spun.cpu_seconds > 0.05 and spun.busy_seconds <= spun.seconds

@@ -73,6 +73,13 @@ class Returned:
     seconds: float = 0.0
     args_after: list | None = None
     kwargs_after: dict | None = None
+    cpu_seconds: float = 0.0  # the CPU time of the worker's thread in the call: unlike ``seconds``, not stretched by load
+
+    @property
+    def busy_seconds(self) -> float:
+        """The call's time as it would be on a machine left to it: the lesser of its wall clock
+        (which a busy machine stretches) and the CPU time of the thread that ran it."""
+        return min(self.seconds, self.cpu_seconds)
 
 
 @dataclass(frozen=True)
@@ -252,14 +259,14 @@ class Worker:
             if echo_args:
                 args_after = protocol.decode(answer.get("args_after"), answer_buffers)
                 kwargs_after = protocol.decode(answer.get("kwargs_after"), answer_buffers)
-            seconds = answer.get("seconds", 0.0)
-            if not isinstance(seconds, (int, float)):
+            seconds, cpu_seconds = answer.get("seconds", 0.0), answer.get("cpu_seconds", 0.0)
+            if not isinstance(seconds, (int, float)) or not isinstance(cpu_seconds, (int, float)):
                 raise protocol.ProtocolError("malformed timing")
             if record is not None:
                 record.result = value
                 if echo_args:
                     record.after = (args_after, kwargs_after)
-            return Returned(value, answer.get("handle"), float(seconds), args_after, kwargs_after)
+            return Returned(value, answer.get("handle"), float(seconds), args_after, kwargs_after, float(cpu_seconds))
         except protocol.ProtocolError as error:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
