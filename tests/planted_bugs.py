@@ -303,6 +303,15 @@ BUGS: list[Bug] = [
         why="dx's two mean terms divide the channel's sums by the batch size N, not by its N*H*W values",
     ),
     Bug(
+        id="spatial_bn_one_value_per_channel_accepted",
+        file="batchnorm.py",
+        old="if values_per_channel < 2:",
+        new="if values_per_channel < 1:",
+        function="spatial_batchnorm_forward",
+        why="training on a batch with one value per channel (N*H*W == 1) divides by zero in the running "
+            "variance instead of raising ValueError (a mutant bench_mutation.py found surviving)",
+    ),
+    Bug(
         id='conv_output_size_default_stride',
         file='conv.py',
         old='def conv_output_size(size, kernel, stride=1, padding=0):',

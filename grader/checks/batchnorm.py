@@ -41,7 +41,18 @@ def _forward(ctx: Context, ex: S.Norm, spatial: bool, judge: bool = True):
     else:
         require_unchanged(_("{name} in evaluation mode").format(name=name), ["running_mean", "running_var"], [mean, var],
                           [mean_after, var_after])
+    if spatial and ex.training:
+        _one_value_per_channel(ctx, name, ex)
     return returned, dout, grads
+
+
+def _one_value_per_channel(ctx: Context, name: str, ex: S.Norm) -> None:
+    """Training on a batch with one value per channel (N*H*W == 1, or N == 1 for (N, D)) raises."""
+    x, gamma, beta, mean, var, _unused = ex.arrays()
+    single = x[(slice(0, 1), slice(None)) + (slice(0, 1),) * (x.ndim - 2)]
+    expect_value_error(ctx, f"batchnorm.{name}", (single, gamma, beta, mean, var),
+                       {"training": True}, _("training on a batch of shape {shape}").format(shape=single.shape),
+                       names=("x", "gamma", "beta", "running_mean", "running_var"))
 
 
 def _backward(ctx: Context, ex: S.Norm, spatial: bool) -> None:
@@ -91,14 +102,8 @@ def batchnorm_normalised(ctx: Context) -> None:
 
 @check("batchnorm.batchnorm_one_value")
 def batchnorm_one_value(ctx: Context) -> None:
-    def body(ex: S.Norm):
-        x, gamma, beta, mean, var, _unused = ex.arrays()
-        single = x[:1]
-        expect_value_error(ctx, "batchnorm.batchnorm_forward", (single, gamma, beta, mean, var),
-                           {"training": True}, _("training on a batch of shape {shape}").format(shape=single.shape),
-                           names=("x", "gamma", "beta", "running_mean", "running_var"))
-
-    ctx.for_all(S.norm_examples(spatial=False, training=True), body, max_examples=5)
+    ctx.for_all(S.norm_examples(spatial=False, training=True),
+                lambda ex: _one_value_per_channel(ctx, "batchnorm_forward", ex), max_examples=5)
 
 
 @check("batchnorm.batchnorm_backward")
