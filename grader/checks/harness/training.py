@@ -53,7 +53,7 @@ ESTIMATE_EPOCHS, ESTIMATE_BATCH = 15, 32
 #: is good to a factor of 2: benchmarks/bench_pace.py).
 REFUSE_FACTOR = 2.0
 _SCALE_FROM = 2          # digits of the first, cheap probe call
-_SCALE_ABOVE = 0.02      # seconds: a probe slower than this is scaled up, not repeated at full size
+_SCALE_ABOVE = 0.02      # seconds: a probe slower than this is extrapolated, not repeated at full size
 
 
 @dataclass(frozen=True)
@@ -178,8 +178,8 @@ def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs
                   layers: tuple = LENET_LAYERS) -> Pace:
     """Times the student's layer functions (``layers``: LeNet-5's, by default all) on LeNet-5's
     calls and estimates, from their time per batch, a training of ``epochs`` over ``digits``
-    digits in batches of ``batch``. A slow function is timed on a batch of 2 and scaled (a
-    loop's time grows with the batch); a fast one, best of 3 calls on a full batch."""
+    digits in batches of ``batch``. A slow function is timed on batches of 2 and 4 and its
+    time extrapolated (:func:`_scaled`); a fast one, best of 3 calls on a full batch."""
     rng = np.random.default_rng(0)
     pace = Pace({}, {}, epochs * max(1, -(-digits // batch)), ctx.settings.call_timeout, epochs=epochs, batch=batch)
     for layer in layers:
@@ -188,13 +188,13 @@ def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs
             for make in layer.shapes:
                 small = _time_call(ctx, layer, make(rng, _SCALE_FROM))
                 if small > _SCALE_ABOVE:
-                    total += small * batch / _SCALE_FROM
+                    total += _scaled(ctx, layer, make, rng, small, batch)
                 else:  # best of 3: a first call's fresh memory costs what a training's thousandth does not
                     args = make(rng, batch)
                     total += min(_time_call(ctx, layer, args) for _unused in range(3))
-        except CallTimeout:  # at least the limit per call on a batch of 2: a lower bound, scaled
+        except CallTimeout:  # at least the limit per call: a lower bound
             pace.timed_out.add(layer.family)
-            pace.seconds[layer.family] = len(layer.shapes) * ctx.settings.call_timeout * batch / _SCALE_FROM
+            pace.seconds[layer.family] = len(layer.shapes) * ctx.settings.call_timeout
         except (WorkerProblem, TypeError, ValueError, IndexError, AttributeError, KeyError) as problem:
             pace.failed[layer.family] = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
             continue
@@ -203,6 +203,18 @@ def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs
         pace.torch_seconds[layer.family] = sum(_torch_seconds(layer, make(rng, batch)) for make in layer.shapes)
     _forget_probes(ctx)
     return pace
+
+
+def _scaled(ctx: Context, layer: Layer, make, rng, small: float, batch: int) -> float:
+    """A slow call's seconds on ``batch`` digits, extrapolated from its ``small`` seconds on
+    2 and its time on 4: a loop over the digits grows with the batch, a loop over the output
+    pixels that takes the whole batch at once hardly does (scaled as if it did, it was
+    estimated 16 times too slow and a training that would finish was refused). Beyond a
+    quarter of the call limit on 2 digits, ``small`` itself, a lower bound far beyond any limit."""
+    if small > ctx.settings.call_timeout / 4:
+        return small
+    double = _time_call(ctx, layer, make(rng, 2 * _SCALE_FROM))
+    return small + max(0.0, double - small) / _SCALE_FROM * (batch - _SCALE_FROM)
 
 
 def _forget_probes(ctx: Context) -> None:
