@@ -50,6 +50,33 @@ def plant(bug: Bug, directory) -> Path:
 BUGS: list[Bug] = [
     # ---------------------------------------------------------------- conv.py
     Bug(
+        id="conv_padded_height_short_beyond_two",
+        file="conv.py",
+        old="xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=dtype)",
+        new="xp = np.zeros((N, C, H + 2 + ph, W + 2 * pw), dtype=dtype)",
+        function="conv2d_forward",
+        why="the padded input is H + 2 + ph rows high: right for paddings up to 2, too short above "
+            "(a mutant bench_mutation.py found surviving)",
+    ),
+    Bug(
+        id="conv_output_size_refuses_size_zero",
+        file="conv.py",
+        old="if size < 0:",
+        new="if size < 1:",
+        function="conv_output_size",
+        why="an input of size 0 raises ValueError though the padding holds whole windows "
+            "(conv_output_size(0, 3, 1, 2) is 2; a mutant bench_mutation.py found surviving)",
+    ),
+    Bug(
+        id="conv_channels_compared_with_is",
+        file="conv.py",
+        old="if Cw != C:",
+        new="if Cw is not C:",
+        function="conv2d_forward",
+        why="the channel counts are compared by identity: with more than 256 channels equal ints are "
+            "distinct objects and a valid call raises (a mutant bench_mutation.py found surviving)",
+    ),
+    Bug(
         id="conv_output_size_no_padding",
         file="conv.py",
         old="out = (size + 2 * padding - kernel) // stride + 1",

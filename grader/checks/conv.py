@@ -33,9 +33,10 @@ def conv_output_size(ctx: Context) -> None:
                              "(an int: (size + 2*padding - kernel) // stride + 1)").format(
                 call=f"conv_output_size{args}", got=got, expected=expected))
 
-    # Every default left out at least once: conv_output_size(9, 3) and conv_output_size(9, 3, 2).
+    # Every default left out at least once: conv_output_size(9, 3) and conv_output_size(9, 3, 2); and
+    # size 0, where the padding alone holds the windows: (0 + 2*2 - 3) // 1 + 1 = 2, no ValueError.
     ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3), st.booleans()),
-                body, max_examples=60, examples=((9, 3, 1, 0, True), (9, 3, 2, 0, True)))
+                body, max_examples=60, examples=((9, 3, 1, 0, True), (9, 3, 2, 0, True), (0, 3, 1, 2, False)))
 
 
 @check("conv.receptive_field")
@@ -82,8 +83,17 @@ def conv2d_forward(ctx: Context) -> None:
         expected, _unused = ref.conv2d(x, w, b, ex.stride, ex.padding)
         compare("out", out, expected)
 
-    ctx.for_all(S.conv_examples(), body, examples=ONE_BY_ONE + DEFAULTS_LEFT_OUT)
+    ctx.for_all(S.conv_examples(), body, examples=ONE_BY_ONE + DEFAULTS_LEFT_OUT + MANY_CHANNELS + WIDE_PADDING)
 
+
+# More than 256 channels: Python's ints above 256 are distinct objects, so a channel test written
+# with `is` instead of `==` refuses them.
+MANY_CHANNELS = (S.Conv(1, 300, 3, 3, 2, (2, 2), 1, 0, True, 1.0, 16),)
+
+# Paddings above the drawn 0-2 (any padding >= 0 is allowed), along each axis: the padded array must
+# be H + 2*ph by W + 2*pw (a mutant padding with H + 2 + ph passed every drawn example).
+WIDE_PADDING = (S.Conv(1, 2, 4, 5, 2, (3, 2), 1, (3, 4), True, 1.0, 17),
+                S.Conv(2, 1, 3, 2, 1, (2, 3), (2, 1), 5, False, 1.0, 18))
 
 # The drawn examples leave the arguments at their default out of the call only when a drawn bool
 # says so, which the draws may never combine with stride 1: these leave out both, stride alone
@@ -116,7 +126,7 @@ def conv2d_backward_example(ctx: Context, ex: S.Conv) -> None:
 
 @check("conv.conv2d_backward")
 def conv2d_backward(ctx: Context) -> None:
-    ctx.for_all(S.conv_examples(), lambda ex: conv2d_backward_example(ctx, ex), examples=ONE_BY_ONE)
+    ctx.for_all(S.conv_examples(), lambda ex: conv2d_backward_example(ctx, ex), examples=ONE_BY_ONE + WIDE_PADDING)
 
 
 @check("conv.conv2d_arguments")
