@@ -129,9 +129,9 @@ class _Stop(Exception):
         self.result = result
 
 
-def grade_mutant(mutant: Mutant, code: str, call_timeout: float) -> tuple[str, str, float]:
-    """``(outcome, check id or "", seconds)``: graded on its own part only, stopping at the
-    first failing check."""
+def grade_mutant(mutant: Mutant, code: str, call_timeout: float) -> tuple[str, str, float, str]:
+    """``(outcome, check id or "", seconds, the failing check's summary or "")``: graded on its own
+    part only, stopping at the first failing check (the summary tells a kill from a grader fault)."""
     from grader.runner import Observer, grade
 
     class FirstFailure(Observer):
@@ -155,10 +155,10 @@ def grade_mutant(mutant: Mutant, code: str, call_timeout: float) -> tuple[str, s
                 outcome = "timeout"
             else:
                 outcome = "killed"
-            return outcome, result.id, time.perf_counter() - start
+            return outcome, result.id, time.perf_counter() - start, result.summary
     if report.score < report.max_score:   # a failure the observer did not see
-        return "killed", "", time.perf_counter() - start
-    return "survived", "", time.perf_counter() - start
+        return "killed", "", time.perf_counter() - start, ""
+    return "survived", "", time.perf_counter() - start, ""
 
 
 def main(argv=None) -> int:
@@ -198,11 +198,12 @@ def main(argv=None) -> int:
             if args.list:
                 print("   ", mutant.text())
                 continue
-            outcome, check_id, seconds = grade_mutant(mutant, code, args.call_timeout)
+            outcome, check_id, seconds, summary = grade_mutant(mutant, code, args.call_timeout)
             if outcome == "survived" and mutant.key in equivalent:
                 outcome = "equivalent"
             counts[outcome] += 1
-            rows.append({**asdict(mutant), "outcome": outcome, "check": check_id, "seconds": round(seconds, 2)})
+            rows.append({**asdict(mutant), "outcome": outcome, "check": check_id, "seconds": round(seconds, 2),
+                         "summary": summary})
             if outcome in ("survived", "grader error"):
                 print(f"  {outcome.upper()}: {mutant.text()} in {mutant.function}", flush=True)
             if args.json:

@@ -57,7 +57,7 @@ def test_a_killed_run_leaves_a_partial_json_and_printed_its_progress(tmp_path, m
         if len(graded) == 5:
             raise KeyboardInterrupt   # the run is killed while grading the sixth mutant
         graded.append(mutant)
-        return ("survived" if len(graded) == 2 else "killed"), "conv.some_check", 0.01
+        return ("survived" if len(graded) == 2 else "killed"), "conv.some_check", 0.01, "out differs"
 
     monkeypatch.setattr(bench_mutation, "grade_mutant", grade)
     out = tmp_path / "conv.json"
@@ -67,11 +67,12 @@ def test_a_killed_run_leaves_a_partial_json_and_printed_its_progress(tmp_path, m
     assert data["partial"] is True and data["total"] == 8 and data["done"] == 5
     assert [row["line"] for row in data["rows"]] == [m.line for m in graded]
     assert {k: data["totals"]["conv"][k] for k in ("killed", "survived")} == {"killed": 4, "survived": 1}
+    assert data["rows"][0]["summary"] == "out differs", "the failing check's summary tells a kill from a grader fault"
     assert not list(tmp_path.glob(".*tmp*")), "a temporary file was left behind"
     progress = [line for line in capsys.readouterr().out.splitlines() if line.lstrip().startswith("[")]
     assert [line.split()[0] for line in progress] == ["[2/8", "[4/8"]
 
-    monkeypatch.setattr(bench_mutation, "grade_mutant", lambda mutant, code, call_timeout: ("killed", "c", 0.01))
+    monkeypatch.setattr(bench_mutation, "grade_mutant", lambda mutant, code, call_timeout: ("killed", "c", 0.01, ""))
     bench_mutation.main(["--parts", "conv", "--sample", "8", "--json", str(out)])
     data = json.loads(out.read_text())
     assert data["partial"] is False and data["done"] == data["total"] == len(data["rows"]) == 8
