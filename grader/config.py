@@ -113,6 +113,7 @@ class Settings:
     overfit_timeout: float = _setting(300.0, "seconds")      # the 50-digit sanity training
     augment_timeout: float = _setting(300.0, "seconds")      # one train_lenet_small run
     student_time_limit: float = _setting(3600.0, "seconds")  # one student's whole grading (batch)
+    busy_stretch: int = _setting(10, "count")                # a call's wall clock, at most this times its limit (worker.client.CallClock)
     threads: int = _setting(1, "count")                      # torch threads in the grading process
     memory_bytes: int = _setting(6 << 30, "count")           # the worker's address space
     cpu_seconds: int = _setting(1800, "count")               # the worker's CPU time

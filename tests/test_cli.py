@@ -174,22 +174,23 @@ def test_batch_refuses_bad_folders(tmp_path):
 def test_a_grader_fault_is_a_grader_error_not_a_zero(tmp_path):
     """A wrong KIT_DATA_DIR (the digits cannot be found) is the grader's fault: the checks that
     need them are grader errors, the run exits 3, the gradebook says so and a rerun regrades.
-    The hand-in is train.py alone: the parts it runs are then the reference's, not checked first
-    (AlexNet and VGG would take minutes, and have nothing to do with the digits)."""
+    The hand-in is augment.py alone: the parts it runs are then the reference's, not checked first
+    (AlexNet and VGG would take minutes, and have nothing to do with the digits); its part needs
+    the digits as the train part does, with a training of seconds rather than a minute."""
     alice = tmp_path / "class" / "alice"
     alice.mkdir(parents=True)
-    shutil.copy(SOLUTIONS / "train.py", alice)
-    run = grader("check", alice, "--part", "train", env={"KIT_DATA_DIR": str(tmp_path)})
+    shutil.copy(SOLUTIONS / "augment.py", alice)
+    run = grader("check", alice, "--part", "augment", env={"KIT_DATA_DIR": str(tmp_path)})
     assert run.returncode == 3, run.stdout
     assert "[ERROR]" in run.stdout and "not a mistake in your code" in run.stdout
 
     root = alice.parent
     out = tmp_path / "out"
-    batch = grader("batch", root, "--out", out, "--part", "train", env={"KIT_DATA_DIR": str(tmp_path)})
+    batch = grader("batch", root, "--out", out, "--part", "augment", env={"KIT_DATA_DIR": str(tmp_path)})
     assert batch.returncode == 3 and "grader itself failed on 1 student" in batch.stderr
     assert out.joinpath("gradebook.csv").read_text().splitlines()[1].endswith(",grader error")
-    again = grader("batch", root, "--out", out, "--part", "train", "--jobs", "1")
+    again = grader("batch", root, "--out", out, "--part", "augment", "--jobs", "1")
     assert again.returncode == 0 and "skipped" not in again.stderr
     row = out.joinpath("gradebook.csv").read_text().splitlines()[1]
-    full = sum(e.points for e in rubric_module.load().select(["train"], include_hidden=True))
+    full = sum(e.points for e in rubric_module.load().select(["augment"], include_hidden=True))
     assert row.endswith(",graded") and row.startswith(f"alice,{full:g},"), row

@@ -1,9 +1,13 @@
 """The worker survives hostile student code, and only validated data crosses back."""
 
 import io
-import struct
 import json
+import os
 import shutil
+import struct
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -205,3 +209,58 @@ def test_a_call_reports_its_wall_clock_and_the_cpu_time_it_used(tmp_path):
         napped, spun = worker.call("naps.nap", 0.3), worker.call("naps.spin", 0.3)
     assert napped.seconds >= 0.3 and napped.cpu_seconds < 0.1 and napped.busy_seconds == napped.cpu_seconds
     assert spun.cpu_seconds > 0.05 and spun.busy_seconds <= spun.seconds
+
+
+SPIN = ("import time\n\ndef spin(cpu_seconds):\n    end = time.thread_time() + cpu_seconds\n"
+        "    while time.thread_time() < end:\n        pass\n\n"
+        "def nap(seconds):\n    time.sleep(seconds)\n")
+
+
+@pytest.mark.slow
+def test_a_busy_machine_does_not_turn_a_correct_call_into_a_timeout(tmp_path):
+    """A call that needs 1 s of processor, limit 2 s, on a processor it shares with two busy
+    programs: it takes over 3 s of wall clock, but only the time it was given counts."""
+    (tmp_path / "work.py").write_text(SPIN)
+    cpu = min(os.sched_getaffinity(0))
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        for hog in hogs:
+            os.sched_setaffinity(hog.pid, {cpu})
+        with Worker(str(tmp_path), call_timeout=2) as worker:
+            worker.call("work.nap", 0)   # started and greeted
+            os.sched_setaffinity(worker.process.pid, {cpu})
+            started = time.monotonic()
+            returned = worker.call("work.spin", 1.0)
+            assert time.monotonic() - started > 2, "the machine was not busy enough to show the point"
+            assert returned.cpu_seconds >= 1.0
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+@pytest.mark.slow
+def test_a_call_that_sleeps_past_its_limit_is_stopped_at_the_limit(tmp_path):
+    """Waiting for its own sleep (or pipe, or child) is the call's time: no extension."""
+    (tmp_path / "work.py").write_text(SPIN)
+    with Worker(str(tmp_path), call_timeout=1) as worker:
+        worker.call("work.nap", 0)
+        started = time.monotonic()
+        with pytest.raises(CallTimeout, match="did not finish within 1 s"):
+            worker.call("work.nap", 30)
+        assert time.monotonic() - started < 5
+
+
+def test_a_call_starved_of_the_processor_is_stopped_at_its_stretch(monkeypatch):
+    """However little of the machine a call gets, its wall clock stops at ``stretch`` times the
+    limit (a student's own busy children cannot hold a grading for ever)."""
+    from grader.worker.client import CallClock
+
+    clock = CallClock(1.0, pid=None, stretch=3)
+    assert 0.9 < clock.left() <= 1.0   # no pid: the plain wall clock
+    monkeypatch.setattr(CallClock, "_waited", lambda self: time.monotonic())   # it only ever waited
+    starved = CallClock(1.0, pid=1, stretch=3)
+    for elapsed, left in ((2.5, 0.5), (3.5, -0.5)):   # seconds of wall clock, all of them waiting
+        starved.started, starved.cap = time.monotonic() - elapsed, time.monotonic() - elapsed + 3.0
+        starved.waited_before = starved._waited() - elapsed
+        assert starved.given() < 0.1 and starved.left() == pytest.approx(left, abs=0.05)

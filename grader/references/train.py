@@ -1,7 +1,9 @@
 """Hidden torch reference of ``train.sgd_step``: ``torch.optim.SGD`` on NumPy dicts.
 
-``sgd_reference`` runs real ``torch.optim.SGD`` steps (float64, no dampening, no
-Nesterov, the single-tensor code path) and hands back NumPy copies of the
+``sgd_reference`` runs torch's SGD steps (float64, no dampening, no Nesterov, the
+single-tensor code path: ``torch.optim.sgd.sgd``, the update ``torch.optim.SGD.step``
+calls, without the optimizer object, whose first step imports ``torch._dynamo``: 5 s)
+and hands back NumPy copies of the
 parameters and momentum buffers after EVERY step, so a check can feed the
 student's ``sgd_step`` the same sequence and compare step by step::
 
@@ -22,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
+from torch.optim.sgd import sgd
 
 __all__ = ["sgd_reference"]
 
@@ -31,7 +34,7 @@ def sgd_reference(params: Mapping[str, np.ndarray],
                   lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
                   velocities: Mapping[str, np.ndarray] | None = None,
                   ) -> list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
-    """Runs ``torch.optim.SGD`` for one step per gradient dict in ``grads``.
+    """Runs torch's SGD update for one step per gradient dict in ``grads``.
 
     ``grads`` is one dict (one step) or a sequence of dicts (one per step).
     Returns ``[(params_after_step, velocities_after_step), ...]``, one pair per
@@ -46,23 +49,20 @@ def sgd_reference(params: Mapping[str, np.ndarray],
         raise KeyError(f"names without a parameter: {sorted(set(unknown))}")
 
     tensors = {k: torch.tensor(np.asarray(v, dtype=np.float64)) for k, v in params.items()}
-    opt = torch.optim.SGD(list(tensors.values()), lr=lr, momentum=momentum, dampening=0.0,
-                          weight_decay=weight_decay, nesterov=False, foreach=False)
-    for k, v in velocities.items():
-        opt.state[tensors[k]]["momentum_buffer"] = torch.tensor(np.asarray(v, dtype=np.float64))
+    buffers = {k: torch.tensor(np.asarray(v, dtype=np.float64)) for k, v in velocities.items()}
 
     history = []
     for step in steps:
-        for k, t in tensors.items():
-            g = step.get(k)
-            t.grad = None if g is None else torch.tensor(np.asarray(g, dtype=np.float64))
+        # as SGD.step gathers them: the parameters with a gradient and, with momentum, their buffers
+        names = [k for k in tensors if step.get(k) is not None]
+        momentum_buffers = [buffers.get(k) for k in names] if momentum != 0 else []
         with torch.no_grad():
-            opt.step()
+            sgd([tensors[k] for k in names], [torch.tensor(np.asarray(step[k], dtype=np.float64)) for k in names],
+                momentum_buffers, foreach=False, weight_decay=weight_decay, momentum=momentum, lr=lr,
+                dampening=0.0, nesterov=False, maximize=False)
+        if momentum != 0:
+            buffers.update(zip(names, momentum_buffers))
         new_params = {k: t.detach().numpy().copy() for k, t in tensors.items()}
-        new_velocities = {}
-        for k, t in tensors.items():
-            buf = opt.state[t].get("momentum_buffer") if t in opt.state else None
-            if buf is not None:
-                new_velocities[k] = buf.detach().numpy().copy()
+        new_velocities = {k: buffers[k].detach().numpy().copy() for k in tensors if k in buffers}
         history.append((new_params, new_velocities))
     return history

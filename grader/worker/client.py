@@ -82,6 +82,38 @@ class Returned:
         return min(self.seconds, self.cpu_seconds)
 
 
+class CallClock:
+    """A call's time against its limit: the wall clock less the time the worker waited for a
+    processor that other programs held (Linux's schedstat), so that a busy machine does not turn
+    a correct call into a timeout (a niced grading beside full-priority work gets ~1/70 of a
+    core). Waiting for the student's own sleep, pipe or child counts; the wall clock is capped at
+    ``stretch`` times the limit. Elsewhere, or without the worker's pid, the plain wall clock."""
+
+    def __init__(self, limit: float, pid: int | None, stretch: int):
+        self.limit, self.pid = limit, pid
+        self.started = time.monotonic()
+        self.cap = self.started + limit * stretch
+        self.waited_before = self._waited()
+
+    def _waited(self) -> float:
+        """Seconds the worker's main thread has spent runnable but not running, since it began."""
+        if self.pid is None:
+            return 0.0
+        try:
+            with open(f"/proc/{self.pid}/schedstat") as handle:
+                return int(handle.read().split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def given(self) -> float:
+        """The seconds the call has had of the machine."""
+        return time.monotonic() - self.started - max(0.0, self._waited() - self.waited_before)
+
+    def left(self) -> float:
+        """Seconds until the call's limit, at the most by the cap on the wall clock."""
+        return min(self.limit - self.given(), self.cap - time.monotonic())
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one worker may use: the sandbox's share of :class:`~grader.config.Settings`.
@@ -181,10 +213,9 @@ class Worker:
 
     def _hello(self) -> None:
         """Reads the worker's first message: it is confined and waits for requests."""
-        deadline = time.monotonic() + self.call_timeout
+        clock = self._clock(self.call_timeout)
         try:
-            hello, _buffers = protocol.read_message(
-                lambda n: self._read_exactly(n, deadline, self.call_timeout), MAX_ANSWER_BYTES)
+            hello, _buffers = protocol.read_message(lambda n: self._read_exactly(n, clock), MAX_ANSWER_BYTES)
         except protocol.ProtocolError as error:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed greeting ({error})") from None
@@ -368,10 +399,9 @@ class Worker:
             protocol.write_message(self._requests, request, buffers)
         except (BrokenPipeError, OSError):
             self._crashed_message()
-        deadline = time.monotonic() + limit
+        clock = self._clock(limit)
         try:
-            answer, answer_buffers = protocol.read_message(
-                lambda n: self._read_exactly(n, deadline, limit), MAX_ANSWER_BYTES)
+            answer, answer_buffers = protocol.read_message(lambda n: self._read_exactly(n, clock), MAX_ANSWER_BYTES)
         except protocol.ProtocolError as error:
             self.stop()
             raise WorkerCrashed(f"the worker sent a malformed answer ({error})") from None
@@ -419,20 +449,22 @@ class Worker:
         self.stop()
         raise WorkerCrashed(f"the worker reported a protocol error: {message}")
 
-    def _read_exactly(self, n: int, deadline: float, limit: float) -> bytes:
+    def _clock(self, limit: float) -> "CallClock":
+        return CallClock(limit, self.process.pid if self.process is not None else None,
+                         self.limits.settings.busy_stretch)
+
+    def _read_exactly(self, n: int, clock: "CallClock") -> bytes:
         chunks, remaining = [], n
-        started = deadline - limit
         while remaining:
-            left = deadline - time.monotonic()
-            wait = min(left, HEARTBEAT_SECONDS) if self.heartbeat else left
-            ready = select.select([self._answers_fd], [], [], max(wait, 0))[0] if left > 0 else []
-            if not ready and left > wait:
-                self.heartbeat(time.monotonic() - started, limit)
-                continue
-            if not ready:
+            left = clock.left()
+            if left <= 0:
                 self.stop()
                 raise CallTimeout(_("the call did not finish within {limit} s and was stopped "
-                                    "(an endless loop, or code far too slow)").format(limit=f"{limit:g}"))
+                                    "(an endless loop, or code far too slow)").format(limit=f"{clock.limit:g}"))
+            if not select.select([self._answers_fd], [], [], min(left, HEARTBEAT_SECONDS))[0]:
+                if self.heartbeat and clock.left() > 0:
+                    self.heartbeat(clock.given(), clock.limit)
+                continue
             chunk = os.read(self._answers_fd, min(remaining, 1 << 20))
             if not chunk:
                 self._crashed_message()

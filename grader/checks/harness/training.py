@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.sgd import sgd
 
 from grader import data, rubric
 from grader.checks.harness.base import Context, Failed
@@ -270,13 +271,11 @@ def _time_call(ctx: Context, layer: Layer, args) -> float:
 
 def _torch_seconds(layer: Layer, args) -> float:
     """torch's best of three (after one warm-up) on the same call, forward and autograd backward."""
-    if layer.torch is None:  # sgd_step: torch.optim.SGD's step on the same parameters
-        params, grads, velocities, lr = args
-        tensors = [torch.nn.Parameter(torch.tensor(p)) for p in params.values()]
-        for tensor, g in zip(tensors, grads.values()):
-            tensor.grad = torch.tensor(g)
-        optimiser = torch.optim.SGD(tensors, lr=lr, momentum=0.9, weight_decay=5e-4)
-        run = optimiser.step
+    if layer.torch is None:  # sgd_step: torch's SGD update (what torch.optim.SGD.step runs) on the same arrays
+        params, grads, velocities, lr = ([torch.tensor(a) for a in arg.values()] if isinstance(arg, dict) else arg
+                                         for arg in args)
+        run = lambda: sgd(params, grads, velocities, foreach=False, weight_decay=5e-4, momentum=0.9,  # noqa: E731
+                          lr=lr, dampening=0.0, nesterov=False, maximize=False)
     else:
         tensors = [torch.tensor(a, requires_grad=a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
                    for a in args]
