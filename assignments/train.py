@@ -103,10 +103,10 @@ def train_lenet(X, y, rng):
     machine. Train for a FIXED number of epochs (never "until the clock says
     stop": that makes the result depend on the machine). The reference solution
     (30 epochs in mini-batches of 32) takes under a minute. Before training,
-    the grader times your layer functions on LeNet-5's calls: when a training
-    half as long (15 epochs in mini-batches of 32) would take more than twice
-    the limit at that pace, it is not started, and the report names the
-    function to speed up.
+    the grader times your layer functions on LeNet-5's calls and reports how
+    long 15 epochs in mini-batches of 32 would take at that pace, naming the
+    function to speed up; only when even one epoch would take more than twice
+    the limit is the training not started.
 
     Recipe (each step is a few lines):
 

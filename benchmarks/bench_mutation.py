@@ -41,6 +41,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))   # tests.helpers
 SOLUTIONS = ROOT / "solutions"
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent_mutants.toml"
 LAYER_PARTS = ("conv", "pooling", "batchnorm", "layers")
@@ -131,8 +132,12 @@ class _Stop(Exception):
 
 def grade_mutant(mutant: Mutant, code: str, call_timeout: float) -> tuple[str, str, float, str]:
     """``(outcome, check id or "", seconds, the failing check's summary or "")``: graded on its own
-    part only, stopping at the first failing check (the summary tells a kill from a grader fault)."""
+    part's checks only, stopping at the first failing check (the summary tells a kill from a grader
+    fault). The earlier parts' files are the reference's: checking them first, as a student's run
+    does, told nothing and took most of the time (an augment mutant, networks and a full training:
+    75-111 s even when augment's first check killed it)."""
     from grader.runner import Observer, grade
+    from tests.helpers import own_checks
 
     class FirstFailure(Observer):
         def check_finished(self, result) -> None:
@@ -146,7 +151,7 @@ def grade_mutant(mutant: Mutant, code: str, call_timeout: float) -> tuple[str, s
         (Path(folder) / f"{mutant.part}.py").write_text(code)
         try:
             report = grade(folder, parts=[mutant.part], include_hidden=True, references=None,
-                           call_timeout=call_timeout, observer=FirstFailure())
+                           rubric=own_checks(mutant.part), call_timeout=call_timeout, observer=FirstFailure())
         except _Stop as stop:
             result = stop.result
             if result.grader_error:

@@ -120,6 +120,12 @@ def test_a_chinese_grading_of_a_planted_bug_has_no_english_sentence(bug, solutio
         # the lines the check wrote: the runner adds a blank line, then its replay of the example
         own = check.lines[:check.lines.index("")] if "" in check.lines else check.lines
         texts = [check.summary, *own, check.example or ""]
+        if (check.diagnosis or {}).get("kind") == "raised":
+            # the student's exception is quoted, not translated: its message and its traceback
+            # (indented) are their code's words
+            raised = check.diagnosis["pattern"]
+            texts = [check.summary.split(f"{raised}: ", 1)[0], *(line for line in own if not line.startswith("    ")),
+                     check.example or ""]
         assert re.search(r"[\u4e00-\u9fff]", check.summary), check.summary
         english = [run for text in texts for run in english_runs(text)]
         assert not english, f"{check.id}: English left in {texts}: {english}"

@@ -179,10 +179,12 @@ def test_a_loop_conv_is_named_and_its_training_never_started(tmp_path):
     load_checks(["train"])
     entry = next(e for e in rubric_module.load().entries if e.id == "train.train_lenet")
     called = []
+    # one epoch of the loop conv is about 300 s: beyond twice a 100 s limit
+    settings = rubric_module.load().settings.replace(train_timeout=100.0)
     with Worker(str(folder)) as worker:
         call = worker.call
         worker.call = lambda target, *args, **kwargs: called.append(target) or call(target, *args, **kwargs)
-        result = run_check(entry, worker)
+        result = run_check(entry, worker, settings)
     assert not result.passed and result.score == 0
     assert "not started" in result.summary and "conv2d" in result.summary
     assert any("Speed up conv2d" in line for line in result.lines)
@@ -406,8 +408,43 @@ def test_train_lenets_docstring_states_the_pace_rule_the_grader_applies():
     from grader.checks.harness.training import ESTIMATE_BATCH, ESTIMATE_EPOCHS, REFUSE_FACTOR
 
     text = " ".join((SOLUTIONS / "train.py").read_text().split())
-    assert REFUSE_FACTOR == 2 and "more than twice the limit" in text
-    assert re.search(rf"\({ESTIMATE_EPOCHS} epochs in mini-batches of {ESTIMATE_BATCH}\)", text)
+    assert REFUSE_FACTOR == 2 and "even one epoch would take more than twice the limit" in text
+    assert re.search(rf"{ESTIMATE_EPOCHS} epochs in mini-batches of {ESTIMATE_BATCH}", text)
+
+
+class _TrainingStarted(Exception):
+    pass
+
+
+@pytest.mark.parametrize("seconds_per_step, refused", [(1.0, False), (20.0, True)],
+                         ids=["15 epochs too long, one epoch fits", "even one epoch too long"])
+def test_a_training_is_refused_only_when_even_one_epoch_cannot_finish(monkeypatch, seconds_per_step, refused):
+    """A slow student may train fewer epochs than the estimate's 15 and finish in time: the
+    training is refused only when one epoch at the measured pace is beyond twice the limit."""
+    from types import SimpleNamespace
+
+    from grader import config
+    from grader.checks import train as train_checks
+    from grader.checks.harness.base import Failed
+    from grader.checks.harness.training import Pace
+
+    pace = Pace({"conv2d": seconds_per_step}, {"conv2d": 0.01}, steps=15 * 125, call_timeout=30)
+    assert pace.estimate > 2 * config.DEFAULTS.train_timeout   # 15 epochs are too long either way
+    monkeypatch.setattr(train_checks, "training_pace", lambda ctx, digits: pace)
+
+    def call(target, *args, **kwargs):
+        if target == "train.train_lenet":
+            raise _TrainingStarted
+        return SimpleNamespace(handle=None)   # modules.manual_seed
+
+    ctx = SimpleNamespace(settings=config.DEFAULTS, tell=lambda lines: None, call=call,
+                          worker=SimpleNamespace(release=lambda *handles: None))
+    if refused:
+        with pytest.raises(Failed, match="even one epoch"):
+            train_checks.train_lenet(ctx)
+    else:
+        with pytest.raises(_TrainingStarted):
+            train_checks.train_lenet(ctx)
 
 
 def test_a_reference_file_counts_only_for_the_parts_that_may_run_it(tmp_path, solution_copy):

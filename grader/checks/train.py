@@ -220,10 +220,11 @@ def train_lenet(ctx: Context) -> None:
     limit = ctx.settings.train_timeout
     pace = training_pace(ctx, len(X_train))
     pace_lines = pace.lines(limit)
-    if pace.seconds and pace.estimate > REFUSE_FACTOR * limit:
-        raise Failed(_("train_lenet was not started: at the pace of your layer functions it would take about "
-                       "{estimate:,.0f} s, far beyond its {limit:g} s limit; {family} is the slowest").format(
-            estimate=pace.estimate, limit=limit, family=pace.slowest()), pace_lines)
+    if pace.seconds and pace.epoch_estimate > REFUSE_FACTOR * limit:
+        raise Failed(_("train_lenet was not started: at the pace of your layer functions even one epoch of the "
+                       "training digits would take about {estimate:,.0f} s, far beyond its {limit:g} s limit; "
+                       "{family} is the slowest").format(
+            estimate=pace.epoch_estimate, limit=limit, family=pace.slowest()), pace_lines)
     ctx.tell(pace_lines)
     seed_layers(ctx, TRAIN_SEED)
     started = time.perf_counter()

@@ -111,7 +111,10 @@ class CallClock:
 
     def left(self) -> float:
         """Seconds until the call's limit, at the most by the cap on the wall clock."""
-        return min(self.limit - self.given(), self.cap - time.monotonic())
+        now = time.monotonic()
+        if now - self.started < self.limit:  # given() <= the wall clock: Linux need not be asked yet
+            return self.limit - (now - self.started)
+        return min(self.limit - self.given(), self.cap - now)
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,12 @@ def matching_reference(state: dict, probe: np.ndarray, student_logits):
 
 # -- the pace of a training, estimated before it starts ----------------------------------------
 
-#: The training the estimate assumes: 15 epochs of the training digits in mini-batches of 32
-#: (one forward and one backward of every layer per batch), half the reference solution's 30
-#: epochs; a student's shorter training is not refused for the reference's length.
+#: The training the estimate tells of: 15 epochs of the training digits in mini-batches of 32
+#: (one forward and one backward of every layer per batch), half the reference solution's 30.
 ESTIMATE_EPOCHS, ESTIMATE_BATCH = 15, 32
-#: A training whose estimate is beyond this many times its limit is not started (the estimate
-#: is good to a factor of 2: benchmarks/bench_pace.py).
+#: A training is not started when even ONE epoch at the estimated pace is beyond this many times
+#: its limit (the estimate is good to a factor of 2: benchmarks/bench_pace.py). Refusing on a
+#: longer training would refuse a slow student whose own shorter training would finish in time.
 REFUSE_FACTOR = 2.0
 _SCALE_FROM = 2          # digits of the first, cheap probe call
 _SCALE_ABOVE = 0.02      # seconds: a probe slower than this is extrapolated, not repeated at full size
@@ -138,6 +138,11 @@ class Pace:
     @property
     def estimate(self) -> float:
         return self.steps * sum(self.seconds.values())
+
+    @property
+    def epoch_estimate(self) -> float:
+        """The seconds of one epoch at this pace: the shortest training there is."""
+        return self.estimate / self.epochs
 
     def slowest(self) -> str:
         return max(self.seconds, key=self.seconds.get)
