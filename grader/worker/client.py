@@ -90,9 +90,8 @@ class CallClock:
     ``stretch`` times the limit. Elsewhere, or without the worker's pid, the plain wall clock."""
 
     def __init__(self, limit: float, pid: int | None, stretch: int):
-        self.limit, self.pid = limit, pid
+        self.limit, self.pid, self.stretch = limit, pid, stretch
         self.started = time.monotonic()
-        self.cap = self.started + limit * stretch
         self.waited_before = self._waited()
 
     def _waited(self) -> float:
@@ -114,7 +113,7 @@ class CallClock:
         now = time.monotonic()
         if now - self.started < self.limit:  # given() <= the wall clock: Linux need not be asked yet
             return self.limit - (now - self.started)
-        return min(self.limit - self.given(), self.cap - now)
+        return min(self.limit - self.given(), self.started + self.limit * self.stretch - now)
 
 
 @dataclass(frozen=True)
@@ -453,8 +452,7 @@ class Worker:
         raise WorkerCrashed(f"the worker reported a protocol error: {message}")
 
     def _clock(self, limit: float) -> "CallClock":
-        return CallClock(limit, self.process.pid if self.process is not None else None,
-                         self.limits.settings.busy_stretch)
+        return CallClock(limit, self.process.pid, self.limits.settings.busy_stretch)
 
     def _read_exactly(self, n: int, clock: "CallClock") -> bytes:
         chunks, remaining = [], n
