@@ -26,7 +26,16 @@ import numpy as np
 import torch
 from torch.optim.sgd import sgd
 
-__all__ = ["sgd_reference"]
+__all__ = ["sgd_reference", "sgd_update"]
+
+
+def sgd_update(params: list, grads: list, buffers: list, lr: float, momentum: float, weight_decay: float) -> None:
+    """One step of the update ``torch.optim.SGD.step`` runs (no dampening, no Nesterov, the
+    single-tensor path), in place on lists of tensors; with momentum, ``buffers`` (None where a
+    parameter has none yet) receives the new momentum buffers."""
+    with torch.no_grad():
+        sgd(params, grads, buffers, foreach=False, weight_decay=weight_decay, momentum=momentum, lr=lr,
+            dampening=0.0, nesterov=False, maximize=False)
 
 
 def sgd_reference(params: Mapping[str, np.ndarray],
@@ -56,10 +65,8 @@ def sgd_reference(params: Mapping[str, np.ndarray],
         # as SGD.step gathers them: the parameters with a gradient and, with momentum, their buffers
         names = [k for k in tensors if step.get(k) is not None]
         momentum_buffers = [buffers.get(k) for k in names] if momentum != 0 else []
-        with torch.no_grad():
-            sgd([tensors[k] for k in names], [torch.tensor(np.asarray(step[k], dtype=np.float64)) for k in names],
-                momentum_buffers, foreach=False, weight_decay=weight_decay, momentum=momentum, lr=lr,
-                dampening=0.0, nesterov=False, maximize=False)
+        sgd_update([tensors[k] for k in names], [torch.tensor(np.asarray(step[k], dtype=np.float64)) for k in names],
+                   momentum_buffers, lr, momentum, weight_decay)
         if momentum != 0:
             buffers.update(zip(names, momentum_buffers))
         new_params = {k: t.detach().numpy().copy() for k, t in tensors.items()}

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.optim.sgd import sgd
 
 from grader import data, rubric
 from grader.checks.harness.base import Context, Failed
 from grader.checks.harness.metric import DEFAULT_FLOOR, REPRODUCE_TOL
 from grader.references import networks as ref_networks
+from grader.references.train import sgd_update
 from grader.worker.client import CallTimeout, WorkerProblem
 
 
@@ -279,8 +279,7 @@ def _torch_seconds(layer: Layer, args) -> float:
     if layer.torch is None:  # sgd_step: torch's SGD update (what torch.optim.SGD.step runs) on the same arrays
         params, grads, velocities, lr = ([torch.tensor(a) for a in arg.values()] if isinstance(arg, dict) else arg
                                          for arg in args)
-        run = lambda: sgd(params, grads, velocities, foreach=False, weight_decay=5e-4, momentum=0.9,  # noqa: E731
-                          lr=lr, dampening=0.0, nesterov=False, maximize=False)
+        run = lambda: sgd_update(params, grads, velocities, lr, momentum=0.9, weight_decay=5e-4)  # noqa: E731
     else:
         tensors = [torch.tensor(a, requires_grad=a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
                    for a in args]
