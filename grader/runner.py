@@ -24,8 +24,8 @@ from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_fail
 from grader.errors import GraderFault
 from grader.i18n import _
 from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, versions
-from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
-                                  WorkerProblem)
+from grader.worker.client import (CallTimeout, Limits, StudentFileMissing, StudentImportError,
+                                  StudentViolation, Worker, WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
 
 PRINTED_LINES_SHOWN = 15
@@ -305,9 +305,10 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
     for number, entry in enumerate(entries):
         if broken is not None:
             failure = broken
-            if number and "\n" in failure.summary:  # a traceback: shown once
+            if number and failure.once:
                 failure = Failed(_("not graded: {file} does not import (the error is shown under "
-                                   "its first check)").format(file=worker.file_of(part)))
+                                   "its first check)").format(file=worker.file_of(part)),
+                                 diagnosis=diagnosis("does not import"))
             result = _failed(entry, failure, 0.0)
         else:
             result = run_check(entry, worker, settings, observer)
@@ -358,12 +359,21 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
                           {name.partition(" ")[0].partition(".")[0] for name in found}))))
     try:
         worker.import_module(part)
-    except StudentImportError as error:
+    except StudentFileMissing as error:
         return Failed(str(error), diagnosis=diagnosis("does not import"))
+    except StudentImportError as error:
+        return Failed(str(error), diagnosis=diagnosis("does not import"), once=True)
     except StudentViolation as error:
         return Failed(str(error), violation=True, diagnosis=diagnosis("violation"))
+    except CallTimeout:
+        return Failed(_("importing {file} did not finish within {limit:g} s: the code at the top level of "
+                        "{file} runs when the grader imports it. Put your own tests and trainings under "
+                        "`if __name__ == \"__main__\":`, so that they run only when you run the file "
+                        "yourself").format(file=file, limit=worker.call_timeout),
+                      diagnosis=diagnosis("does not import"), once=True)
     except WorkerProblem as error:
-        return Failed(_("importing {file} failed: {error}").format(file=file, error=error))
+        return Failed(_("importing {file} failed: {error}").format(file=file, error=error),
+                      diagnosis=diagnosis("does not import"), once=True)
     return None
 
 
