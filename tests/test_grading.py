@@ -123,6 +123,28 @@ def test_a_file_whose_import_runs_for_ever_says_so_once_and_how_to_fix_it(soluti
     assert {c.diagnosis["kind"] for c in report.checks} == {"does not import"}  # one mistake in the class report
 
 
+SELF_CHECK = """
+
+if __name__ == "__main__":   # the student's own check: runs only when they run the file
+    import torch
+    from grader.data import load_mnist
+    print(load_mnist("train")[0].shape, torch.relu(torch.ones(1)))
+"""
+
+
+@pytest.mark.slow
+def test_imports_in_the_student_s_own_main_block_cost_nothing_and_running_them_still_does(solution_copy):
+    layers = solution_copy / "layers.py"
+    layers.write_text(layers.read_text() + SELF_CHECK)
+    report = grade(solution_copy, parts=["layers"])
+    assert report.score == report.max_score, [c.output for c in report.checks if not c.passed]
+    # the same block made to run on import: the worker's import blocker zeroes the file
+    layers.write_text('__name__ = "__main__"\n' + layers.read_text())
+    report = grade(solution_copy, parts=["layers"])
+    assert report.score == 0 and all(c.violation for c in report.checks)
+    assert "tried to import torch" in report.checks[0].output
+
+
 @pytest.mark.slow
 def test_missing_file_and_missing_function(solution_copy):
     (solution_copy / "batchnorm.py").unlink()
