@@ -24,8 +24,8 @@ from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_fail
 from grader.errors import GraderFault
 from grader.i18n import _
 from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, versions
-from grader.worker.client import (Limits, StudentImportError, StudentViolation, Worker,
-                                  WorkerProblem)
+from grader.worker.client import (CallTimeout, Limits, StudentFileMissing, StudentImportError,
+                                  StudentViolation, Worker, WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
 
 PRINTED_LINES_SHOWN = 15
@@ -84,13 +84,17 @@ def load_checks(parts, include_hidden: bool = False) -> None:
 
 
 def forbidden_imports(path: Path) -> list[str]:
-    """Forbidden modules that a file imports by name (read by the grader, not the worker)."""
+    """Forbidden modules that a file imports by name (read by the grader, not the worker),
+    outside a top-level ``if __name__ == "__main__":``: a student's own checks there (the kit's
+    loader, torch to compare with) never run when the grader imports the file, and whatever does
+    run, ``__name__`` reassigned or not, meets the worker's import blocker."""
     try:
         tree = ast.parse(path.read_bytes())
     except (OSError, SyntaxError, ValueError):
         return []
+    graded = ast.Module(body=[node for node in tree.body if not _is_main_guard(node)], type_ignores=[])
     found = []
-    for node in ast.walk(tree):
+    for node in ast.walk(graded):
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -101,6 +105,18 @@ def forbidden_imports(path: Path) -> list[str]:
                 node.value.replace(".", "").isidentifier() else []
         found += [f"{name} (line {node.lineno})" for name in names if name.partition(".")[0] in FORBIDDEN]
     return found
+
+
+def _is_main_guard(node) -> bool:
+    """``if __name__ == "__main__":`` (either way round), with no ``else``."""
+    if not isinstance(node, ast.If) or node.orelse or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = {type(side).__name__: side for side in (test.left, test.comparators[0])}
+    name, constant = sides.get("Name"), sides.get("Constant")
+    return name is not None and constant is not None and name.id == "__name__" and constant.value == "__main__"
 
 
 DEFAULT = object()
@@ -305,9 +321,10 @@ def _grade_part(worker: Worker, folder: Path, part: str, entries, settings, obse
     for number, entry in enumerate(entries):
         if broken is not None:
             failure = broken
-            if number and "\n" in failure.summary:  # a traceback: shown once
+            if number and failure.once:
                 failure = Failed(_("not graded: {file} does not import (the error is shown under "
-                                   "its first check)").format(file=worker.file_of(part)))
+                                   "its first check)").format(file=worker.file_of(part)),
+                                 diagnosis=diagnosis("does not import"))
             result = _failed(entry, failure, 0.0)
         else:
             result = run_check(entry, worker, settings, observer)
@@ -352,18 +369,28 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     found = forbidden_imports(folder / file)
     if found:
         return Failed(_("{file} imports {names}: only NumPy, math and the standard library are "
-                        "allowed (a violation: this file scores zero)").format(
+                        "allowed outside `if __name__ == \"__main__\":` (a violation: this file scores "
+                        "zero)").format(
                             file=file, names=", ".join(found)), violation=True,
                       diagnosis=diagnosis("violation", pattern=" ".join(sorted(
                           {name.partition(" ")[0].partition(".")[0] for name in found}))))
     try:
         worker.import_module(part)
-    except StudentImportError as error:
+    except StudentFileMissing as error:
         return Failed(str(error), diagnosis=diagnosis("does not import"))
+    except StudentImportError as error:
+        return Failed(str(error), diagnosis=diagnosis("does not import"), once=True)
     except StudentViolation as error:
         return Failed(str(error), violation=True, diagnosis=diagnosis("violation"))
+    except CallTimeout:
+        return Failed(_("importing {file} did not finish within {limit:g} s: the code at the top level of "
+                        "{file} runs when the grader imports it. Put your own tests and trainings under "
+                        "`if __name__ == \"__main__\":`, so that they run only when you run the file "
+                        "yourself").format(file=file, limit=worker.call_timeout),
+                      diagnosis=diagnosis("does not import"), once=True)
     except WorkerProblem as error:
-        return Failed(_("importing {file} failed: {error}").format(file=file, error=error))
+        return Failed(_("importing {file} failed: {error}").format(file=file, error=error),
+                      diagnosis=diagnosis("does not import"), once=True)
     return None
 
 

@@ -9,9 +9,12 @@ This part has two functions:
   The grader runs it on the training split under a time limit and measures the
   returned model's accuracy on digits it has never seen: full marks from 96%.
 
-Load the digits with the kit's loader (``from grader.data import load_mnist``, or
-the ``data.py`` that came with your assignment)::
+Load the digits with the kit's loader in a notebook, in a script of your own, or
+under ``if __name__ == "__main__":`` at the end of this file, a block that runs
+only when you run the file yourself, never when the grader imports it (anywhere
+else in this file, importing ``grader`` is a violation)::
 
+    from grader.data import load_mnist
     X, y = load_mnist("train")        # (4000, 1, 32, 32) float64 in [0, 1], (4000,) int64
     Xh, yh = load_mnist("heldout")    # 1,000 digits to measure yourself with
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,13 @@ ASSIGNMENTS = ROOT / "assignments"
 SUBMISSIONS = ROOT / "tests" / "submissions"
 LAYER_PARTS = ("conv", "pooling", "batchnorm", "layers")
 LAYER_FILES = tuple(rubric_module.load().parts[part] for part in LAYER_PARTS)   # the rubric names each part's file
+
+
+def ctrl_c_reaches_it() -> None:
+    """A Popen ``preexec_fn`` for a test that sends Ctrl-C: the child takes SIGINT as at a terminal
+    even when the tests run in the background (a shell starts a background job with SIGINT ignored,
+    and an ignored signal stays ignored across exec, so Python would never raise KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def files_for(*parts: str) -> tuple:

@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, ctrl_c_reaches_it
 from tests.dask_cluster import Cluster
 from tests.planted_bugs import BUGS, apply_bug
 
@@ -167,7 +167,8 @@ def test_ctrl_c_stops_the_gradings_on_the_workers(cluster_factory, tmp_path):
         (tmp_path / "class" / name / "conv.py").write_text(slow)
     cluster = cluster_factory()
     batch = subprocess.Popen(_command(tmp_path / "class", tmp_path / "out", "--scheduler", cluster.address),
-                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=ctrl_c_reaches_it)
     try:
         _wait(lambda: batch.poll() is not None or all(_gradings(w) for w in cluster.workers), 600,
               "a grading on each worker")

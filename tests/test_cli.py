@@ -16,7 +16,7 @@ import pytest
 
 from grader import rubric as rubric_module
 
-from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, grader, one_line_refusal
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS, ctrl_c_reaches_it, grader, one_line_refusal
 
 
 def test_version():
@@ -85,7 +85,8 @@ def test_report_streams_and_names_the_versions():
 def _interrupt(command, ready_text):
     """Starts ``command``, waits for ``ready_text`` on stdout, sends Ctrl-C; returns the run and
     the processes it had started."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               preexec_fn=ctrl_c_reaches_it)
     seen, deadline = "", time.monotonic() + 120
     while ready_text not in seen and time.monotonic() < deadline:
         seen += process.stdout.readline()
@@ -140,7 +141,8 @@ def test_ctrl_c_on_batch_stops_every_student(tmp_path):
         shutil.copytree(SOLUTIONS, root / name)
     command = [sys.executable, "-u", "-m", "grader", "batch", str(root), "--out", str(tmp_path / "out"),
                "--jobs", "2", "--part", "train"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               preexec_fn=ctrl_c_reaches_it)
     deadline = time.monotonic() + 60
     children = []
     while time.monotonic() < deadline and len([c for c in children if "grader.worker.server" in

@@ -168,6 +168,25 @@ def test_the_diagnosis_reaches_results_json_and_back():
     assert signature(check.id, diagnosis("other")) == "layers.relu_backward | other"
 
 
+@pytest.mark.parametrize("guard, counted", [
+    ('if __name__ == "__main__":', []),
+    ('if "__main__" == __name__:', []),
+    ('if __name__ != "__main__":', ["torch (line 3)"]),
+    ('if __name__ == "main":', ["torch (line 3)"]),
+    ('if __name__ == "__main__" or True:', ["torch (line 3)"]),
+    ('def check():\n  if __name__ == "__main__":', ["torch (line 4)"]),
+])
+def test_only_a_top_level_main_block_may_import_what_the_graded_code_may_not(tmp_path, guard, counted):
+    from grader.runner import forbidden_imports
+
+    source = f"import numpy as np\n{guard}\n    import torch\nimport scipy\n"
+    (tmp_path / "layers.py").write_text(source)
+    last = source.count("\n")
+    assert sorted(forbidden_imports(tmp_path / "layers.py")) == sorted(counted + [f"scipy (line {last})"])
+    (tmp_path / "layers.py").write_text(f'if __name__ == "__main__":\n    pass\nelse:\n    import torch\n')
+    assert forbidden_imports(tmp_path / "layers.py") == ["torch (line 4)"]
+
+
 def test_a_forbidden_import_is_a_violation_named_by_the_modules_not_the_lines(tmp_path):
     from grader.runner import _import_part
 

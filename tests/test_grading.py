@@ -110,6 +110,42 @@ def test_syntax_error_zeroes_only_that_part(solution_copy):
 
 
 @pytest.mark.slow
+def test_a_file_whose_import_runs_for_ever_says_so_once_and_how_to_fix_it(solution_copy):
+    """Code left at a file's top level (a test, a training) runs when the grader imports it."""
+    with open(solution_copy / "layers.py", "a") as handle:
+        handle.write("\nwhile True:\n    pass\n")
+    report = grade(solution_copy, parts=["layers"], call_timeout=2)
+    first, *others = report.checks
+    assert not any(c.passed for c in report.checks) and len(others) >= 5
+    assert "importing layers.py did not finish within 2 s" in first.output
+    assert 'if __name__ == "__main__":' in first.output
+    assert all("does not import" in c.output and "__main__" not in c.output for c in others)
+    assert {c.diagnosis["kind"] for c in report.checks} == {"does not import"}  # one mistake in the class report
+
+
+SELF_CHECK = """
+
+if __name__ == "__main__":   # the student's own check: runs only when they run the file
+    import torch
+    from grader.data import load_mnist
+    print(load_mnist("train")[0].shape, torch.relu(torch.ones(1)))
+"""
+
+
+@pytest.mark.slow
+def test_imports_in_the_student_s_own_main_block_cost_nothing_and_running_them_still_does(solution_copy):
+    layers = solution_copy / "layers.py"
+    layers.write_text(layers.read_text() + SELF_CHECK)
+    report = grade(solution_copy, parts=["layers"])
+    assert report.score == report.max_score, [c.output for c in report.checks if not c.passed]
+    # the same block made to run on import: the worker's import blocker zeroes the file
+    layers.write_text('__name__ = "__main__"\n' + layers.read_text())
+    report = grade(solution_copy, parts=["layers"])
+    assert report.score == 0 and all(c.violation for c in report.checks)
+    assert "tried to import torch" in report.checks[0].output
+
+
+@pytest.mark.slow
 def test_missing_file_and_missing_function(solution_copy):
     (solution_copy / "batchnorm.py").unlink()
     text = (solution_copy / "layers.py").read_text().replace("def sigmoid_backward", "def sigmoid_backwards")

@@ -35,6 +35,10 @@ class StudentImportError(WorkerProblem):
     """The file is missing or does not import."""
 
 
+class StudentFileMissing(StudentImportError):
+    """The file is not in the submission."""
+
+
 class StudentMissingName(WorkerProblem):
     """The file imports but does not define the name."""
 
@@ -430,7 +434,7 @@ class Worker:
             message, trace = (text.replace(self.scratch, self.submission_dir) for text in (message, trace))
         stem, name = _asked(request)
         if kind is ErrorKind.NO_FILE and stem:
-            raise StudentImportError(_("{file} is missing from the submission").format(file=self.file_of(stem)))
+            raise StudentFileMissing(_("{file} is missing from the submission").format(file=self.file_of(stem)))
         if kind in (ErrorKind.NO_FILE, ErrorKind.IMPORT):
             raise StudentImportError((_("importing failed with {type}: {message}").format(
                 type=type_name, message=message) + f"\n{trace}").rstrip())

@@ -74,8 +74,9 @@ class Worker:
                 spec.loader.exec_module(module)
             except BaseException as error:  # noqa: BLE001 - anything the import does is the student's
                 sys.modules.pop(name, None)
-                raise _Failure(_kind(error, ErrorKind.IMPORT), type(error).__name__, _short(error),
-                               _student_traceback(error)) from None
+                kind, forbidden = _kind(error, ErrorKind.IMPORT)
+                raise _Failure(kind, type(error).__name__, _short(error), _student_traceback(error),
+                               module=forbidden) from None
             self.modules[part] = module
         return self.modules[part]
 
@@ -133,8 +134,9 @@ class Worker:
             try:
                 result = function(*args, **kwargs)
             except BaseException as error:  # noqa: BLE001 - SystemExit included: it is the student's
-                raise _Failure(_kind(error, ErrorKind.EXCEPTION), type(error).__name__, _short(error),
-                               _student_traceback(error), _classes(error)) from None
+                kind, forbidden = _kind(error, ErrorKind.EXCEPTION)
+                raise _Failure(kind, type(error).__name__, _short(error), _student_traceback(error),
+                               _classes(error), module=forbidden) from None
             elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu_start
             handle = self.keep(result)
             answer = {"ok": True, "handle": handle, "seconds": elapsed, "cpu_seconds": cpu,
@@ -192,12 +194,14 @@ def _rng_state(value):
     return value
 
 
-def _kind(error: BaseException, default: ErrorKind) -> ErrorKind:
-    """A forbidden import is a violation even when the student's code caught it and went on."""
+def _kind(error: BaseException, default: ErrorKind) -> tuple[ErrorKind, str | None]:
+    """The error's kind, and the module of a forbidden import: that is a violation even when the
+    student's code caught it and went on."""
     if isinstance(error, sandbox.ForbiddenImport) or sandbox.BLOCKER.attempts:
+        module = sandbox.BLOCKER.attempts[0] if sandbox.BLOCKER.attempts else None
         sandbox.BLOCKER.attempts.clear()
-        return ErrorKind.VIOLATION
-    return default
+        return ErrorKind.VIOLATION, module
+    return default, None
 
 
 def _raise_if_forbidden_import() -> None:

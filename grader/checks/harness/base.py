@@ -58,8 +58,9 @@ class Failed(Exception):
 
     def __init__(self, summary: str, lines: list[str] | None = None, example: str | None = None,
                  violation: bool = False, unwritten: bool = False, diagnosis: dict | None = None,
-                 compared: tuple | None = None):
+                 compared: tuple | None = None, once: bool = False):
         super().__init__(summary)
+        self.once = once  # a file that does not import: said under its first check only
         self.compared = compared  # (actual, expected) of the comparison that failed, if one did
         self.summary = summary
         self.lines = lines or []
