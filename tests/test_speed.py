@@ -59,6 +59,31 @@ def test_the_versions_in_a_report_header_are_read_without_importing_torch():
     assert imported is False
 
 
+FREEZE_PROBE = """
+import gc, json, sys
+from grader.runner import load_checks
+gc.disable() if sys.argv[1] == "paused" else None
+load_checks(["pooling"])
+first = gc.get_freeze_count()
+load_checks(["pooling"])  # nothing new to import: nothing frozen again
+print(json.dumps([first, gc.get_freeze_count(), gc.isenabled(), "torch" in sys.modules]))
+"""
+
+
+@pytest.mark.parametrize("collector", ["running", "paused"])
+def test_the_checks_and_torch_are_imported_once_out_of_the_collector_s_reach(collector):
+    """The import of torch and the checks is kept out of the garbage collector's walks (gc.freeze);
+    a caller that paused the collector finds it as it left it, with nothing frozen."""
+    run = subprocess.run([sys.executable, "-c", FREEZE_PROBE, collector], capture_output=True, text=True,
+                         cwd=ROOT)
+    frozen, again, enabled, torch_imported = json.loads(run.stdout or run.stderr)
+    assert torch_imported
+    if collector == "running":
+        assert frozen > 100_000 and again == frozen and enabled
+    else:
+        assert frozen == again == 0 and not enabled
+
+
 # -- a rerun regrades only what changed (grader.rerun) ------------------------------------------
 
 def _store(folder, tmp_path, language="en", references=None):
