@@ -146,6 +146,23 @@ def test_imports_in_the_student_s_own_main_block_cost_nothing_and_running_them_s
 
 
 @pytest.mark.slow
+def test_a_module_of_the_student_s_own_is_not_graded_here_as_in_an_official_grading(solution_copy):
+    """An official grading takes the exercise files only (grader.batch.unpack): the local check
+    must not pass with a helper module that a batch would lose."""
+    (solution_copy / "myutils.py").write_text("def double(x):\n    return 2 * x\n")
+    conv = solution_copy / "conv.py"
+    conv.write_text("from myutils import double\n" + conv.read_text())
+    report = grade(solution_copy, parts=["conv"])
+    first, *others = report.checks
+    assert report.score == 0 and others
+    assert "conv.py imports myutils, a module of your own" in first.output
+    assert "Move what you use from it into conv.py" in first.output
+    assert all("does not import" in c.output for c in others)
+    (solution_copy / "myutils.py").unlink()  # not beside it: the import's own error
+    assert "No module named 'myutils'" in grade(solution_copy, parts=["conv"]).checks[0].output
+
+
+@pytest.mark.slow
 def test_missing_file_and_missing_function(solution_copy):
     (solution_copy / "batchnorm.py").unlink()
     text = (solution_copy / "layers.py").read_text().replace("def sigmoid_backward", "def sigmoid_backwards")

@@ -32,7 +32,11 @@ class WorkerProblem(Exception):
 
 
 class StudentImportError(WorkerProblem):
-    """The file is missing or does not import."""
+    """The file is missing or does not import; ``not_found``: the module an import did not find."""
+
+    def __init__(self, message: str, not_found: str | None = None):
+        super().__init__(message)
+        self.not_found = not_found
 
 
 class StudentFileMissing(StudentImportError):
@@ -167,10 +171,15 @@ class Worker:
 
     # -- lifetime -------------------------------------------------------------------------
     def _make_scratch(self) -> str:
+        """A copy of the exercise files (the ``.py`` files, where no ``files`` were named): a module
+        of the student's own beside them would be missing from an official grading, which takes
+        the exercise files only (grader.batch.unpack)."""
         scratch = tempfile.mkdtemp(prefix="grader-scratch-")
         copied = 0
+        exercise = set(self.files.values())
         for entry in sorted(os.scandir(self.submission_dir), key=lambda e: e.name):
-            if entry.is_file(follow_symlinks=False) and entry.name.endswith(".py"):
+            if entry.is_file(follow_symlinks=False) and entry.name.endswith(".py") and \
+                    (not exercise or entry.name in exercise):
                 copied += entry.stat(follow_symlinks=False).st_size
                 if copied > self.limits.settings.copied_bytes:
                     break
@@ -436,8 +445,10 @@ class Worker:
         if kind is ErrorKind.NO_FILE and stem:
             raise StudentFileMissing(_("{file} is missing from the submission").format(file=self.file_of(stem)))
         if kind in (ErrorKind.NO_FILE, ErrorKind.IMPORT):
+            module = error.get("module")
             raise StudentImportError((_("importing failed with {type}: {message}").format(
-                type=type_name, message=message) + f"\n{trace}").rstrip())
+                type=type_name, message=message) + f"\n{trace}").rstrip(),
+                not_found=module if isinstance(module, str) and module.replace(".", "").isidentifier() else None)
         if kind is ErrorKind.MISSING:
             if name and stem:
                 raise StudentMissingName(_("{file} does not define {name}").format(file=self.file_of(stem),

@@ -56,7 +56,8 @@ def error_answer(kind: ErrorKind, type_name: str, message: str, trace: str = "",
                  module: str | None = None) -> dict:
     """The worker's answer to a failed request. ``type``, ``message`` and ``traceback`` are the
     student's code speaking (quoted to the student, never read for a verdict); ``classes``: the
-    exception's class hierarchy; ``module``: the forbidden module of a violation."""
+    exception's class hierarchy; ``module``: the forbidden module of a violation, or the module
+    an import did not find."""
     return {"ok": False, "error": {"kind": ErrorKind(kind).value, "type": type_name, "message": message,
                                    "traceback": trace, "classes": list(classes), "module": module}}
 

@@ -75,8 +75,9 @@ class Worker:
             except BaseException as error:  # noqa: BLE001 - anything the import does is the student's
                 sys.modules.pop(name, None)
                 kind, forbidden = _kind(error, ErrorKind.IMPORT)
+                not_found = error.name if isinstance(error, ModuleNotFoundError) else None
                 raise _Failure(kind, type(error).__name__, _short(error), _student_traceback(error),
-                               module=forbidden) from None
+                               module=forbidden or not_found) from None
             self.modules[part] = module
         return self.modules[part]
 
