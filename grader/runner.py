@@ -399,12 +399,12 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
         return Failed(str(error), diagnosis=diagnosis("does not import"))
     except StudentImportError as error:
         own = error.not_found and (folder / f"{error.not_found}.py").is_file() \
-            and f"{error.not_found}.py" not in worker.files.values()
+            and f"{error.not_found}.py" not in worker.exercise_files()
         if own:
             return Failed(_("{file} imports {module}, a module of your own: only the exercise files "
                             "({files}) are handed in and graded, so {module}.py would be missing. Move "
                             "what you use from it into {file}").format(
-                                file=file, module=error.not_found, files=", ".join(worker.files.values())),
+                                file=file, module=error.not_found, files=", ".join(worker.exercise_files())),
                           diagnosis=diagnosis("does not import"), once=True)
         return Failed(str(error), diagnosis=diagnosis("does not import"), once=True)
     except StudentViolation as error:

@@ -216,8 +216,8 @@ BUGS: list[Bug] = [
     Bug(
         id="avg_pool_backward_assign_not_add",
         file="pooling.py",
-        old="drow_sums[:, :, :, j:j + sw * (Wo - 1) + 1:sw] += g\n",
-        new="drow_sums[:, :, :, j:j + sw * (Wo - 1) + 1:sw] = g\n",
+        old="dxp[:, :, i:i + sh * (Ho - 1) + 1:sh] += drow_sums\n",
+        new="dxp[:, :, i:i + sh * (Ho - 1) + 1:sh] = drow_sums\n",
         function="avg_pool2d_backward",
         why="= instead of +=: overlapping windows keep only the last contribution",
     ),

@@ -176,7 +176,7 @@ class Worker:
         the exercise files only (grader.batch.unpack)."""
         scratch = tempfile.mkdtemp(prefix="grader-scratch-")
         copied = 0
-        exercise = set(self.files.values())
+        exercise = self.exercise_files()
         for entry in sorted(os.scandir(self.submission_dir), key=lambda e: e.name):
             if entry.is_file(follow_symlinks=False) and entry.name.endswith(".py") and \
                     (not exercise or entry.name in exercise):
@@ -189,6 +189,15 @@ class Worker:
                 os.chown(path, UNPRIVILEGED_ID, UNPRIVILEGED_ID)
         os.chmod(scratch, 0o755)
         return scratch
+
+    def exercise_files(self) -> list[str]:
+        """The files of every part of the kit's rubric and those named by ``files`` (none when no
+        ``files`` were named: then any ``.py`` file is the student's)."""
+        if not self.files:
+            return []
+        from grader import rubric as rubric_module
+
+        return list(dict.fromkeys([*rubric_module.load().parts.values(), *self.files.values()]))
 
     def launch(self) -> None:
         """Starts the worker's process without waiting for its greeting: its start-up (Python,
