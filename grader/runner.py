@@ -404,7 +404,7 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
             return Failed(_("{file} imports {module}, a module of your own: only the exercise files "
                             "({files}) are handed in and graded, so {module}.py would be missing. Move "
                             "what you use from it into {file}").format(
-                                file=file, module=error.not_found, files=", ".join(worker.exercise_files())),
+                                file=file, module=error.not_found, files=_(", ").join(worker.exercise_files())),
                           diagnosis=diagnosis("does not import"), once=True)
         return Failed(str(error), diagnosis=diagnosis("does not import"), once=True)
     except StudentViolation as error:
