@@ -84,8 +84,11 @@ def load_checks(parts, include_hidden: bool = False) -> None:
     of its reach (``gc.freeze``): walking them again and again took 0.2-0.3 s of a 3 s check of
     one part. Garbage already there is collected first, so that none is frozen for good."""
     hidden = include_hidden and importlib.util.find_spec("grader.hidden") is not None
-    modules = [module for part in parts for module in (f"grader.checks.{part}", f"grader.hidden.{part}")
-               if not module.startswith("grader.hidden.") or hidden and importlib.util.find_spec(module)]
+    modules = []
+    for part in parts:
+        modules.append(f"grader.checks.{part}")
+        if hidden and importlib.util.find_spec(f"grader.hidden.{part}") is not None:
+            modules.append(f"grader.hidden.{part}")
     new = [module for module in modules if module not in sys.modules]
     if not new:
         return
@@ -398,13 +401,13 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     except StudentFileMissing as error:
         return Failed(str(error), diagnosis=diagnosis("does not import"))
     except StudentImportError as error:
-        own = error.not_found and (folder / f"{error.not_found}.py").is_file() \
-            and f"{error.not_found}.py" not in worker.exercise_files()
-        if own:
+        exercise = worker.exercise_files()
+        if error.not_found and (folder / f"{error.not_found}.py").is_file() \
+                and f"{error.not_found}.py" not in exercise:  # a module of the student's own
             return Failed(_("{file} imports {module}, a module of your own: only the exercise files "
                             "({files}) are handed in and graded, so {module}.py would be missing. Move "
                             "what you use from it into {file}").format(
-                                file=file, module=error.not_found, files=_(", ").join(worker.exercise_files())),
+                                file=file, module=error.not_found, files=_(", ").join(exercise)),
                           diagnosis=diagnosis("does not import"), once=True)
         return Failed(str(error), diagnosis=diagnosis("does not import"), once=True)
     except StudentViolation as error:

@@ -451,22 +451,20 @@ class Worker:
         if self.scratch:  # the student's own paths, not the scratch copy's
             message, trace = (text.replace(self.scratch, self.submission_dir) for text in (message, trace))
         stem, name = _asked(request)
+        module = error.get("module")  # a violation's forbidden module, or the one an import did not find
+        module = module if isinstance(module, str) and module.replace(".", "").isidentifier() else None
         if kind is ErrorKind.NO_FILE and stem:
             raise StudentFileMissing(_("{file} is missing from the submission").format(file=self.file_of(stem)))
         if kind in (ErrorKind.NO_FILE, ErrorKind.IMPORT):
-            module = error.get("module")
             raise StudentImportError((_("importing failed with {type}: {message}").format(
-                type=type_name, message=message) + f"\n{trace}").rstrip(),
-                not_found=module if isinstance(module, str) and module.replace(".", "").isidentifier() else None)
+                type=type_name, message=message) + f"\n{trace}").rstrip(), not_found=module)
         if kind is ErrorKind.MISSING:
             if name and stem:
                 raise StudentMissingName(_("{file} does not define {name}").format(file=self.file_of(stem),
                                                                                    name=name))
             raise StudentMissingName(message)
         if kind is ErrorKind.VIOLATION:
-            module = error.get("module")
-            detail = _("your code tried to import {module}").format(module=module) \
-                if isinstance(module, str) and module.replace(".", "").isidentifier() else message
+            detail = _("your code tried to import {module}").format(module=module) if module else message
             raise StudentViolation(_("{detail} (a violation: this file scores zero)").format(detail=detail))
         if kind is ErrorKind.EXCEPTION:
             classes = error.get("classes")

@@ -195,20 +195,26 @@ def _rng_state(value):
     return value
 
 
+def _forbidden_attempt() -> str | None:
+    """The first forbidden import the student's code tried since the last look, if any; forgets them."""
+    attempts = sandbox.BLOCKER.attempts
+    first = attempts[0] if attempts else None
+    attempts.clear()
+    return first
+
+
 def _kind(error: BaseException, default: ErrorKind) -> tuple[ErrorKind, str | None]:
     """The error's kind, and the module of a forbidden import: that is a violation even when the
     student's code caught it and went on."""
-    if isinstance(error, sandbox.ForbiddenImport) or sandbox.BLOCKER.attempts:
-        module = sandbox.BLOCKER.attempts[0] if sandbox.BLOCKER.attempts else None
-        sandbox.BLOCKER.attempts.clear()
+    module = _forbidden_attempt()
+    if module is not None or isinstance(error, sandbox.ForbiddenImport):
         return ErrorKind.VIOLATION, module
     return default, None
 
 
 def _raise_if_forbidden_import() -> None:
-    if sandbox.BLOCKER.attempts:
-        name = sandbox.BLOCKER.attempts[0]
-        sandbox.BLOCKER.attempts.clear()
+    name = _forbidden_attempt()
+    if name is not None:
         raise _Failure(ErrorKind.VIOLATION, "ForbiddenImport", f"your code tried to import {name}",
                        module=name)
 
