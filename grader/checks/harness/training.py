@@ -55,6 +55,9 @@ ESTIMATE_EPOCHS, ESTIMATE_BATCH = 15, 32
 REFUSE_FACTOR = 2.0
 _SCALE_FROM = 2          # digits of the first, cheap probe call
 _SCALE_ABOVE = 0.02      # seconds: a probe slower than this is extrapolated, not repeated at full size
+_PROBE_SECONDS = 1.0     # the second probe's batch: the largest whose call takes at most this long, were its
+                         # time to grow with the batch (so that a call whose time hardly grows is timed on the
+                         # full batch, and a loop over the digits on a batch large enough to show its slope)
 
 
 @dataclass(frozen=True)
@@ -184,8 +187,8 @@ def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs
                   layers: tuple = LENET_LAYERS) -> Pace:
     """Times the student's layer functions (``layers``: LeNet-5's, by default all) on LeNet-5's
     calls and estimates, from their time per batch, a training of ``epochs`` over ``digits``
-    digits in batches of ``batch``. A slow function is timed on batches of 2 and 4 and its
-    time extrapolated (:func:`_scaled`); a fast one, best of 3 calls on a full batch."""
+    digits in batches of ``batch``. A slow function is timed on a batch of 2 and on a larger one,
+    and its time extrapolated (:func:`_scaled`); a fast one, best of 3 calls on a full batch."""
     rng = np.random.default_rng(0)
     pace = Pace({}, {}, epochs * max(1, -(-digits // batch)), ctx.settings.call_timeout, epochs=epochs, batch=batch)
     for layer in layers:
@@ -212,15 +215,24 @@ def training_pace(ctx: Context, digits: int, batch: int = ESTIMATE_BATCH, epochs
 
 
 def _scaled(ctx: Context, layer: Layer, make, rng, small: float, batch: int) -> float:
-    """A slow call's seconds on ``batch`` digits, extrapolated from its ``small`` seconds on
-    2 and its time on 4: a loop over the digits grows with the batch, a loop over the output
-    pixels that takes the whole batch at once hardly does (scaled as if it did, it was
-    estimated 16 times too slow and a training that would finish was refused). Beyond a
-    quarter of the call limit on 2 digits, ``small`` itself, a lower bound far beyond any limit."""
+    """A slow call's seconds on ``batch`` digits, from its ``small`` seconds on 2 and its time on
+    the largest batch that :data:`_PROBE_SECONDS` allows (the full batch where it does), along
+    the line through the two: a loop over the digits grows with the batch, a loop over the output
+    pixels that takes the whole batch at once hardly does (scaled as if it did, it was estimated
+    16 times too slow and a training that would finish was refused). The larger the second
+    probe, the less a probe slowed by other programs moves the estimate (from 2 and 4 digits,
+    one such probe multiplied its slowdown by 15). Beyond a quarter of the call limit on 2
+    digits, ``small`` itself, a lower bound far beyond any limit."""
     if small > ctx.settings.call_timeout / 4:
         return small
-    double = _time_call(ctx, layer, make(rng, 2 * _SCALE_FROM))
-    return small + max(0.0, double - small) / _SCALE_FROM * (batch - _SCALE_FROM)
+    larger = 2 * _SCALE_FROM
+    while larger < batch and small * 2 * larger / _SCALE_FROM <= _PROBE_SECONDS:
+        larger *= 2
+    larger = min(larger, batch)
+    seconds = _time_call(ctx, layer, make(rng, larger))
+    if larger == batch:
+        return seconds
+    return small + max(0.0, seconds - small) / (larger - _SCALE_FROM) * (batch - _SCALE_FROM)
 
 
 def _forget_probes(ctx: Context) -> None:
