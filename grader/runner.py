@@ -13,10 +13,12 @@ import contextlib
 import gc
 import importlib
 import importlib.util
+import io
 import shutil
 import sys
 import tempfile
 import time
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -401,6 +403,17 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     except StudentFileMissing as error:
         return Failed(str(error), diagnosis=diagnosis("does not import"))
     except StudentImportError as error:
+        unreadable = _unreadable_line(folder / file)
+        if unreadable is not None:
+            line, gbk = unreadable
+            message = (_("{file} is not saved as UTF-8: line {line} holds bytes that UTF-8 cannot read (they "
+                         "read as GBK, the encoding of Chinese Windows). Python reads a .py file as UTF-8: "
+                         "save it again with the encoding UTF-8 (in VS Code: click the encoding in the status "
+                         "bar, then \"Save with Encoding\", UTF-8)") if gbk else
+                       _("{file} is not saved as UTF-8: line {line} holds bytes that UTF-8 cannot read. Python "
+                         "reads a .py file as UTF-8: save it again with the encoding UTF-8 (in VS Code: click "
+                         "the encoding in the status bar, then \"Save with Encoding\", UTF-8)"))
+            return Failed(message.format(file=file, line=line), diagnosis=diagnosis("does not import"), once=True)
         exercise = worker.exercise_files()
         if error.not_found and (folder / f"{error.not_found}.py").is_file() \
                 and f"{error.not_found}.py" not in exercise:  # a module of the student's own
@@ -422,6 +435,31 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
         return Failed(_("importing {file} failed: {error}").format(file=file, error=error),
                       diagnosis=diagnosis("does not import"), once=True)
     return None
+
+
+def _unreadable_line(path: Path) -> tuple[int, bool] | None:
+    """Where a file that does not import fails only because of its encoding (a file saved as GBK,
+    say, with Chinese in a string): the first line whose bytes its encoding (UTF-8 unless the file
+    declares another) cannot read, and whether the file reads as GBK. None where it decodes, or
+    where it would not compile even with those bytes replaced (another error is the cause)."""
+    try:
+        data = path.read_bytes()
+        encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)
+        data.decode(encoding)
+        return None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+    except (OSError, SyntaxError, LookupError):
+        return None
+    try:
+        compile(data.decode(encoding, "replace"), str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    try:
+        data.decode("gbk")
+        return line, True
+    except UnicodeDecodeError:
+        return line, False
 
 
 def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS,

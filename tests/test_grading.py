@@ -123,6 +123,28 @@ def test_a_file_whose_import_runs_for_ever_says_so_once_and_how_to_fix_it(soluti
     assert {c.diagnosis["kind"] for c in report.checks} == {"does not import"}  # one mistake in the class report
 
 
+@pytest.mark.slow
+def test_a_file_saved_as_gbk_is_named_so_in_the_student_s_language(solution_copy):
+    """Chinese Windows editors may save as GBK; Python reads source as UTF-8, so Chinese in a string
+    stops the import. Chinese in comments alone does not, and such a file is graded as any other."""
+    conv = solution_copy / "conv.py"
+    source = conv.read_text(encoding="utf-8")
+    conv.write_bytes(("# 我的卷积\n" + source).encode("gbk"))
+    assert grade(solution_copy, parts=["conv"]).score == 19
+    conv.write_bytes(source.replace("import numpy as np", "import numpy as np\nMESSAGE = '窗口放不下'", 1)
+                     .encode("gbk"))
+    line = source.splitlines().index("import numpy as np") + 2
+    report = grade(solution_copy, parts=["conv"], language="zh")
+    first, *others = report.checks
+    assert report.score == 0 and {c.diagnosis["kind"] for c in report.checks} == {"does not import"}
+    assert f"conv.py 不是以 UTF-8 编码保存的：第 {line} 行" in first.output and "GBK" in first.output
+    assert all("UTF-8" not in c.output for c in others)
+    # another error beside the GBK bytes is that error, not the encoding
+    conv.write_bytes(source.replace("import numpy as np", "import numpy as np\nMESSAGE = '窗口放不下'\nif True\n", 1)
+                     .encode("gbk"))
+    assert "UTF-8 编码保存" not in grade(solution_copy, parts=["conv"], language="zh").checks[0].output
+
+
 SELF_CHECK = """
 
 if __name__ == "__main__":   # the student's own check: runs only when they run the file
