@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import tokenize
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -403,17 +404,9 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     except StudentFileMissing as error:
         return Failed(str(error), diagnosis=diagnosis("does not import"))
     except StudentImportError as error:
-        unreadable = _unreadable_line(folder / file)
-        if unreadable is not None:
-            line, gbk = unreadable
-            message = (_("{file} is not saved as UTF-8: line {line} holds bytes that UTF-8 cannot read (they "
-                         "read as GBK, the encoding of Chinese Windows). Python reads a .py file as UTF-8: "
-                         "save it again with the encoding UTF-8 (in VS Code: click the encoding in the status "
-                         "bar, then \"Save with Encoding\", UTF-8)") if gbk else
-                       _("{file} is not saved as UTF-8: line {line} holds bytes that UTF-8 cannot read. Python "
-                         "reads a .py file as UTF-8: save it again with the encoding UTF-8 (in VS Code: click "
-                         "the encoding in the status bar, then \"Save with Encoding\", UTF-8)"))
-            return Failed(message.format(file=file, line=line), diagnosis=diagnosis("does not import"), once=True)
+        problem = _source_problem(folder / file, file)
+        if problem is not None:
+            return Failed(problem, diagnosis=diagnosis("does not import"), once=True)
         exercise = worker.exercise_files()
         if error.not_found and (folder / f"{error.not_found}.py").is_file() \
                 and f"{error.not_found}.py" not in exercise:  # a module of the student's own
@@ -437,29 +430,57 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
     return None
 
 
-def _unreadable_line(path: Path) -> tuple[int, bool] | None:
-    """Where a file that does not import fails only because of its encoding (a file saved as GBK,
-    say, with Chinese in a string): the first line whose bytes its encoding (UTF-8 unless the file
-    declares another) cannot read, and whether the file reads as GBK. None where it decodes, or
-    where it would not compile even with those bytes replaced (another error is the cause)."""
+def _source_problem(path: Path, file: str) -> str | None:
+    """What stops a file that does not import, in words a beginner can act on, where the grader
+    can tell it from the source alone (compiled here, never run): bytes that its encoding (UTF-8
+    unless the file declares another) cannot read, as in a file saved as GBK with Chinese in a
+    string, where nothing else would fail; or a full-width character in the code, typed with a
+    Chinese input method (Python's own message is English). None otherwise: Python's error says it."""
     try:
         data = path.read_bytes()
         encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)
-        data.decode(encoding)
-        return None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
     except (OSError, SyntaxError, LookupError):
         return None
     try:
-        compile(data.decode(encoding, "replace"), str(path), "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        if _compile_error(data.decode(encoding, "replace"), path) is not None:
+            return None
+        try:
+            data.decode("gbk")
+        except UnicodeDecodeError:
+            return _("{file} is not saved as UTF-8: line {line} holds bytes that UTF-8 cannot read. Python "
+                     "reads a .py file as UTF-8: save it again with the encoding UTF-8 (in VS Code: click "
+                     "the encoding in the status bar, then \"Save with Encoding\", UTF-8)").format(file=file, line=line)
+        return _("{file} is not saved as UTF-8: line {line} holds bytes that UTF-8 cannot read (they "
+                 "read as GBK, the encoding of Chinese Windows). Python reads a .py file as UTF-8: "
+                 "save it again with the encoding UTF-8 (in VS Code: click the encoding in the status "
+                 "bar, then \"Save with Encoding\", UTF-8)").format(file=file, line=line)
+    error = _compile_error(text, path)
+    if error is None or not error.text or not error.offset or not 0 < error.offset <= len(error.text):
         return None
+    character = error.text[error.offset - 1]
+    plain = unicodedata.normalize("NFKC", character)
+    if unicodedata.east_asian_width(character) not in ("F", "W") or len(plain) != 1 or not plain.isascii():
+        return None
+    if not plain.strip():
+        return _("line {line} of {file} has a full-width space in the code, where Python needs an ordinary "
+                 "space (typed with the input method in Chinese mode): type it again in English "
+                 "mode").format(line=error.lineno, file=file)
+    return _("line {line} of {file} has the full-width character \"{character}\" in the code, where Python "
+             "needs the ASCII \"{plain}\" (typed with the input method in Chinese mode): type it again in "
+             "English mode").format(line=error.lineno, file=file, character=character, plain=plain)
+
+
+def _compile_error(text: str, path: Path) -> SyntaxError | None:
     try:
-        data.decode("gbk")
-        return line, True
-    except UnicodeDecodeError:
-        return line, False
+        compile(text, str(path), "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return error
+    except (ValueError, RecursionError, MemoryError):
+        return SyntaxError()
+    return None
 
 
 def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS,

@@ -145,6 +145,25 @@ def test_a_file_saved_as_gbk_is_named_so_in_the_student_s_language(solution_copy
     assert "UTF-8 编码保存" not in grade(solution_copy, parts=["conv"], language="zh").checks[0].output
 
 
+@pytest.mark.parametrize("line, said", [
+    ("x = f(1，2)", "第 2 行的代码里有全角字符“，”，Python 要的是半角的“,”"),
+    ("def f(x)：", "第 2 行的代码里有全角字符“：”，Python 要的是半角的“:”"),
+    ("y = （1 + 2)", "第 2 行的代码里有全角字符“（”，Python 要的是半角的“(”"),
+    ("y = 1\u3000+ 2", "第 2 行的代码里有全角空格"),
+    ("s = '你好，世界'", None),          # in a string: nothing wrong
+    ("x = = 1", None),
+])
+def test_a_full_width_character_in_the_code_is_named_with_its_ascii_twin(tmp_path, line, said):
+    from grader import i18n
+    from grader.runner import _source_problem
+
+    path = tmp_path / "conv.py"
+    path.write_text("import numpy as np\n" + line + "\n", encoding="utf-8")
+    with i18n.speaking("zh"):
+        problem = _source_problem(path, "conv.py")
+    assert (problem is None) if said is None else (problem.startswith("conv.py ") and said in problem), problem
+
+
 SELF_CHECK = """
 
 if __name__ == "__main__":   # the student's own check: runs only when they run the file
