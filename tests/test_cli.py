@@ -59,6 +59,24 @@ def test_json_never_writes_over_a_submission_file(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_replay_file_is_refreshed_by_each_check_and_a_student_s_file_of_its_name_kept(tmp_path):
+    import numpy as np
+
+    work = tmp_path / "work"
+    shutil.copytree(SOLUTIONS, work)
+    conv = work / "conv.py"
+    conv.write_text(conv.read_text().replace("    return out, cache", "    return out.tolist(), cache", 1))
+    replay = work / "replay-conv.conv2d_forward.npz"
+    np.savez(replay, a0=np.zeros(3))  # an earlier check's arrays, of another example
+    run = grader("check", "--part", "conv", "--fresh", cwd=work)
+    assert run.returncode == 1 and "not written" not in run.stdout
+    assert np.load(replay)["a0"].ndim == 4  # this check's example: x (N, C, H, W)
+    replay.write_text("my notes")
+    run = grader("check", "--part", "conv", "--fresh", cwd=work)
+    assert replay.read_text() == "my notes" and "replay-conv.conv2d_forward.npz not written" in run.stdout
+
+
+@pytest.mark.slow
 def test_json_results_have_the_execution_time(tmp_path):
     out = tmp_path / "r.json"
     assert grader("check", SOLUTIONS, "--part", "conv", "--json", out).returncode == 0
