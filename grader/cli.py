@@ -239,15 +239,9 @@ def _check(args) -> int:
     for line in part_totals:
         observer.say(line)
     print(total)
-    folder = json_path.parent if json_path else submission
-    for name, blob in report.artifacts().items():
-        target = folder / name
-        if json_path is None and target.exists() and not _written_by_the_grader(target):
-            print(_("{name} not written: {target} exists and is not a file the grader wrote").format(
-                name=name, target=target))
-            continue
-        atomic.write_bytes(target, blob)
-        print(_("{name} written to {folder}").format(name=name, folder=folder.resolve()))
+    for line in report.save_artifacts(json_path.parent if json_path else submission,
+                                      replace_any=json_path is not None):
+        print(line)
     if json_path is not None:
         try:
             atomic.write_json(json_path, report.to_gradescope(show_hidden_inputs=True))
@@ -294,20 +288,6 @@ def submission_of(argument: str | None, part_files: dict, here: Path | None = No
                            "--part {part}").format(name=argument, folder=folder, part=part))
     raise UsageError(_("{folder} is not a folder (give the folder holding your .py files)").format(
         folder=path))
-
-
-# The kinds of file the grader writes beside a report (a learning curve, a failing example's arrays), by
-# their first bytes: a file of that name but of another kind is the student's, and kept.
-_ARTIFACT_SIGNATURES = {".png": b"\x89PNG", ".npz": b"PK\x03\x04"}
-
-
-def _written_by_the_grader(path: Path) -> bool:
-    signature = _ARTIFACT_SIGNATURES.get(path.suffix)
-    try:
-        with open(path, "rb") as stream:
-            return signature is not None and stream.read(len(signature)) == signature
-    except OSError:
-        return False
 
 
 def _json_target(name: str, submission: Path) -> Path:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import re
 import zlib
+from pathlib import Path
 
 from grader.i18n import N_, _
-from grader import textwidth
+from grader import atomic, textwidth
 
 # Statuses are data (the gradebook's, results.json's): shown to a reader through status_text.
 PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
@@ -197,8 +198,23 @@ class Report:
         return "violation" if self.violation else "graded"
 
     def artifacts(self) -> dict:
-        """Files the checks produced (a learning curve), by file name."""
+        """Files the checks produced (a learning curve, a failing example's arrays), by file name."""
         return {name: data for check in self.checks for name, data in check.artifacts.items()}
+
+    def save_artifacts(self, folder: Path, replace_any: bool = False) -> list[str]:
+        """Writes :meth:`artifacts` into ``folder`` and returns what to tell. A file of the same
+        name that is not of the kind the grader writes under it is the student's, and kept,
+        unless ``replace_any`` (a results folder of the grader's)."""
+        told = []
+        for name, blob in self.artifacts().items():
+            target = Path(folder) / name
+            if not replace_any and target.exists() and not _written_by_the_grader(target):
+                told.append(_("{name} not written: {target} exists and is not a file the grader wrote").format(
+                    name=name, target=target))
+                continue
+            atomic.write_bytes(target, blob)
+            told.append(_("{name} written to {folder}").format(name=name, folder=Path(folder).resolve()))
+        return told
 
     def part_totals(self) -> dict:
         totals = {part: [0.0, 0.0] for part in self.parts}
@@ -341,3 +357,17 @@ def total_line(report: Report) -> str:
         line += _("; {count} check(s) hit a fault of the grader, not of your code (not counted "
                   "against you: tell the course staff)").format(count=len(report.grader_errors))
     return line
+
+
+# The kinds of file the grader writes beside a report, by their first bytes: a file of such a name
+# but of another kind is the student's.
+_ARTIFACT_SIGNATURES = {".png": b"\x89PNG", ".npz": b"PK\x03\x04"}
+
+
+def _written_by_the_grader(path: Path) -> bool:
+    signature = _ARTIFACT_SIGNATURES.get(path.suffix)
+    try:
+        with open(path, "rb") as stream:
+            return signature is not None and stream.read(len(signature)) == signature
+    except OSError:
+        return False

@@ -41,3 +41,41 @@ def test_a_notebook_s_check_lines():
     assert partial.notebook_text() == "PARTIAL b: title b (1/4)\nhalf of it"
     partial.score = 0
     assert partial.notebook_text().startswith("FAIL b: title b (0/4)\n")
+
+
+def test_the_files_a_report_produced_replace_the_grader_s_own_and_never_a_student_s(tmp_path):
+    import io
+
+    import numpy as np
+
+    report = _report()
+    arrays = io.BytesIO()
+    np.savez(arrays, a0=np.ones((1, 2, 3, 4)))
+    report.checks[1].artifacts = {"replay-conv.b.npz": arrays.getvalue(), "learning_curve.png": b"\x89PNG new"}
+    np.savez(tmp_path / "replay-conv.b.npz", a0=np.zeros(3))  # an earlier check's example
+    (tmp_path / "learning_curve.png").write_bytes(b"\x89PNG old")
+    told = report.save_artifacts(tmp_path)
+    assert np.load(tmp_path / "replay-conv.b.npz")["a0"].shape == (1, 2, 3, 4)
+    assert (tmp_path / "learning_curve.png").read_bytes() == b"\x89PNG new" and len(told) == 2
+    (tmp_path / "replay-conv.b.npz").write_text("my notes")
+    (tmp_path / "learning_curve.png").write_text("my notes")
+    told = report.save_artifacts(tmp_path)
+    assert all("not written" in line for line in told) and len(told) == 2
+    assert (tmp_path / "replay-conv.b.npz").read_text() == (tmp_path / "learning_curve.png").read_text() == "my notes"
+    report.save_artifacts(tmp_path, replace_any=True)  # a results folder of the grader's
+    assert (tmp_path / "learning_curve.png").read_bytes() == b"\x89PNG new"
+
+
+def test_a_notebook_s_report_writes_the_replay_file_it_names(tmp_path, capsys):
+    from grader.assign import nbgrader_course
+
+    report = Report("sub", [CheckResult("conv.b", "conv", "b", "title b", 4, 0, FAILED, "wrong")], ["conv"], 1.0)
+    report.checks[0].artifacts = {"replay-conv.b.npz": b"PK\x03\x04 arrays"}
+    key = ("conv", str(tmp_path.resolve()), nbgrader_course._folder_key(tmp_path.resolve()))
+    nbgrader_course._reports[key] = report  # as graded before: show_report prints it again
+    try:
+        nbgrader_course.show_report("conv", tmp_path)
+    finally:
+        del nbgrader_course._reports[key]
+    assert (tmp_path / "replay-conv.b.npz").read_bytes() == b"PK\x03\x04 arrays"
+    assert "replay-conv.b.npz written to" in capsys.readouterr().out

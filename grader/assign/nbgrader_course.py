@@ -177,7 +177,10 @@ def assert_check(check_id: str, folder=None):
 def show_report(part: str, folder=None) -> None:
     """Prints the grader's report of ``part``, as ``grader check --part PART`` does."""
     with _rubric_language():
-        print(part_report(part, folder).render_text(show_hidden_inputs=False))
+        report = part_report(part, folder)
+        print(report.render_text(show_hidden_inputs=False))
+        for line in report.save_artifacts(Path(folder or os.getcwd())):  # the replay's arrays, a learning curve
+            print(line)
 
 
 def _rubric_language():
