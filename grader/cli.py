@@ -223,7 +223,7 @@ def _check(args) -> int:
     rubric.check_parts(args.parts)
     parts = args.parts or list(rubric.parts)
     if not any((submission / rubric.parts[part]).is_file() for part in parts):
-        wanted = ", ".join(rubric.parts[part] for part in parts)
+        wanted = _(", ").join(rubric.parts[part] for part in parts)
         raise UsageError(_("no exercise file in {folder}/ (expected {files})").format(
             folder=submission, files=wanted))
     json_path = _json_target(args.json, submission) if args.json else None
@@ -269,7 +269,7 @@ def submission_of(argument: str | None, part_files: dict, here: Path | None = No
             return Path("assignments"), None
         raise UsageError(_("no exercise file here and no assignments/ folder: run grader check in the "
                            "folder holding {files}, or name that folder").format(
-                               files=", ".join(part_files.values())))
+                               files=_(", ").join(part_files.values())))
     path = Path(argument)
     if (here / path).is_dir():
         return path, None
@@ -277,7 +277,7 @@ def submission_of(argument: str | None, part_files: dict, here: Path | None = No
     if path.suffix == ".py":
         if path.name not in by_file:
             raise UsageError(_("{path} is not an exercise file (those are {files})").format(
-                path=path, files=", ".join(part_files.values())))
+                path=path, files=_(", ").join(part_files.values())))
         if not (here / path).is_file():
             raise UsageError(_("{path} does not exist").format(path=path))
         return path.parent, by_file[path.name]

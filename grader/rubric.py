@@ -53,7 +53,7 @@ class Rubric:
         unknown = sorted(set(parts or ()) - set(self.parts))
         if unknown:
             raise UnknownPart(_("unknown part(s): {parts}; choose from {choices}").format(
-                parts=", ".join(unknown), choices=", ".join(self.parts)))
+                parts=_(", ").join(unknown), choices=_(", ").join(self.parts)))
 
     def select(self, parts=None, include_hidden: bool = False) -> list[Entry]:
         return [entry for entry in self.entries

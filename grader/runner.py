@@ -396,7 +396,7 @@ def _import_part(worker: Worker, folder: Path, part: str) -> Failed | None:
         return Failed(_("{file} imports {names}: only NumPy, math and the standard library are "
                         "allowed outside `if __name__ == \"__main__\":` (a violation: this file scores "
                         "zero)").format(
-                            file=file, names=", ".join(found)), violation=True,
+                            file=file, names=_(", ").join(found)), violation=True,
                       diagnosis=diagnosis("violation", pattern=" ".join(sorted(
                           {name.partition(" ")[0].partition(".")[0] for name in found}))))
     try:

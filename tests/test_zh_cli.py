@@ -38,6 +38,16 @@ def test_a_missing_folder_is_refused_in_chinese(zh_rubric, tmp_path, capsys):
     assert "不是文件夹" in err and len(err.strip().splitlines()) == 1
 
 
+def test_the_files_a_refusal_lists_are_separated_as_chinese_lists_are(zh_rubric, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", "foo.py"]) == 2
+    assert cli.main(["check", "--part", "nope"]) == 2
+    assert cli.main(["check"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all("conv.py、pooling.py" in line or "conv、pooling" in line for line in err), err
+    assert not any(", " in line for line in err), err
+
+
 @pytest.mark.parametrize("command", [["stubs"], ["release", "--out", "x"], ["course", "--out", "x"],
                                      ["notebooks"], ["gradescope", "--out", "x.zip"]])
 def test_an_instructors_command_is_refused_in_chinese_in_a_bundle(zh_rubric, monkeypatch, tmp_path, capsys, command):

@@ -180,7 +180,7 @@ def _grade_submission(submission: Path, results: Path, parts) -> dict:
                        hide=(str(submission.resolve()), str(results.resolve())))
         print(report.render_text(show_hidden_inputs=True))  # the instructors' log
         found = sorted(path.name for path in work.glob("*.py"))
-        return report.to_gradescope(notes=[_("Files graded: {files}.").format(files=", ".join(found)), *notes])
+        return report.to_gradescope(notes=[_("Files graded: {files}.").format(files=_(", ").join(found)), *notes])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -42,7 +42,7 @@ def collect(source: Path, target: Path, settings: Settings = DEFAULTS) -> list[s
     chosen = _choose_folder(files)
     if chosen is None:
         raise HandInError(_("no exercise file found (expected {files}, ...)").format(
-            files=", ".join(exercise_files()[:4])))
+            files=_(", ").join(exercise_files()[:4])))
     folder, names = chosen
     for name in names:
         (target / name).write_bytes(files[(folder, name)])
