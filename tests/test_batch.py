@@ -206,6 +206,21 @@ def _zip(path, entries):
     return path
 
 
+def test_a_student_s_outputs_folder_keeps_a_name_of_any_script_readable_and_unique(tmp_path):
+    from grader.batch.students import discover
+
+    long = "𠀋" * 60  # 240 bytes in UTF-8: a folder name this system allows
+    for name in ("张三", "李四", "bob cy", long):
+        (tmp_path / name).mkdir()
+    (tmp_path / "张三.zip").write_bytes(b"")  # the same id as the folder 张三
+    students = discover(tmp_path)
+    slugs = {student.slug for student in students}
+    assert {"bob_cy", "张三", "李四", "𠀋" * 50} < slugs and len(slugs) == 5
+    assert any(slug.startswith("张三-") for slug in slugs)
+    for student in students:
+        (tmp_path / "out" / student.slug).mkdir(parents=True)  # each a folder this system can make
+
+
 def test_unpacking_takes_only_safe_regular_files(tmp_path):
     archive = _zip(tmp_path / "a.zip", [
         ("../../evil.py", "x = 1"), ("/abs/conv.py", "x = 1"), ("hw/conv.py", "good = 1"),

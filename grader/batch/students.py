@@ -26,9 +26,19 @@ def discover(root: Path) -> list[Student]:
             continue
         student_id = entry.stem if entry.is_file() else entry.name
         student_id = student_id.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        slug = re.sub(r"[^A-Za-z0-9._-]", "_", student_id)[:80] or "student"
+        slug = _folder_name(student_id)
         if slug in slugs or slug.startswith("."):
             slug = f"{slug}-{hashlib.sha256(entry.name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
         slugs.add(slug)
         students.append(Student(student_id, slug, entry))
     return students
+
+
+def _folder_name(student_id: str) -> str:
+    """A safe folder name for a student's outputs that keeps the name readable: letters and digits
+    of any script (a class of Chinese names would otherwise be all underscores), at most 80 of
+    them and 200 bytes in UTF-8 (file systems allow 255 bytes, and a suffix may follow)."""
+    slug = re.sub(r"[^\w.-]", "_", student_id)[:80]
+    while len(slug.encode("utf-8")) > 200:
+        slug = slug[:-1]
+    return slug or "student"
