@@ -153,7 +153,7 @@ class NotGraded:
 
     def render_markdown(self, title: str) -> str:
         return "\n".join([f"# {title}", "", *(f"> {note}" for note in self.notes), "",
-                          "**" + _("Not graded") + f"**: {self.reason}.", ""])
+                          _("**Not graded**: {reason}.").format(reason=self.reason), ""])
 
     def gradebook_fields(self) -> dict:
         return {"status": self.reason, "total": 0.0, "parts": {}}
@@ -265,13 +265,16 @@ class Report:
                                "your code; they will be graded again.") + "**", ""]
         totals = self.part_totals()
         for part in self.parts:
-            lines += [f"## {self.file_of(part)}: {points(totals[part][0])} / {points(totals[part][1])}", ""]
-            lines += [f"*{note[0].upper() + note[1:]}.*" for note in self.notes.get(part, ())]
+            lines += ["## " + _("{file}: {score} / {max_score}").format(
+                file=self.file_of(part), score=points(totals[part][0]), max_score=points(totals[part][1])), ""]
+            lines += ["*" + _("{sentence}.").format(sentence=note[0].upper() + note[1:]) + "*"
+                      for note in self.notes.get(part, ())]
             lines += [""] if self.notes.get(part) else []
             for check in (c for c in self.checks if c.part == part):
                 hidden = _(" (hidden check)") if check.hidden else ""
-                lines.append(f"- **{check.name}**: {check.title}{hidden}: "
-                             f"{points(check.score)}/{points(check.max_score)}, {status_text(check.status)}")
+                lines.append("- " + _("**{name}**: {title}: {score}/{max_score}, {status}").format(
+                    name=check.name, title=check.title + hidden, score=points(check.score),
+                    max_score=points(check.max_score), status=status_text(check.status)))
                 if not check.passed:
                     body = check.message(show_hidden_inputs)
                     lines += ["", "  ```", *("  " + line for line in body.splitlines()), "  ```"]
@@ -344,7 +347,7 @@ def check_lines(check: CheckResult, show_hidden_inputs: bool = True, verbose: bo
     hidden = _(" (hidden)") if check.hidden else ""
     timing = f" [{check.seconds:.1f} s]" if verbose else ""
     lines = [f"  {mark} {points(check.score):>2}/{points(check.max_score):<2} "
-             f"{check.name}: {check.title}{hidden}{timing}"]
+             + _("{name}: {title}").format(name=check.name, title=check.title + hidden) + timing]
     if not check.passed or check.summary:
         lines.extend("         " + line for line in check.message(show_hidden_inputs).splitlines())
     return lines

@@ -262,3 +262,20 @@ def test_no_chinese_text_uses_a_rejected_term():
              for where, text in texts_.items() for variant, term in rejected_terms().items()
              if re.search(variant, prose(text))]
     assert not found, "\n".join(found)
+
+
+def test_the_report_s_own_joins_are_full_width_in_chinese():
+    """The terminal report's check lines and feedback.md put the checks' Chinese titles and
+    messages between the report's own separators: those follow the same style."""
+    from grader import i18n
+    from grader.results import FAILED, PASSED, CheckResult, NotGraded, Report, check_lines
+
+    checks = [CheckResult("conv.a", "conv", "conv_output_size", "输出尺寸公式", 2, 2, PASSED),
+              CheckResult("conv.b", "conv", "conv2d_forward", "前向传播", 6, 0, FAILED, "数值不对", hidden=True)]
+    report = Report("sub", checks, ["conv"], 1.0, notes={"conv": ["用参考的 conv.py 评分"]})
+    with i18n.speaking("zh"):
+        texts_ = [line for check in checks for line in check_lines(check)]
+        texts_ += [report.render_markdown("反馈"), NotGraded("压缩文件无法读取").render_markdown("反馈")]
+    faults = [fault for text in texts_ for fault in punctuation_faults(text)]
+    assert not faults, "\n".join(faults)
+    assert "conv_output_size：输出尺寸公式" in texts_[0] and "*用参考的 conv.py 评分。*" in texts_[-2]
