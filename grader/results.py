@@ -120,7 +120,8 @@ class CheckResult:
         """What a notebook's check cell prints (nbgrader): PASS, PARTIAL or FAIL, the check, and
         the message (a hidden check's inputs never shown)."""
         mark = _("PASS") if self.passed else _("PARTIAL") if self.score > 0 else _("FAIL")
-        line = f"{mark} {self.name}: {self.title} ({self.score:g}/{self.max_score:g})"
+        line = _("{mark} {name}: {title} ({score}/{max_score})").format(
+            mark=mark, name=self.name, title=self.title, score=f"{self.score:g}", max_score=f"{self.max_score:g}")
         if self.passed and not self.summary:
             return line
         return f"{line}\n{self.message(show_inputs=not self.hidden)}"

@@ -275,6 +275,7 @@ def test_the_report_s_own_joins_are_full_width_in_chinese():
     report = Report("sub", checks, ["conv"], 1.0, notes={"conv": ["用参考的 conv.py 评分"]})
     with i18n.speaking("zh"):
         texts_ = [line for check in checks for line in check_lines(check)]
+        texts_ += [check.notebook_text() for check in checks]  # a notebook's check cell
         texts_ += [report.render_markdown("反馈"), NotGraded("压缩文件无法读取").render_markdown("反馈")]
     faults = [fault for text in texts_ for fault in punctuation_faults(text)]
     assert not faults, "\n".join(faults)
