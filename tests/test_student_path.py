@@ -3,6 +3,8 @@ thing once, a replay that compares, and nothing left behind in the student's fol
 
 from __future__ import annotations
 
+import contextlib
+
 import dataclasses
 import json
 import shutil
@@ -300,6 +302,19 @@ def test_grading_a_later_part_checks_the_files_it_runs_first(tmp_path):
 
 
 # -- the notebooks' file cell never overwrites a student's file ------------------------------------
+@contextlib.contextmanager
+def _a_zh_release_s_rubric(monkeypatch):
+    from grader import rubric
+
+    zh = dataclasses.replace(rubric.load(), settings=rubric.load().settings.replace(language="zh"))
+    with monkeypatch.context() as patched:
+        for name in ("GRADER_LANG", "LC_ALL", "LC_MESSAGES"):
+            patched.delenv(name, raising=False)
+        patched.setenv("LANG", "en_US.UTF-8")
+        patched.setattr(rubric, "load", lambda *args, **kwargs: zh)
+        yield
+
+
 def test_the_file_cell_writes_its_own_file_and_never_one_it_did_not_write(tmp_path, monkeypatch, capsys):
     from grader.assign.nbgrader_course import part_file
 
@@ -315,7 +330,7 @@ def test_the_file_cell_writes_its_own_file_and_never_one_it_did_not_write(tmp_pa
     assert (tmp_path / "conv.py").read_text() == "x = 'mine, from an editor'\n"
     assert "NOT overwritten" in said and "%%part_file conv.py --force" in said
     (tmp_path / "pooling.py").write_text("copied from assignments\n")
-    with i18n.speaking("zh"):
+    with _a_zh_release_s_rubric(monkeypatch):  # and an English locale: the rubric's language is spoken
         part_file("pooling.py", "stub\n")
     assert (tmp_path / "pooling.py").read_text() == "copied from assignments\n"
     assert "没有被覆盖" in capsys.readouterr().out

@@ -119,7 +119,13 @@ def load_ipython_extension(ipython) -> None:
 def part_file(line: str, cell: str) -> None:
     """``%%part_file conv.py [--force]``: writes the cell into that file of the notebook's
     folder, unless the file holds code this cell did not write (a file edited in an editor, or
-    copied from assignments/): that is never overwritten without ``--force``."""
+    copied from assignments/): that is never overwritten without ``--force``. Says so in the
+    notebook's language."""
+    with _rubric_language():
+        _write_part_file(line, cell)
+
+
+def _write_part_file(line: str, cell: str) -> None:
     words = line.split()
     if not words or any(word.startswith("-") and word != "--force" for word in words):
         print(_("usage: %%part_file FILE.py [--force]"))
