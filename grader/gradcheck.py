@@ -77,8 +77,9 @@ def check_gradients(forward, backward, inputs: dict, *, h: float = 1e-5, seed: i
         grads = (grads,)
     grads = tuple(grads)[:len(values)]
     if len(grads) != len(values):
-        raise ValueError(_("backward returned {count} gradients for {inputs} inputs").format(
-            count=len(grads), inputs=len(values)))
+        with i18n.speaking_as_installed():
+            raise ValueError(_("backward returned {count} gradients for {inputs} inputs").format(
+                count=len(grads), inputs=len(values)))
 
     def loss():
         return float(np.sum(dout * forward(**values)[0]))
@@ -88,16 +89,15 @@ def check_gradients(forward, backward, inputs: dict, *, h: float = 1e-5, seed: i
         if grad is None:
             continue
         if np.shape(grad) != array.shape:
-            raise ValueError(_("the gradient of {name} has shape {got}, {name} has {shape}").format(
-                name=name, got=np.shape(grad), shape=array.shape))
+            with i18n.speaking_as_installed():
+                raise ValueError(_("the gradient of {name} has shape {got}, {name} has {shape}").format(
+                    name=name, got=np.shape(grad), shape=array.shape))
         indices = None if array.size <= max_entries else rng.choice(array.size, max_entries, replace=False)
         numeric = numerical_gradient(loss, array, h, indices)
         chosen = slice(None) if indices is None else indices
         errors[name] = relative_error(np.asarray(grad).reshape(-1)[chosen], numeric.reshape(-1)[chosen])
     if show:
-        from grader import rubric
-
-        with i18n.speaking(i18n.resolve(None, rubric.load().settings.language)):
+        with i18n.speaking_as_installed():
             for name, error in errors.items():
                 verdict = _("agrees") if error < TRUSTED else _("WRONG: look at this gradient")
                 print(_("d{name}: relative error {error:.1e}  {verdict}").format(

@@ -52,6 +52,15 @@ def speaking(lang: str | None):
         _chosen = before
 
 
+def speaking_as_installed():
+    """Speaks what the installed kit speaks outside a command (a notebook's cells, Gradescope's
+    run): ``GRADER_LANG``, else the installed rubric's language (a zh release says zh), else
+    the locale's."""
+    from grader import rubric  # the rubric's own messages are translated through this module
+
+    return speaking(resolve(None, rubric.load().settings.language))
+
+
 def resolve(flag: str | None = None, rubric_language: str | None = None) -> str:
     """The language a command speaks, the one place its order is worked out: ``flag`` (``--lang``),
     else :func:`set_language`'s, else ``GRADER_LANG``, else ``rubric_language`` (the rubric's

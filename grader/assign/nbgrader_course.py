@@ -53,7 +53,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from grader import config
+from grader import config, i18n
 from grader import rubric as rubric_module
 from grader.i18n import _
 from grader.errors import UsageError
@@ -121,7 +121,7 @@ def part_file(line: str, cell: str) -> None:
     folder, unless the file holds code this cell did not write (a file edited in an editor, or
     copied from assignments/): that is never overwritten without ``--force``. Says so in the
     notebook's language."""
-    with _rubric_language():
+    with i18n.speaking_as_installed():
         _write_part_file(line, cell)
 
 
@@ -164,7 +164,7 @@ def assert_check(check_id: str, folder=None):
     """Runs the grader's check ``check_id`` on the notebook's files: prints PASS when it passes;
     raises ``AssertionError`` with the grader's explanation when it scores nothing; returns the
     score when it earns part of its points (nbgrader then gives that partial credit)."""
-    with _rubric_language():
+    with i18n.speaking_as_installed():
         part = check_id.partition(".")[0]
         try:
             report = part_report(part, folder)
@@ -182,18 +182,11 @@ def assert_check(check_id: str, folder=None):
 
 def show_report(part: str, folder=None) -> None:
     """Prints the grader's report of ``part``, as ``grader check --part PART`` does."""
-    with _rubric_language():
+    with i18n.speaking_as_installed():
         report = part_report(part, folder)
         print(report.render_text(show_hidden_inputs=False))
         for line in report.save_artifacts(Path(folder or os.getcwd())):  # the replay's arrays, a learning curve
             print(line)
-
-
-def _rubric_language():
-    """The notebook speaks GRADER_LANG, else the installed rubric's language, else the locale's."""
-    from grader import i18n, rubric
-
-    return i18n.speaking(i18n.resolve(None, rubric.load().settings.language))
 
 
 def fresh_import(*names: str, folder=None):
