@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader import i18n
 from grader.config import ROOT
 from grader.i18n import _
 
@@ -72,7 +73,13 @@ def load_mnist(split: str = "train", path: str | os.PathLike | None = None) -> t
     may instead name a folder holding the standard MNIST IDX files
     (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
     ``t10k-labels-idx1-ubyte``, each optionally ``.gz``). Each call returns fresh arrays.
+    Its errors speak the notebook's language (:func:`grader.i18n.speaking_as_installed`).
     """
+    with i18n.speaking_as_installed():
+        return _load_mnist(split, path)
+
+
+def _load_mnist(split: str, path) -> tuple[np.ndarray, np.ndarray]:
     if split not in SPLITS:
         raise ValueError(_("split must be one of {splits}, not {split}").format(splits=SPLITS, split=repr(split)))
     if path is None:

@@ -339,9 +339,10 @@ def test_the_file_cell_writes_its_own_file_and_never_one_it_did_not_write(tmp_pa
     assert not [p for p in tmp_path.iterdir() if p.name not in ("conv.py", "pooling.py", "cache")]
 
 
-def test_the_gradient_check_of_the_lessons_speaks_the_notebook_s_language(monkeypatch):
+def test_the_lessons_gradient_check_and_digits_speak_the_notebook_s_language(monkeypatch):
     import numpy as np
 
+    from grader.data import load_mnist
     from grader.gradcheck import check_gradients
 
     def forward(x):
@@ -350,6 +351,8 @@ def test_the_gradient_check_of_the_lessons_speaks_the_notebook_s_language(monkey
     with _a_zh_release_s_rubric(monkeypatch):
         with pytest.raises(ValueError, match="的形状"):
             check_gradients(forward, lambda dout, cache: np.zeros(3), {"x": np.ones(2)}, show=False)
+        with pytest.raises(ValueError, match="必须"):
+            load_mnist("training")
 
 
 def test_the_file_cell_is_a_part_file_cell_after_its_load_ext():
