@@ -223,7 +223,7 @@ def test_gradescope_and_notebooks_follow_the_language(planted, tmp_path, monkeyp
     assert "已评分的文件：conv.py。" in data["output"] and "总分" not in data["output"]
     assert untranslated([test["name"] for test in data["tests"]]) == []
     assert {test["status"] for test in data["tests"]} == {"passed", "failed"}  # Gradescope's words
-    with pytest.raises(AssertionError, match="^未通过 conv_output_size: 输出尺寸公式"):
+    with pytest.raises(AssertionError, match="^未通过 conv_output_size：输出尺寸公式"):
         nbgrader_course.assert_check("conv.conv_output_size", folder=planted)
     assert i18n._chosen is None
 
