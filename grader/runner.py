@@ -439,14 +439,23 @@ def _source_problem(path: Path, file: str) -> str | None:
     try:
         data = path.read_bytes()
         encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except (OSError, SyntaxError, LookupError):
+    except SyntaxError:  # no declaration, and a first line that is not UTF-8 (a GBK comment at the top)
+        encoding = "utf-8"
+    except (OSError, LookupError):
+        return None
+    stopped = _compile_error(data, path)  # as Python compiles the file
+    if stopped is None:  # it compiles: what stops it runs, and Python's error says what
         return None
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        if _compile_error(data.decode(encoding, "replace"), path) is not None:
-            return None
+        text = data.decode(encoding, "replace")
+        failure = _compile_error(text, path)
+        if failure is not None and not (failure.text and failure.offset and failure.offset <= len(failure.text)
+                                        and failure.text[failure.offset - 1] == "\ufffd"):
+            return _full_width_character(text, path, file)  # another fault than the bytes: name it if we can
+        # the line Python stopped at (bytes in a comment do not stop it), else the first such line
+        line = stopped.lineno or data.count(b"\n", 0, error.start) + 1
         try:
             data.decode("gbk")
         except UnicodeDecodeError:
@@ -457,6 +466,10 @@ def _source_problem(path: Path, file: str) -> str | None:
                  "read as GBK, the encoding of Chinese Windows). Python reads a .py file as UTF-8: "
                  "save it again with the encoding UTF-8 (in VS Code: click the encoding in the status "
                  "bar, then \"Save with Encoding\", UTF-8)").format(file=file, line=line)
+    return _full_width_character(text, path, file)
+
+
+def _full_width_character(text: str, path: Path, file: str) -> str | None:
     error = _compile_error(text, path)
     if error is None or not error.text or not error.offset or not 0 < error.offset <= len(error.text):
         return None
@@ -473,9 +486,9 @@ def _source_problem(path: Path, file: str) -> str | None:
              "English mode").format(line=error.lineno, file=file, character=character, plain=plain)
 
 
-def _compile_error(text: str, path: Path) -> SyntaxError | None:
+def _compile_error(source: str | bytes, path: Path) -> SyntaxError | None:
     try:
-        compile(text, str(path), "exec", dont_inherit=True)
+        compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as error:
         return error
     except (ValueError, RecursionError, MemoryError):

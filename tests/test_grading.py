@@ -131,14 +131,22 @@ def test_a_file_saved_as_gbk_is_named_so_in_the_student_s_language(solution_copy
     source = conv.read_text(encoding="utf-8")
     conv.write_bytes(("# 我的卷积\n" + source).encode("gbk"))
     assert grade(solution_copy, parts=["conv"]).score == 19
-    conv.write_bytes(source.replace("import numpy as np", "import numpy as np\nMESSAGE = '窗口放不下'", 1)
+    conv.write_bytes(("# 我的卷积\n" + source.replace("import numpy as np", "import numpy as np\nMESSAGE = '窗口放不下'", 1))
                      .encode("gbk"))
-    line = source.splitlines().index("import numpy as np") + 2
+    line = source.splitlines().index("import numpy as np") + 3
     report = grade(solution_copy, parts=["conv"], language="zh")
     first, *others = report.checks
     assert report.score == 0 and {c.diagnosis["kind"] for c in report.checks} == {"does not import"}
     assert f"conv.py 不是以 UTF-8 编码保存的：第 {line} 行" in first.output and "GBK" in first.output
     assert all("UTF-8" not in c.output for c in others)
+    # Chinese in comments alone imports: an import that fails for another reason says that reason
+    conv.write_bytes("# 我的卷积\n".encode("gbk") + ("import nosuchmodule\n" + source).encode("utf-8"))
+    said = grade(solution_copy, parts=["conv"], language="zh").checks[0].output
+    assert "nosuchmodule" in said and "UTF-8" not in said
+    # a full-width comma saved as GBK is GBK bytes in the code: the encoding comes first
+    conv.write_bytes(("# 我的卷积\nLIMITS = (1，2)\n" + source).encode("gbk"))
+    said = grade(solution_copy, parts=["conv"], language="zh").checks[0].output
+    assert "conv.py 不是以 UTF-8 编码保存的：第 2 行" in said and "GBK" in said
     # another error beside the GBK bytes is that error, not the encoding
     conv.write_bytes(source.replace("import numpy as np", "import numpy as np\nMESSAGE = '窗口放不下'\nif True\n", 1)
                      .encode("gbk"))
