@@ -67,7 +67,14 @@ def check_gradients(forward, backward, inputs: dict, *, h: float = 1e-5, seed: i
 
         check_gradients(lambda x, w, b: conv.conv2d_forward(x, w, b, stride=2, padding=1),
                         conv.conv2d_backward, {"x": x, "w": w, "b": b})
+
+    What it says and raises speaks the notebook's language (:func:`grader.i18n.speaking_as_installed`).
     """
+    with i18n.speaking_as_installed():
+        return _check_gradients(forward, backward, inputs, h, seed, max_entries, show)
+
+
+def _check_gradients(forward, backward, inputs: dict, h: float, seed: int, max_entries: int, show: bool) -> dict:
     rng = np.random.default_rng(seed)
     values = {name: np.array(value, dtype=np.float64) for name, value in inputs.items()}
     out, cache = forward(**values)
@@ -77,9 +84,8 @@ def check_gradients(forward, backward, inputs: dict, *, h: float = 1e-5, seed: i
         grads = (grads,)
     grads = tuple(grads)[:len(values)]
     if len(grads) != len(values):
-        with i18n.speaking_as_installed():
-            raise ValueError(_("backward returned {count} gradients for {inputs} inputs").format(
-                count=len(grads), inputs=len(values)))
+        raise ValueError(_("backward returned {count} gradients for {inputs} inputs").format(
+            count=len(grads), inputs=len(values)))
 
     def loss():
         return float(np.sum(dout * forward(**values)[0]))
@@ -89,17 +95,15 @@ def check_gradients(forward, backward, inputs: dict, *, h: float = 1e-5, seed: i
         if grad is None:
             continue
         if np.shape(grad) != array.shape:
-            with i18n.speaking_as_installed():
-                raise ValueError(_("the gradient of {name} has shape {got}, {name} has {shape}").format(
-                    name=name, got=np.shape(grad), shape=array.shape))
+            raise ValueError(_("the gradient of {name} has shape {got}, {name} has {shape}").format(
+                name=name, got=np.shape(grad), shape=array.shape))
         indices = None if array.size <= max_entries else rng.choice(array.size, max_entries, replace=False)
         numeric = numerical_gradient(loss, array, h, indices)
         chosen = slice(None) if indices is None else indices
         errors[name] = relative_error(np.asarray(grad).reshape(-1)[chosen], numeric.reshape(-1)[chosen])
     if show:
-        with i18n.speaking_as_installed():
-            for name, error in errors.items():
-                verdict = _("agrees") if error < TRUSTED else _("WRONG: look at this gradient")
-                print(_("d{name}: relative error {error:.1e}  {verdict}").format(
-                    name=name, error=error, verdict=verdict))
+        for name, error in errors.items():
+            verdict = _("agrees") if error < TRUSTED else _("WRONG: look at this gradient")
+            print(_("d{name}: relative error {error:.1e}  {verdict}").format(
+                name=name, error=error, verdict=verdict))
     return errors

@@ -447,13 +447,11 @@ def _source_problem(path: Path, file: str) -> str | None:
     if stopped is None:  # it compiles: what stops it runs, and Python's error says what
         return None
     try:
-        text = data.decode(encoding)
+        data.decode(encoding)
     except UnicodeDecodeError as error:
-        text = data.decode(encoding, "replace")
-        failure = _compile_error(text, path)
-        if failure is not None and not (failure.text and failure.offset and failure.offset <= len(failure.text)
-                                        and failure.text[failure.offset - 1] == "\ufffd"):
-            return _full_width_character(text, path, file)  # another fault than the bytes: name it if we can
+        failure = _compile_error(data.decode(encoding, "replace"), path)
+        if failure is not None and _offending_character(failure) != "\ufffd":
+            return _full_width_character(failure, file)  # another fault than the bytes: name it if we can
         # the line Python stopped at (bytes in a comment do not stop it), else the first such line
         line = stopped.lineno or data.count(b"\n", 0, error.start) + 1
         try:
@@ -466,14 +464,21 @@ def _source_problem(path: Path, file: str) -> str | None:
                  "read as GBK, the encoding of Chinese Windows). Python reads a .py file as UTF-8: "
                  "save it again with the encoding UTF-8 (in VS Code: click the encoding in the status "
                  "bar, then \"Save with Encoding\", UTF-8)").format(file=file, line=line)
-    return _full_width_character(text, path, file)
+    return _full_width_character(stopped, file)
 
 
-def _full_width_character(text: str, path: Path, file: str) -> str | None:
-    error = _compile_error(text, path)
-    if error is None or not error.text or not error.offset or not 0 < error.offset <= len(error.text):
+def _offending_character(error: SyntaxError) -> str | None:
+    """The character a compile error points at, where it points at one."""
+    if error.text and error.offset and 0 < error.offset <= len(error.text):
+        return error.text[error.offset - 1]
+    return None
+
+
+def _full_width_character(error: SyntaxError, file: str) -> str | None:
+    """The message for a compile error at a full-width character with a one-character ASCII twin."""
+    character = _offending_character(error)
+    if character is None:
         return None
-    character = error.text[error.offset - 1]
     plain = unicodedata.normalize("NFKC", character)
     if unicodedata.east_asian_width(character) not in ("F", "W") or len(plain) != 1 or not plain.isascii():
         return None
