@@ -70,8 +70,6 @@ def _im2col(xp, KH, KW, sh, sw, Ho, Wo):
     """
     N, C = xp.shape[:2]
     xc = xp.transpose(1, 0, 2, 3)                          # (C, N, Hp, Wp), a view
-    if KH == 1 and KW == 1 and sh == 1 and sw == 1 and xp.shape[2:] == (Ho, Wo):
-        return xc.reshape(C, N * Ho * Wo)  # a 1x1 convolution needs no patches
     cols = np.empty((C, KH, KW, N, Ho, Wo), dtype=xp.dtype)
     for i in range(KH):
         for j in range(KW):
@@ -269,10 +267,16 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         xp[:, :, ph:ph + H, pw:pw + W] = x
     else:
         xp = x
-    cols = _im2col(xp, KH, KW, sh, sw, Ho, Wo)            # (C*KH*KW, N*Ho*Wo)
     w2 = w.reshape(F, C * KH * KW).astype(dtype, copy=False)
-    out = np.empty((N, F, Ho, Wo), dtype=dtype)
-    out[...] = np.matmul(w2, cols).reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
+    if KH == 1 and KW == 1 and xp.shape[2:] == (Ho, Wo):
+        # A 1x1 kernel that visits every pixel has the images themselves as its
+        # patches: one matrix product per image, on the images as they lie.
+        cols = xp.reshape(N, C, Ho * Wo)                   # (N, C, Ho*Wo)
+        out = np.matmul(w2, cols).reshape(N, F, Ho, Wo)
+    else:
+        cols = _im2col(xp, KH, KW, sh, sw, Ho, Wo)        # (C*KH*KW, N*Ho*Wo)
+        out = np.empty((N, F, Ho, Wo), dtype=dtype)
+        out[...] = np.matmul(w2, cols).reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
     if b is not None:
         out += b.astype(dtype, copy=False)[:, None, None]
     cache = (x.shape, xp.shape, w, b is not None, cols, (sh, sw), (ph, pw))
@@ -319,15 +323,19 @@ def conv2d_backward(dout, cache):
     dtype = cols.dtype
     dout = np.asarray(dout, dtype=dtype)
     Ho, Wo = dout.shape[2:]
-    d = dout.transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)  # the columns' order: (n, i, j)
-
     db = dout.sum(axis=(0, 2, 3)).astype(dtype, copy=False) if has_bias else None
-    # One matrix product each, summing over the whole batch at once.
-    dw = np.matmul(d, cols.T)
-    dw = dw.reshape(w.shape).astype(w.dtype if w.dtype.kind == "f" else dtype, copy=False)
     w2 = w.reshape(F, C * KH * KW).astype(dtype, copy=False)
-    dcols = np.matmul(w2.T, d)                             # (C*KH*KW, N*Ho*Wo)
-    dxp = _col2im(dcols, xp_shape, KH, KW, sh, sw, Ho, Wo)
+    if cols.ndim == 3:                                     # the 1x1 layout: (N, C, Ho*Wo)
+        d = dout.reshape(N, F, Ho * Wo)
+        dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)  # sum over n of d[n] @ xp[n].T
+        dxp = np.matmul(w2.T, d).reshape(xp_shape)
+    else:
+        d = dout.transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)  # the columns' order: (n, i, j)
+        # One matrix product each, summing over the whole batch at once.
+        dw = np.matmul(d, cols.T)
+        dcols = np.matmul(w2.T, d)                         # (C*KH*KW, N*Ho*Wo)
+        dxp = _col2im(dcols, xp_shape, KH, KW, sh, sw, Ho, Wo)
     dx = dxp[:, :, ph:ph + H, pw:pw + W] if (ph or pw) else dxp
+    dw = dw.reshape(w.shape).astype(w.dtype if w.dtype.kind == "f" else dtype, copy=False)
     return dx, dw, db
     ### END SOLUTION

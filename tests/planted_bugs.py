@@ -143,8 +143,8 @@ BUGS: list[Bug] = [
     Bug(
         id="conv_forward_flipped_filter",
         file="conv.py",
-        old="w2 = w.reshape(F, C * KH * KW).astype(dtype, copy=False)\n    out = np.empty(",
-        new="w2 = w[:, :, ::-1, ::-1].reshape(F, C * KH * KW).astype(dtype, copy=False)\n    out = np.empty(",
+        old="w2 = w.reshape(F, C * KH * KW).astype(dtype, copy=False)\n    if KH == 1 and KW == 1 and xp.shape[2:] == (Ho, Wo):",
+        new="w2 = w[:, :, ::-1, ::-1].reshape(F, C * KH * KW).astype(dtype, copy=False)\n    if KH == 1 and KW == 1 and xp.shape[2:] == (Ho, Wo):",
         function="conv2d_forward",
         why="the filter is flipped (true convolution) while torch computes cross-correlation",
     ),
@@ -503,10 +503,10 @@ BUGS: list[Bug] = [
     Bug(
         id="conv_one_by_one_shortcut_ignores_width_stride",
         file="conv.py",
-        old="if KH == 1 and KW == 1 and sh == 1 and sw == 1 and xp.shape[2:] == (Ho, Wo):",
-        new="if KH == 1 and KW == 1 and sh == 1 or sw == 1 and xp.shape[2:] == (Ho, Wo):",
+        old="if KH == 1 and KW == 1 and xp.shape[2:] == (Ho, Wo):",
+        new="if KH == 1 and KW == 1 and xp.shape[2] == Ho:",
         function="conv2d_forward",
-        why="the 1x1 shortcut is taken whenever the vertical stride is 1 (a mutant bench_mutation.py found surviving)",
+        why="the 1x1 shortcut compares the output height only, so a stride along the width alone takes it (a mutant bench_mutation.py found surviving)",
     ),
     Bug(
         id="max_pool_argmax_uint8_up_to_257",

@@ -103,9 +103,15 @@ DEFAULTS_LEFT_OUT = (S.Conv(2, 2, 6, 7, 3, (3, 2), 1, 0, True, 1.0, 13, defaults
                      S.Conv(1, 1, 7, 6, 2, (2, 3), 2, 0, True, 1.0, 15, defaults=True))
 
 # 1x1 kernels with a stride along one axis only: the patches are then a strided view, not x itself
-# (a shortcut for 1x1 convolutions that tests the strides of one axis only reshapes the wrong size).
+# (a shortcut for 1x1 convolutions that tests the strides of one axis only reshapes the wrong size);
+# and 1x1 kernels whose patches are the (padded) images themselves, the case such a shortcut takes
+# (stride 1, with and without padding, and a stride of 2 along an axis of one pixel), which the draws
+# rarely make.
 ONE_BY_ONE = (S.Conv(1, 2, 3, 4, 2, (1, 1), (1, 2), 0, True, 1.0, 3),
-              S.Conv(1, 2, 4, 3, 2, (1, 1), (2, 1), (1, 0), False, 1.0, 4))
+              S.Conv(1, 2, 4, 3, 2, (1, 1), (2, 1), (1, 0), False, 1.0, 4),
+              S.Conv(2, 3, 3, 4, 2, (1, 1), 1, 0, True, 1.0, 19),
+              S.Conv(2, 2, 2, 3, 3, (1, 1), 1, (1, 2), False, 1.0, 20),
+              S.Conv(2, 2, 1, 4, 3, (1, 1), (2, 1), 0, True, 1.0, 21))
 
 
 def conv2d_backward_example(ctx: Context, ex: S.Conv) -> None:
