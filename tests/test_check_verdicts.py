@@ -84,9 +84,10 @@ def test_max_pool_padding_check_shows_the_call_that_failed(solution_copy):
     output = _failed(report, "pooling.max_pool2d_forward").output
     assert "padding larger than half the kernel" in output
     example = re.search(r"Smallest failing example: (.*)", output).group(1)
-    kernel = re.search(r"kernel_size=\(?(\d+)", example).group(1)
-    padding = re.search(r"padding=\((\d+)", example).group(1)
-    assert example.startswith("max_pool2d_forward(x (") and int(padding) > int(kernel) // 2, output
+    kernel = [int(k) for k in re.search(r"kernel_size=\(?(\d+(?:, \d+)?)", example).group(1).split(", ")]
+    padding = [int(p) for p in re.search(r"padding=\(?(\d+(?:, \d+)?)", example).group(1).split(", ")]
+    kernel, padding = kernel * (2 // len(kernel)), padding * (2 // len(padding))
+    assert example.startswith("max_pool2d_forward(x (") and any(p > k // 2 for p, k in zip(padding, kernel)), output
 
 
 def test_relu_at_zero_is_described_as_it_is_and_measured_on_the_upstream_gradient(solution_copy):

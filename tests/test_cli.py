@@ -65,7 +65,8 @@ def test_a_replay_file_is_refreshed_by_each_check_and_a_student_s_file_of_its_na
     work = tmp_path / "work"
     shutil.copytree(SOLUTIONS, work)
     conv = work / "conv.py"
-    conv.write_text(conv.read_text().replace("    return out, cache", "    return out.tolist(), cache", 1))
+    # wrong only on outputs too large to be written into the snippet: the example's arrays go to the .npz
+    conv.write_text(conv.read_text().replace("    return out, cache", "    return (out.tolist() if out.size > 12 else out), cache", 1))
     replay = work / "replay-conv.conv2d_forward.npz"
     np.savez(replay, a0=np.zeros(3))  # an earlier check's arrays, of another example
     run = grader("check", "--part", "conv", "--fresh", cwd=work)

@@ -160,17 +160,33 @@ def test_training_on_the_layers_own_initial_weights_scores_the_same_every_time(s
     assert outputs[0].splitlines()[0] == outputs[1].splitlines()[0]
 
 
-def test_for_all_runs_the_explicit_examples_first():
-    """sgd_step relies on them: no drawn example has momentum, no weight decay, two steps and
-    a missing velocity at once, the only case where a velocity aliasing the gradient shows."""
+def test_for_all_runs_the_explicit_examples_after_the_drawn_ones_and_reports_the_smallest_failure():
+    """sgd_step relies on the explicit examples: no drawn example has momentum, no weight decay, two
+    steps and a missing velocity at once, the only case where a velocity aliasing the gradient shows.
+    They run after the drawn ones, which hypothesis shrinks: a failing drawn example is reported at
+    its smallest, not a fixed example chosen for another bug."""
     from hypothesis import strategies as st
 
-    from grader.checks.harness.base import Context
+    from grader.checks.harness.base import Context, Failed
+    from grader.checks.harness.metric import Mismatch
 
     seen = []
     Context(None, "test.explicit_examples").for_all(st.integers(0, 9), seen.append, max_examples=5,
                                                      examples=(100, 101))
-    assert seen[:2] == [100, 101] and len(seen) > 2
+    assert seen[-2:] == [100, 101] and all(n <= 9 for n in seen[:-2]) and len(seen) > 2
+
+    def fails_from(limit):
+        def body(n):
+            if n >= limit:
+                raise Mismatch(f"{n} is too large")
+        return body
+
+    with pytest.raises(Failed) as drawn:   # every example from 3 on fails: the smallest drawn one is 3
+        Context(None, "test.explicit_examples").for_all(st.integers(0, 50), fails_from(3), examples=(40, 30))
+    assert "3 is too large" in str(drawn.value) and "40" not in str(drawn.value)
+    with pytest.raises(Failed) as fixed:   # only the fixed examples fail: the first of them is reported
+        Context(None, "test.explicit_examples").for_all(st.integers(0, 9), fails_from(20), examples=(5, 40, 30))
+    assert "40 is too large" in str(fixed.value)
 
 
 def test_every_planted_bug_has_its_expected_message():

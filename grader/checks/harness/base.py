@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis import example as hypothesis_example
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from grader import results
@@ -37,7 +36,7 @@ set_hypothesis_home_dir(cache_folder("hypothesis"))
 GRADING_SETTINGS = settings(
     settings.get_profile("ci"), derandomize=True, database=None, deadline=None,
     print_blob=False, report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
-    phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    phases=(Phase.generate, Phase.shrink),
 )
 
 
@@ -110,10 +109,11 @@ class Context:
         return built
 
     def for_all(self, strategy, body, max_examples: int | None = None, examples=()) -> None:
-        """Runs ``body(example)`` on examples of ``strategy``; on failure raises :class:`Failed`
-        with the smallest failing example hypothesis found. ``examples`` are run first, in
-        order, whatever the strategy draws (the first one that fails is the one reported):
-        cases that a few dozen drawn examples might miss."""
+        """Runs ``body(example)`` on examples of ``strategy``, then on ``examples`` in order (cases
+        that a few dozen drawn examples might miss); on failure raises :class:`Failed` with the
+        smallest failing example hypothesis found among the drawn ones, or else the first of
+        ``examples`` that fails. The drawn ones come first because hypothesis shrinks them: a
+        fixed example, chosen for another bug, is seldom the simplest one that shows this one."""
         failures: list = []
         fatal: list = []
 
@@ -132,15 +132,18 @@ class Context:
                 failures.append((example, problem))
                 raise
 
-        for explicit in reversed(tuple(examples)):
-            run = hypothesis_example(explicit)(run)
-        run = settings(GRADING_SETTINGS, max_examples=max_examples or self.max_examples)(
+        drawn = settings(GRADING_SETTINGS, max_examples=max_examples or self.max_examples)(
             seed(zlib.crc32(self.check_id.encode()))(given(strategy)(run)))
         try:
-            run()
+            drawn()
         except Exception:  # noqa: BLE001 - the recorded failures below are the verdict
             if not failures:
                 raise
+        for explicit in () if failures else examples:
+            try:
+                run(explicit)
+            except (Mismatch, Failed, WorkerProblem):
+                break
         if not failures:
             return
         example, problem = fatal[0] if fatal else failures[-1]
