@@ -6,6 +6,7 @@ tests of tests/test_release.py compare them with the committed notebooks and stu
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import subprocess
@@ -46,10 +47,34 @@ def english_runs(markdown: str) -> list[str]:
 
 def code_tokens(source: str) -> list[str]:
     """A code cell's tokens, its comments and the text of its string literals left out: what a
-    Chinese lesson may write in Chinese."""
-    return [token.string if token.type != tokenize.STRING else "<string>"
+    Chinese lesson may write in Chinese. The expressions inside an f-string are code, and kept."""
+    return [token.string if token.type != tokenize.STRING else _string_code(token.string)
             for token in tokenize.generate_tokens(io.StringIO(source).readline)
             if token.type not in (tokenize.COMMENT, tokenize.NL)]
+
+
+class _TextLeftOut(ast.NodeTransformer):
+    def visit_Constant(self, node):
+        return ast.Constant("<string>") if isinstance(node.value, str) else node
+
+    def visit_JoinedStr(self, node):   # an f-string inside an expression: its expressions only
+        node.values = [value for value in node.values if not isinstance(value, ast.Constant)]
+        return self.generic_visit(node)
+
+
+# An expression of a Chinese f-string that says an English value in Chinese -> the English
+# lesson's expression, the value itself.
+SAID_IN_CHINESE = {"'<string>' if name == '<string>' else '<string>'": "name"}
+
+
+def _string_code(literal: str) -> str:
+    """``<string>``, followed for an f-string by its expressions (their own strings left out)."""
+    parsed = ast.parse(literal, mode="eval").body
+    if not isinstance(parsed, ast.JoinedStr):
+        return "<string>"
+    codes = [ast.unparse(_TextLeftOut().visit(value.value)) for value in parsed.values
+             if isinstance(value, ast.FormattedValue)]
+    return "<string>" + "".join("{" + SAID_IN_CHINESE.get(code, code) + "}" for code in codes)
 
 
 # -- the heuristics have teeth -----------------------------------------------------------------
@@ -69,6 +94,9 @@ def test_code_tokens_ignore_comments_and_strings_only():
     assert code_tokens(english) == code_tokens(chinese)
     assert code_tokens(english) != code_tokens(english.replace("x.sum()", "x.mean()"))
     assert code_tokens(english) != code_tokens(english.replace("x.sum())", "x.sum(), 1)"))
+    formatted = 'print(f"mean {x.mean():.2f}, {\'a\' if x.any() else \'b\'}")'
+    assert code_tokens(formatted) == code_tokens('print(f"均值 {x.mean():.2f}，{\'甲\' if x.any() else \'乙\'}")')
+    assert code_tokens(formatted) != code_tokens(formatted.replace("x.mean()", "x.sum()"))
 
 
 # -- the glossary --------------------------------------------------------------------------------
