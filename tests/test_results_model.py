@@ -71,7 +71,7 @@ def test_a_notebook_s_report_writes_the_replay_file_it_names(tmp_path, capsys):
 
     report = Report("sub", [CheckResult("conv.b", "conv", "b", "title b", 4, 0, FAILED, "wrong")], ["conv"], 1.0)
     report.checks[0].artifacts = {"replay-conv.b.npz": b"PK\x03\x04 arrays"}
-    key = ("conv", str(tmp_path.resolve()), nbgrader_course._folder_key(tmp_path.resolve()))
+    key = nbgrader_course._report_key("conv", tmp_path.resolve())
     nbgrader_course._reports[key] = report  # as graded before: show_report prints it again
     try:
         nbgrader_course.show_report("conv", tmp_path)
@@ -79,3 +79,17 @@ def test_a_notebook_s_report_writes_the_replay_file_it_names(tmp_path, capsys):
         del nbgrader_course._reports[key]
     assert (tmp_path / "replay-conv.b.npz").read_bytes() == b"PK\x03\x04 arrays"
     assert "replay-conv.b.npz written to" in capsys.readouterr().out
+
+
+def test_a_notebook_s_report_says_once_what_it_grades(tmp_path, capsys, monkeypatch):
+    from grader import runner
+    from grader.assign import nbgrader_course
+
+    report = Report(str(tmp_path), [CheckResult("conv.b", "conv", "b", "title b", 4, 4, PASSED)], ["conv"], 1.0)
+    monkeypatch.setattr(runner, "grade", lambda *args, **kwargs: report)
+    monkeypatch.setattr(nbgrader_course, "_reports", {})
+    nbgrader_course.show_report("conv", tmp_path)        # grades: the line saying so, no header
+    nbgrader_course.show_report("conv", tmp_path)        # graded before: the report's own header
+    first, second = capsys.readouterr().out.split("== conv.py  4/4", 1)
+    assert first.count("Grading") == 1 and first.startswith("Grading conv.py in ")
+    assert second.count("Grading") == 1 and f"Grading {tmp_path}" in second

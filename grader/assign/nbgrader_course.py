@@ -95,13 +95,17 @@ def _quiet_stderr():
         os.close(saved)
 
 
+def _report_key(part: str, folder: Path) -> tuple:
+    return part, str(folder), _folder_key(folder)
+
+
 def part_report(part: str, folder=None):
     """The grader's report of ``part`` for the files in ``folder`` (default: the working
     folder, the notebook's own), graded once per version of the folder's files."""
     from grader.runner import grade
 
     folder = Path(folder or os.getcwd()).resolve()
-    key = (part, str(folder), _folder_key(folder))
+    key = _report_key(part, folder)
     if key not in _reports:
         file = rubric_module.load().parts.get(part, f"{part}.py")
         print(_("Grading {file} in {folder}").format(file=file, folder=folder))
@@ -181,11 +185,14 @@ def assert_check(check_id: str, folder=None):
 
 
 def show_report(part: str, folder=None) -> None:
-    """Prints the grader's report of ``part``, as ``grader check --part PART`` does."""
+    """Prints the grader's report of ``part``, as ``grader check --part PART`` does; where it
+    grades now, under the line that says what it grades, in place of the report's own header."""
     with i18n.speaking_as_installed():
+        folder = Path(folder or os.getcwd()).resolve()
+        graded_before = _report_key(part, folder) in _reports
         report = part_report(part, folder)
-        print(report.render_text(show_hidden_inputs=False))
-        for line in report.save_artifacts(Path(folder or os.getcwd())):  # the replay's arrays, a learning curve
+        print(report.render_text(show_hidden_inputs=False, with_header=graded_before))
+        for line in report.save_artifacts(folder):  # the replay's arrays, a learning curve
             print(line)
 
 
