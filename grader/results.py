@@ -238,7 +238,7 @@ class Report:
 
     # -- the terminal ------------------------------------------------------------------------
     def render_text(self, show_hidden_inputs: bool = True, verbose: bool = False, with_header: bool = True) -> str:
-        lines = [header(self.submission, self.versions), ""] if with_header else []
+        lines = [header(self.submission, self.versions), ""] if with_header else [""]
         totals = self.part_totals()
         for part in self.parts:
             lines.append(part_line(self.file_of(part), *totals[part]))
