@@ -347,7 +347,7 @@ def module_check(check_id: str, strategy, max_examples: int = 12, examples=()):
     return run
 
 
-# The drawn Dropouts pass p; the contract's default (p=0.5) is judged here, run before them.
+# The drawn Dropouts pass p; the contract's default (p=0.5) is judged here, run after them.
 DROPOUT_DEFAULTS = (S.ModuleExample(S.Spec("Dropout", (), (("rng", S.SeededRng(3)),)), ((4, 5), (5, 5)), 1.0, 3),)
 
 

@@ -185,7 +185,7 @@ def lenet5(ctx: Context) -> None:
 
 
 # The drawn cases pass every argument; the contract's defaults (num_classes=10, activation="sigmoid")
-# are judged here, run before them.
+# are judged here, run after them.
 LENET_DEFAULTS = (NetCase("LeNet5", (), (2, 1, 32, 32), ("eval", "train"), 5),)
 
 

@@ -33,7 +33,7 @@ OVERFIT_SEED = 0  # the network's initial weights (drawn by the grader: see _ini
 
 # -- sgd_step --------------------------------------------------------------------------------
 
-# Run before the drawn examples: momentum without weight decay over two steps with no
+# Run after the drawn examples: momentum without weight decay over two steps with no
 # velocity yet (a velocity that aliases the gradient array shows only there), then momentum
 # with weight decay and a mix of given and missing velocities. Few drawn examples combine these.
 SGD_EXPLICIT_EXAMPLES = (
