@@ -259,12 +259,14 @@ def test_cli_rejects_an_unknown_part_and_a_missing_folder(tmp_path):
 def test_what_the_code_printed_is_shown_under_a_failing_check(solution_copy):
     path = solution_copy / "layers.py"
     text = path.read_text().replace("def relu_forward(x):\n", "def relu_forward(x):\n"
-                                    "    print('debug: relu got', x.shape)\n    x = x + 1\n", 1)
+                                    "    print('debug: relu got', x.shape, 'in', __file__)\n    x = x + 1\n", 1)
     path.write_text(text)
     report = grade(solution_copy, parts=["layers"])
     relu = next(c for c in report.checks if c.id == "layers.relu")
     assert not relu.passed
     assert "Your code printed" in relu.output and "debug: relu got" in relu.output
+    # the file the student knows, as a warning names it, never the worker's scratch copy
+    assert f"in {path}" in relu.output and "grader-scratch-" not in relu.output
     assert len(relu.output.splitlines()) < 40, "the printed text is truncated"
     passed = [c for c in report.checks if c.passed]
     assert passed and all("Your code printed" not in c.output for c in passed)

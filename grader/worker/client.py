@@ -525,7 +525,9 @@ class Worker:
             return ""
         size = self.output_file.seek(0, os.SEEK_END)
         self.output_file.seek(max(mark, size - limit))
-        return self.output_file.read().decode("utf-8", "replace")
+        printed = self.output_file.read().decode("utf-8", "replace")
+        # a warning names the file it comes from: the student's own path, not the scratch copy's
+        return printed.replace(self.scratch, self.submission_dir) if self.scratch else printed
 
 
 def _asked(request: dict) -> tuple:
