@@ -151,9 +151,14 @@ def describe(call: Call, calls: list = ()) -> str | None:
             return value(kept[item.handle]) if item.handle in kept and not item.path else "..."
         return repr(item)
 
+    def subject(ref: Ref) -> str:
+        """The object a method belongs to, as the call that made it (``Linear(400, 2000)``)."""
+        made = next((c for c in calls if c.handle == ref.handle and c.op == "call"), None)
+        return (describe(made, calls) or "<object>") if made is not None and not ref.path else "<object>"
+
     if call.op != "call":
         return None
-    name = call.target if isinstance(call.target, str) else f"<object>.{call.target[1]}"
+    name = call.target if isinstance(call.target, str) else f"{subject(call.target[0])}.{call.target[1]}"
     arguments = [value(a) for a in call.args] + [f"{k}={value(v)}" for k, v in call.kwargs.items()]
     return f"{name}({', '.join(arguments)})"[:300]
 

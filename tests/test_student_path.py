@@ -202,6 +202,16 @@ def test_the_replay_prints_yours_and_the_expected_side_by_side(tmp_path):
     assert "20 个位置中有 1 个不同" in run.stdout and "[3]" in run.stdout, run.stdout
 
 
+def test_a_method_call_is_described_on_the_call_that_made_its_object():
+    from grader import replay
+    from grader.worker.protocol import Ref
+
+    made = replay.Call("modules.Linear", (400, 2000), {}, 3)
+    asked = replay.Call((Ref(3), "state_dict"), (), {}, 4)
+    assert replay.describe(asked, [made, asked]) == "modules.Linear(400, 2000).state_dict()"
+    assert replay.describe(asked, [asked]) == "<object>.state_dict()"   # made before the recording
+
+
 def test_the_replay_shows_an_array_the_call_updates_in_place(tmp_path):
     import numpy as np
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from grader.i18n import _
 
 import numpy as np
@@ -14,29 +16,47 @@ from grader.checks.harness.metric import Mismatch, compare
 from grader.references import conv as ref
 
 
+@dataclass(frozen=True)
+class SizeCase:
+    """A call of conv_output_size; ``defaults``: stride=1 and padding=0 left out where they end the call."""
+    size: int
+    kernel: int
+    stride: int
+    padding: int
+    defaults: bool
+
+    def args(self) -> tuple:
+        args = (self.size, self.kernel, self.stride, self.padding)
+        while self.defaults and len(args) > 2 and args[-1] == (1, 0)[len(args) - 3]:
+            args = args[:-1]   # stride=1 and padding=0 are the documented defaults
+        return args
+
+    def describe(self) -> str:
+        return f"conv_output_size{self.args()}"
+
+
 @check("conv.conv_output_size")
 def conv_output_size(ctx: Context) -> None:
-    def body(case):
-        size, kernel, stride, padding, defaults = case
-        expected = ref.conv_output_size(size, kernel, stride, padding)
-        args = (size, kernel, stride, padding)
-        while defaults and len(args) > 2 and args[-1] == (1, 0)[len(args) - 3]:
-            args = args[:-1]   # stride=1 and padding=0 are the documented defaults
+    def body(case: SizeCase):
+        expected = ref.conv_output_size(case.size, case.kernel, case.stride, case.padding)
+        args = case.args()
         if expected < 1:
             expect_value_error(ctx, "conv.conv_output_size", args, {},
-                               _("{call} (no complete window fits)").format(call=f"conv_output_size{args}"),
+                               _("{call} (no complete window fits)").format(call=case.describe()),
                                names=("size", "kernel", "stride", "padding"))
             return
         got = ctx.call("conv.conv_output_size", *args).value
         if type(got) is not int or got != expected:
             raise Mismatch(_("{call} returned {got!r}, expected {expected} "
                              "(an int: (size + 2*padding - kernel) // stride + 1)").format(
-                call=f"conv_output_size{args}", got=got, expected=expected))
+                call=case.describe(), got=got, expected=expected))
 
     # Every default left out at least once: conv_output_size(9, 3) and conv_output_size(9, 3, 2); and
     # size 0, where the padding alone holds the windows: (0 + 2*2 - 3) // 1 + 1 = 2, no ValueError.
-    ctx.for_all(st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3), st.booleans()),
-                body, max_examples=60, examples=((9, 3, 1, 0, True), (9, 3, 2, 0, True), (0, 3, 1, 2, False)))
+    ctx.for_all(st.builds(SizeCase, st.integers(1, 40), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3),
+                          st.booleans()),
+                body, max_examples=60, examples=(SizeCase(9, 3, 1, 0, True), SizeCase(9, 3, 2, 0, True),
+                                                 SizeCase(0, 3, 1, 2, False)))
 
 
 @check("conv.receptive_field")
