@@ -21,6 +21,7 @@ import contextlib
 import gettext
 import io
 import os
+import re
 from pathlib import Path
 
 LANGUAGES = ("en", "zh")
@@ -122,6 +123,9 @@ def catalog(lang: str) -> dict:
     return {message.id: message.string for message in read_catalog(lang) if message.id}
 
 
+_SPACE_BETWEEN_CHINESE = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
+
+
 class Message(str):
     """A sentence in the current language that remembers what it is: its ``msgid`` (the English
     source, placeholders and all) and its ``english`` rendering. ``format`` keeps both, so a
@@ -137,7 +141,9 @@ class Message(str):
         return self
 
     def format(self, *args, **kwargs) -> "Message":
-        text = str.format(self, *args, **kwargs)
+        # a value ending in Chinese before a template's " 的…" ("`conv1` 的输出" + " 的形状是"): no
+        # space between two Chinese characters
+        text = _SPACE_BETWEEN_CHINESE.sub("", str.format(self, *args, **kwargs))
         try:
             english = str.format(self.msgid, *map(in_english, args),
                                  **{key: in_english(value) for key, value in kwargs.items()})

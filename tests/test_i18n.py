@@ -115,6 +115,16 @@ def test_statuses_and_notes_speak_the_language():
     assert i18n._chosen == before
 
 
+def test_a_value_ending_in_chinese_joins_a_chinese_template_without_a_space():
+    with i18n.speaking("zh"):
+        label = i18n._("output of {label}").format(label="`conv1`")
+        message = i18n._("{label} has shape {shape}, expected {expected}").format(
+            label=label, shape=(2, 1), expected=(2, 2))
+    assert message.startswith("`conv1` 的输出的形状是 (2, 1)"), message   # Latin beside Chinese keeps its space
+    assert message.english == "output of `conv1` has shape (2, 1), expected (2, 2)"
+    assert message.msgid == "{label} has shape {shape}, expected {expected}"
+
+
 # -- the reports ---------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_the_stubs_report_in_chinese():
