@@ -125,6 +125,9 @@ def test_a_block_whose_parts_agree_is_blamed_as_a_whole(solution_copy):
     assert "the output agrees but the gradients differ" in check.output
     assert "as a whole" in check.output and "ADDED" in check.output
     assert "Smallest failing example: BasicBlock(" in check.output
+    zh = grade(solution_copy, rubric=restricted_rubric(ids={"networks.basic_block"}, parts=PARTS), language="zh")
+    (check,) = zh.checks   # the block named by its constructor call, its example said once (under it)
+    assert check.summary.startswith("BasicBlock(") and "；x " not in check.summary, check.summary
 
 
 def test_parameter_counts_of_the_contract_match_the_references():

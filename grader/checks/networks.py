@@ -241,7 +241,7 @@ def run_block(ctx: Context, example: S.BlockExample, diagnosed: bool) -> None:
             norm = _construct(session, "BatchNorm2d", out)
             kwargs["downsample"] = _construct(session, "Sequential", conv, norm)
         case = NetCase(example.block, (), example.shape, ("eval", "train"), example.seed,
-                       label=example.describe().split(";")[0])
+                       label=example.call())
         run_case(ctx, case, _block_factory(example), diagnosed, student_args=(example.inplanes, example.planes),
                  student_kwargs=kwargs, session=session)
 

@@ -636,14 +636,17 @@ class BlockExample:
     def expansion(self) -> int:
         return 1 if self.block == "BasicBlock" else 4
 
-    def describe(self) -> str:
+    def call(self) -> str:
+        """The block's constructor call."""
         out = self.planes * self.expansion
         down = (f"Sequential(Conv2d({self.inplanes}, {out}, 1, stride={self.stride}, bias=False), "
                 f"BatchNorm2d({out}))") if self.downsample else "None"
         stride = f", stride={self.stride}" if self.pass_stride else ""
+        return f"{self.block}({self.inplanes}, {self.planes}{stride}, downsample={down})"
+
+    def describe(self) -> str:
         return _("{block}; x {shape} standard normal (seed {seed}); evaluation mode, then training mode").format(
-            block=f"{self.block}({self.inplanes}, {self.planes}{stride}, downsample={down})", shape=self.shape,
-            seed=self.seed)
+            block=self.call(), shape=self.shape, seed=self.seed)
 
 
 @st.composite
