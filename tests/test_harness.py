@@ -43,6 +43,9 @@ def test_describe_call_shows_the_arguments_as_passed():
     assert text == "conv2d_forward(x (1, 1, 2, 2), w (1, 1, 4, 1) all ones, b=None, stride=1, padding=(0, 1))"
     assert describe_call("conv.conv_output_size", (3, 5, 1, 0), {}, ("size", "kernel", "stride", "padding")) \
         == "conv_output_size(size=3, kernel=5, stride=1, padding=0)"
+    from grader.worker.protocol import Rng   # the generator the worker makes, as the student would write it
+    assert describe_call("augment.horizontal_flip", (np.zeros((2, 1, 3, 3)), float("nan"), Rng(6)), {},
+                         ("x",)) == "horizontal_flip(x (2, 1, 3, 3), nan, default_rng(6))"
 
 
 def test_injected_values_are_described_as_they_are():

@@ -100,6 +100,9 @@ class Rng:
     def __init__(self, seed: int):
         self.seed = int(seed)
 
+    def __repr__(self) -> str:   # as an example's description shows it
+        return f"default_rng({self.seed})"
+
 
 def encode(value, buffers: list, depth: int = 64, *, keep_path: tuple = (), handle=None,
            shapes: bool = False):
