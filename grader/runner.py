@@ -165,11 +165,13 @@ class Plan:
     hide: tuple = ()
     language: str = "en"
     rerun: bool = False
+    named_by_name: bool = False   # see Worker
 
     @classmethod
     def make(cls, submission_dir, parts=None, include_hidden: bool = False, rubric=None,
              settings: config.Settings | None = None, hide: tuple = (), call_timeout: float | None = None,
-             references=DEFAULT, language: str | None = None, rerun: bool = False) -> "Plan":
+             references=DEFAULT, language: str | None = None, rerun: bool = False,
+             named_by_name: bool = False) -> "Plan":
         rubric = rubric or rubric_module.load()
         settings = settings or rubric.settings
         if call_timeout is not None:
@@ -183,7 +185,7 @@ class Plan:
         needed = tuple(part for part in rubric.parts
                        if part in chosen or any(part in rubric.uses.get(c, ()) for c in chosen))
         return cls(str(submission_dir), rubric, settings, chosen, needed, references, include_hidden,
-                   tuple(hide), i18n.resolve(language, settings.language), rerun)
+                   tuple(hide), i18n.resolve(language, settings.language), rerun, named_by_name)
 
     @property
     def folder(self) -> Path:
@@ -196,13 +198,13 @@ class Plan:
     def worker(self, folder: Path | None = None) -> Worker:
         """A worker on ``folder`` (default: the submission's) under this plan's limits."""
         return Worker(str(folder or self.folder), call_timeout=self.settings.call_timeout,
-                      limits=self.limits, files=self.rubric.parts)
+                      limits=self.limits, files=self.rubric.parts, named_by_name=self.named_by_name)
 
 
 def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
           settings: config.Settings | None = None, observer: Observer | None = None,
           hide: tuple = (), call_timeout: float | None = None, references=DEFAULT,
-          language: str | None = None, rerun: bool = False) -> Report:
+          language: str | None = None, rerun: bool = False, named_by_name: bool = False) -> Report:
     """Grades ``submission_dir`` on ``parts`` (default: every part of the rubric).
 
     ``settings`` default to the rubric's; ``call_timeout`` overrides theirs; ``hide``: folders
@@ -211,9 +213,10 @@ def grade(submission_dir, parts=None, include_hidden: bool = False, rubric=None,
     it, a part is graded with the reference file in place of each file it uses that fails its
     own checks, so that a bug costs points only in the part whose file has it. ``rerun``: reuse
     the results of the parts whose inputs did not change since the last run (see grader.rerun;
-    ``grader check`` only). ``language``: --lang (see :func:`grader.i18n.resolve`)."""
+    ``grader check`` only). ``language``: --lang (see :func:`grader.i18n.resolve`).
+    ``named_by_name``: tracebacks name the student's files by name alone (a staged copy)."""
     return execute(Plan.make(submission_dir, parts, include_hidden, rubric, settings, hide, call_timeout,
-                             references, language, rerun), observer)
+                             references, language, rerun, named_by_name), observer)
 
 
 def execute(plan: Plan, observer: Observer | None = None) -> Report:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from grader.runner import grade
-from tests.helpers import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, LAYER_PARTS, ROOT, SOLUTIONS, restricted_rubric
 from tests.planted_bugs import BUGS, plant
 
 FIRST_SAMPLE_DW = next(bug for bug in BUGS if bug.id == "conv_backward_dw_first_sample")
@@ -270,6 +270,19 @@ def test_what_the_code_printed_is_shown_under_a_failing_check(solution_copy):
     assert len(relu.output.splitlines()) < 40, "the printed text is truncated"
     passed = [c for c in report.checks if c.passed]
     assert passed and all("Your code printed" not in c.output for c in passed)
+
+
+@pytest.mark.slow
+def test_a_staged_copy_s_files_are_named_by_their_name(solution_copy):
+    """An official grading (batch, Gradescope) grades a staged copy: its tracebacks and printed
+    warnings name the student's files as the student knows them, not the copy's folder."""
+    path = solution_copy / "layers.py"
+    path.write_text(path.read_text().replace("def relu_forward(x):\n", "def relu_forward(x):\n"
+                                             "    print('in', __file__)\n    raise RuntimeError('stop')\n", 1))
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"layers.relu"}), named_by_name=True)
+    (relu,) = report.checks
+    assert 'File "layers.py", line' in relu.output and "in layers.py" in relu.output, relu.output
+    assert str(solution_copy) not in relu.output and "grader-scratch-" not in relu.output
 
 
 @pytest.mark.slow

@@ -177,7 +177,7 @@ def _grade_submission(submission: Path, results: Path, parts) -> dict:
                                "(conv.py, pooling.py, ...), at the top level or in one folder, or as a "
                                ".zip.").format(error=error))
         report = grade(work, parts=parts, include_hidden=True,
-                       hide=(str(submission.resolve()), str(results.resolve())))
+                       hide=(str(submission.resolve()), str(results.resolve())), named_by_name=True)
         print(report.render_text(show_hidden_inputs=True))  # the instructors' log
         found = sorted(path.name for path in work.glob("*.py"))
         return report.to_gradescope(notes=[_("Files graded: {files}.").format(files=_(", ").join(found)), *notes])

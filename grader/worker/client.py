@@ -149,11 +149,15 @@ class Worker:
     """One sandboxed subprocess holding one submission. Restarted on demand after a crash.
 
     The worker sees a scratch copy of the submission's regular files, never the folder itself.
-    ``files``: each part's file (the rubric's ``[parts]``); a part it does not name is ``part.py``."""
+    ``files``: each part's file (the rubric's ``[parts]``); a part it does not name is ``part.py``.
+    ``named_by_name``: a traceback or a warning names the student's files by their name alone
+    (a staged copy graded officially, whose folder means nothing to the student), not by their
+    path in ``submission_dir``."""
 
     def __init__(self, submission_dir: str, call_timeout: float = DEFAULTS.call_timeout,
-                 limits: Limits | None = None, files: dict | None = None):
+                 limits: Limits | None = None, files: dict | None = None, named_by_name: bool = False):
         self.submission_dir = os.path.abspath(submission_dir)
+        self.named_by_name = named_by_name
         self.files = dict(files or {})
         self.call_timeout = call_timeout
         self.limits = limits or Limits()
@@ -448,8 +452,7 @@ class Worker:
         type_name = str(error.get("type", "Exception"))[:100]
         message = str(error.get("message", ""))[:2000]
         trace = str(error.get("traceback", ""))[:4000]
-        if self.scratch:  # the student's own paths, not the scratch copy's
-            message, trace = (text.replace(self.scratch, self.submission_dir) for text in (message, trace))
+        message, trace = self._as_the_student_knows(message), self._as_the_student_knows(trace)
         stem, name = _asked(request)
         module = error.get("module")  # a violation's forbidden module, or the one an import did not find
         module = module if isinstance(module, str) and module.replace(".", "").isidentifier() else None
@@ -525,9 +528,15 @@ class Worker:
             return ""
         size = self.output_file.seek(0, os.SEEK_END)
         self.output_file.seek(max(mark, size - limit))
-        printed = self.output_file.read().decode("utf-8", "replace")
-        # a warning names the file it comes from: the student's own path, not the scratch copy's
-        return printed.replace(self.scratch, self.submission_dir) if self.scratch else printed
+        return self._as_the_student_knows(self.output_file.read().decode("utf-8", "replace"))
+
+    def _as_the_student_knows(self, text: str) -> str:
+        """``text`` (a traceback, a warning) with the scratch copy's paths as the student's files."""
+        if not self.scratch:
+            return text
+        if self.named_by_name:
+            return text.replace(self.scratch + os.sep, "")
+        return text.replace(self.scratch, self.submission_dir)
 
 
 def _asked(request: dict) -> tuple:
