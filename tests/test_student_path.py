@@ -258,15 +258,20 @@ def test_a_failing_check_replays_with_the_expected_value(tmp_path):
 
 @pytest.mark.slow
 def test_a_call_that_hangs_outside_the_examples_shows_its_input(tmp_path):
+    """A check's single call outside its examples (Linear's initialisation) is described from
+    the recorded call; a hang inside the examples shows the drawn example that hung."""
     from grader.runner import grade
 
+    (tmp_path / "modules.py").write_text("class Linear:\n    def __init__(self, *args, **kwargs):\n"
+                                         "        while True:\n            pass\n")
     (tmp_path / "conv.py").write_text("def receptive_field(layers):\n    while True:\n        pass\n")
     rubric = rubric_module.load()
-    report = grade(tmp_path, parts=["conv"], call_timeout=5.0, references=None,
-                   rubric=dataclasses.replace(rubric, entries=tuple(rubric.select(["conv"]))[1:2]))
-    [check] = report.checks
-    assert check.id == "conv.receptive_field" and not check.passed
-    assert check.example == "conv.receptive_field([(3, 1), (3, 1)])", check.output
+    chosen = {"modules.linear_init", "conv.receptive_field"}
+    report = grade(tmp_path, parts=["conv", "modules"], call_timeout=5.0, references=None,
+                   rubric=dataclasses.replace(rubric, entries=tuple(e for e in rubric.entries if e.id in chosen)))
+    examples = {check.id: check.example for check in report.checks if not check.passed}
+    assert examples == {"modules.linear_init": "modules.Linear(400, 2000)",
+                        "conv.receptive_field": "layers=[(1, 1)]"}, examples
 
 
 # -- a part that runs earlier files says it checks them first -------------------------------------
