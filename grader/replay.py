@@ -153,8 +153,8 @@ def describe(call: Call, calls: list = ()) -> str | None:
 
     def subject(ref: Ref) -> str:
         """The object a method belongs to, as the call that made it (``Linear(400, 2000)``)."""
-        made = next((c for c in calls if c.handle == ref.handle and c.op == "call"), None)
-        return (describe(made, calls) or "<object>") if made is not None and not ref.path else "<object>"
+        made = None if ref.path else next((c for c in calls if c.handle == ref.handle and c.op == "call"), None)
+        return "<object>" if made is None else describe(made, calls)
 
     if call.op != "call":
         return None

@@ -102,16 +102,22 @@ def _report_key(part: str, folder: Path) -> tuple:
 def part_report(part: str, folder=None):
     """The grader's report of ``part`` for the files in ``folder`` (default: the working
     folder, the notebook's own), graded once per version of the folder's files."""
+    return _graded(part, folder)[0]
+
+
+def _graded(part: str, folder=None) -> tuple:
+    """(:func:`part_report`'s report, whether it was graded by this call: it then said so)."""
     from grader.runner import grade
 
     folder = Path(folder or os.getcwd()).resolve()
     key = _report_key(part, folder)
-    if key not in _reports:
+    graded_now = key not in _reports
+    if graded_now:
         file = rubric_module.load().parts.get(part, f"{part}.py")
         print(_("Grading {file} in {folder}").format(file=file, folder=folder))
         with _quiet_stderr():
             _reports[key] = grade(folder, parts=[part], include_hidden=True)
-    return _reports[key]
+    return _reports[key], graded_now
 
 
 # -- the file cell: %%part_file conv.py ---------------------------------------------------------
@@ -189,9 +195,8 @@ def show_report(part: str, folder=None) -> None:
     grades now, under the line that says what it grades, in place of the report's own header."""
     with i18n.speaking_as_installed():
         folder = Path(folder or os.getcwd()).resolve()
-        graded_before = _report_key(part, folder) in _reports
-        report = part_report(part, folder)
-        print(report.render_text(show_hidden_inputs=False, with_header=graded_before))
+        report, graded_now = _graded(part, folder)
+        print(report.render_text(show_hidden_inputs=False, with_header=not graded_now))
         for line in report.save_artifacts(folder):  # the replay's arrays, a learning curve
             print(line)
 

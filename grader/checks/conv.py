@@ -59,6 +59,13 @@ def conv_output_size(ctx: Context) -> None:
                                                  SizeCase(0, 3, 1, 2, False)))
 
 
+class Layers(list):
+    """receptive_field's argument: (kernel, stride) pairs, first layer first."""
+
+    def describe(self) -> str:
+        return f"layers={list(self)}"
+
+
 @check("conv.receptive_field")
 def receptive_field(ctx: Context) -> None:
     def body(layers):
@@ -83,13 +90,6 @@ def receptive_field(ctx: Context) -> None:
     ctx.for_all(st.lists(st.tuples(st.integers(1, 7), st.integers(1, 3)), min_size=1, max_size=6).map(Layers),
                 body, max_examples=60,
                 examples=(Layers([(3, 1), (3, 1)]), Layers([(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)])))
-
-
-class Layers(list):
-    """receptive_field's argument: (kernel, stride) pairs, first layer first."""
-
-    def describe(self) -> str:
-        return f"layers={list(self)}"
 
 
 def _forward(ctx: Context, ex: S.Conv):
