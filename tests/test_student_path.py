@@ -113,6 +113,23 @@ def test_a_failing_backward_says_its_forward_fails_too():
         assert "也未通过" in _forward_fails(_result("relu_backward"), {"relu_forward"})
 
 
+def test_a_forward_failing_only_on_what_its_backward_does_not_read_leads_no_backward():
+    from grader.results import diagnosis
+    from grader.runner import _explains_a_backward
+
+    from grader.results import CheckResult
+
+    def failing(kind, output=None):
+        return CheckResult("batchnorm.x", "batchnorm", "batchnorm_forward", "t", 1.0, diagnosis=diagnosis(kind, output))
+
+    assert _explains_a_backward(failing("values", "out"))
+    assert _explains_a_backward(failing("raised"))
+    assert not _explains_a_backward(failing("values", "running_var after the call"))
+    assert not _explains_a_backward(failing("running-mean-was-not-updated~1234", "running_mean"))
+    assert not _explains_a_backward(failing("modified its input", "batchnorm_forward in evaluation mode running_mean"))
+    assert not _explains_a_backward(failing("no ValueError", "training on a batch of shape (1, 3, 1, 1)"))
+
+
 def test_the_terminal_says_a_part_note_once_before_the_first_check_it_concerns(capsys):
     from grader.cli import TerminalObserver
 

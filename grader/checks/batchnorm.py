@@ -10,6 +10,7 @@ from grader.checks.harness import examples as S
 from grader.checks.harness.base import Context, check, expect_value_error, require_unchanged, unpack
 from grader.checks.harness.metric import DEFAULT_TOL, NORMALISED_TOL, Mismatch, batchnorm_tolerance, compare
 from grader.references import batchnorm as ref
+from grader.results import diagnosis, message_kind
 
 
 def _prefix(spatial: bool) -> str:
@@ -34,9 +35,10 @@ def _forward(ctx: Context, ex: S.Norm, spatial: bool, judge: bool = True):
         for label, before, after, wanted in (("running_mean", mean, mean_after, new_mean),
                                              ("running_var", var, var_after, new_var)):
             if ex.momentum != 0 and np.array_equal(after, before) and not np.allclose(wanted, before):
-                raise Mismatch(_("{label} was not updated in place: after the call the caller's array still "
-                                 "holds the old values (assigning a new array to the name does not change "
-                                 "the caller's; update with [...] =, *= or +=)").format(label=label))
+                message = _("{label} was not updated in place: after the call the caller's array still "
+                            "holds the old values (assigning a new array to the name does not change "
+                            "the caller's; update with [...] =, *= or +=)").format(label=label)
+                raise Mismatch(message, diagnosis=diagnosis(message_kind(message), label))
             compare(_("{label} after the call").format(label=label), after, wanted)
     else:
         require_unchanged(_("{name} in evaluation mode").format(name=name), ["running_mean", "running_var"], [mean, var],
