@@ -91,12 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--similar", metavar="SIMILAR.csv", help=_("the report of `grader similar`: its top pairs are shown"))
     report.add_argument("--show-hidden-inputs", action="store_true",
                         help=_("show hidden checks' failing examples in the report's example messages"))
+    report.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help=_("the report's language, whatever the class was graded in (default: $GRADER_LANG, "
+                               "else the rubric's, else the locale)"))
 
     similar = commands.add_parser("similar", help=_("flag similar submissions in a class"))
     similar.add_argument("submissions", help=_("the class folder, as for batch"))
     similar.add_argument("--out", required=True, metavar="REPORT.csv", help=_("the a,b,score report"))
     similar.add_argument("--html", metavar="DIR", help=_("side-by-side pages of the top pairs (default: beside the report)"))
     similar.add_argument("--top", type=int, default=10, help=_("pairs shown side by side (default 10)"))
+    similar.add_argument("--lang", choices=LANGUAGES, default=None,
+                         help=_("the language of the pages and messages (default: $GRADER_LANG, else the rubric's, "
+                                "else the locale)"))
 
     release = commands.add_parser("release", help=_("write the student bundle (instructors)"))
     release.add_argument("--out", required=True)
@@ -126,10 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The commands whose --lang is the language they speak (release's and the others' is their output's).
+SPEAKING = ("check", "batch", "report", "similar")
+
+
 def main(argv: list[str] | None = None) -> int:
-    with i18n.speaking(i18n.resolve(None, _rubric_language())):  # before anything is said, --help too
+    # chosen before anything is said, --help and usage errors too
+    with i18n.speaking(i18n.resolve(_lang_given(sys.argv[1:] if argv is None else argv), _rubric_language())):
         args = build_parser().parse_args(argv)
-        if args.command in ("check", "batch") and args.lang:
+        if args.command in SPEAKING and args.lang:
             i18n.set_language(args.lang)
         try:
             return COMMANDS[args.command](args)
@@ -139,6 +150,27 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("\n" + _("grader: interrupted (nothing left running)"), file=sys.stderr)
             return EXIT_INTERRUPTED
+
+
+def _lang_given(argv: list[str]) -> str | None:
+    """The ``--lang`` of a command in :data:`SPEAKING`, read before the parser is built so that
+    ``grader report --lang zh --help`` is Chinese; None where there is none (or not a language:
+    the parser says so)."""
+    words = list(argv)
+    command = next((word for word in words if not word.startswith("-")), None)
+    if command not in SPEAKING:
+        return None
+    for index, word in enumerate(words):
+        if word == "--":
+            break
+        if word == "--lang" and index + 1 < len(words):
+            value = words[index + 1]
+        elif word.startswith("--lang="):
+            value = word.partition("=")[2]
+        else:
+            continue
+        return value if value in LANGUAGES else None
+    return None
 
 
 def _rubric_language() -> str | None:

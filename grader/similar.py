@@ -24,6 +24,9 @@ common beyond the stubs. ``FLOOR`` keeps a pair who wrote almost nothing of thei
 the top of the list: two students who each filled in one short function the same, obvious
 way share all of their own code, but that is little evidence of copying.
 
+The pages and the lines printed speak the command's language (``--lang``, GRADER_LANG, the
+rubric's); the CSV report is the same in every language.
+
 copydetect (the maintained MOSS-like library) was tried first and left out: its k-grams
 are hashed with Python's ``hash()``, which is salted differently in every process, so the
 winnowed fingerprints and the scores change from one run to the next; and its pygments
@@ -50,12 +53,14 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import atomic, config
+from grader import atomic, config, i18n
 from grader import rubric as rubric_module
+from grader.batch.report import FONTS
 # A class folder is read exactly as ``grader batch`` reads it: its layout, its safe unpacking.
 from grader.batch.students import discover
 from grader.batch.unpack import HandInError, clear, collect
 from grader.errors import EXIT_OK, UsageError
+from grader.i18n import _
 
 K = 15       # tokens per fingerprint: shorter common runs are the language's idioms, not copying
 WINDOW = 6   # winnowing window: every common run of K + WINDOW - 1 = 20 tokens is found
@@ -263,7 +268,7 @@ def render_csv(pairs: list[Pair]) -> str:
 
 # ---------------------------------------------------------------- HTML pages
 
-_STYLE = """body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}
+_STYLE = """body{font-family:""" + FONTS + """;margin:1.5em}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:.2em .6em;vertical-align:top}
 .side{display:grid;grid-template-columns:1fr 1fr;gap:1em}
 pre{background:#f7f7f7;padding:.5em;overflow-x:auto;font-size:12px}
@@ -271,8 +276,9 @@ mark{background:#ffd24d}"""
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")
+    language = "zh-CN" if i18n.language() == "zh" else "en"
+    return (f"<!DOCTYPE html>\n<html lang=\"{language}\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")
 
 
 def _regions(starts: np.ndarray, first: int, end: int, offsets: np.ndarray) -> list[tuple[int, int]]:
@@ -309,21 +315,24 @@ def render_pair(pair: Pair, a: Submission, b: Submission) -> str:
             f"<h2>{html.escape(name)}</h2>\n<div class=\"side\">"
             f"<div><h3>{html.escape(pair.a)}</h3><pre>{_marked(a.texts[name], regions_a)}</pre></div>"
             f"<div><h3>{html.escape(pair.b)}</h3><pre>{_marked(b.texts[name], regions_b)}</pre></div></div>")
-    title = f"{pair.a} and {pair.b}: {pair.score:.{DIGITS}f}"
-    body = (f"<h1>{html.escape(title)}</h1>\n<p><a href=\"index.html\">all pairs</a>. Marked: the "
-            f"runs of at least {K} tokens that both students wrote, once names, comments and layout "
-            "are set aside; a run the stub gives is never counted.</p>\n"
-            + ("\n".join(sections) or "<p>No shared code.</p>"))
+    title = _("{a} and {b}: {score}").format(a=pair.a, b=pair.b, score=f"{pair.score:.{DIGITS}f}")
+    marked = _("Marked: the runs of at least {k} tokens that both students wrote, once names, comments and "
+               "layout are set aside; a run the stub gives is never counted.").format(k=K)
+    body = (f"<h1>{html.escape(title)}</h1>\n<p><a href=\"index.html\">{html.escape(_('all pairs'))}</a></p>\n"
+            f"<p>{html.escape(marked)}</p>\n"
+            + ("\n".join(sections) or f"<p>{html.escape(_('No shared code.'))}</p>"))
     return _page(title, body)
 
 
 def render_index(pages: list[tuple[Pair, str]]) -> str:
+    side_by_side = html.escape(_("side by side"))
     rows = "\n".join(
         f"<tr><td>{rank_}</td><td>{html.escape(pair.a)}</td><td>{html.escape(pair.b)}</td>"
-        f"<td>{pair.score:.{DIGITS}f}</td><td><a href=\"{page}\">side by side</a></td></tr>"
+        f"<td>{pair.score:.{DIGITS}f}</td><td><a href=\"{page}\">{side_by_side}</a></td></tr>"
         for rank_, (pair, page) in enumerate(pages, start=1))
-    return _page("Most similar pairs", "<h1>Most similar pairs</h1>\n<table><tr><th>#</th><th>a</th>"
-                 f"<th>b</th><th>score</th><th></th></tr>\n{rows}\n</table>")
+    title = _("Most similar pairs")
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in ("#", _("Student"), _("Student"), _("Similarity"), ""))
+    return _page(title, f"<h1>{html.escape(title)}</h1>\n<table><tr>{head}</tr>\n{rows}\n</table>")
 
 
 def write_pages(folder: Path, pairs: list[Pair], prints: dict) -> None:
@@ -348,20 +357,22 @@ def _inside(path: Path, folder: Path) -> bool:
 def _check_paths(root: Path, out: Path, pages: Path | None, top: int) -> None:
     """A :class:`UsageError` if a path is wrong; nothing inside the class is ever written."""
     if not root.is_dir():
-        raise UsageError(f"{root} is not a folder of submissions")
+        raise UsageError(_("{root} is not a folder of submissions").format(root=root))
     if out.is_dir():
-        raise UsageError(f"--out {out} is a folder: give the name of the .csv file to write")
+        raise UsageError(_("--out {out} is a folder: give the name of the .csv file to write").format(out=out))
     if _inside(out, root):
-        raise UsageError(f"--out {out} is inside the class folder {root}: write the report elsewhere")
+        raise UsageError(_("--out {out} is inside the class folder {root}: write the report elsewhere").format(
+            out=out, root=root))
     if top < 0:
-        raise UsageError("--top must be 0 or more")
+        raise UsageError(_("--top must be 0 or more"))
     if pages is not None:
         if pages.exists() and not pages.is_dir():
-            raise UsageError(f"--html {pages} is a file: give a folder for the pages")
+            raise UsageError(_("--html {pages} is a file: give a folder for the pages").format(pages=pages))
         if _inside(pages, root):
-            raise UsageError(f"--html {pages} is inside the class folder {root}: write the pages elsewhere")
+            raise UsageError(_("--html {pages} is inside the class folder {root}: write the pages elsewhere").format(
+                pages=pages, root=root))
         if pages.resolve() == out.resolve():
-            raise UsageError("--html and --out name the same path")
+            raise UsageError(_("--html and --out name the same path"))
 
 
 def read_class(root: Path, files) -> dict:
@@ -375,7 +386,8 @@ def read_class(root: Path, files) -> dict:
             try:
                 collect(student.source, folder)
             except HandInError as error:
-                print(f"grader: {student.id} left out: {error}", file=sys.stderr)
+                print(_("grader: {student} left out: {error}").format(student=student.id, error=error),
+                      file=sys.stderr)
                 continue
             name = student.id if student.id not in submissions else student.slug
             submissions[name] = {file: (folder / file).read_bytes().decode("utf-8", "replace")
@@ -394,19 +406,20 @@ def run(args) -> int:
     files = list(rubric_module.load().parts.values())
     submissions = read_class(root, files)
     if len(submissions) < 2:
-        raise UsageError(f"{root} holds {len(submissions)} readable submission(s); "
-                         "comparing needs at least two")
+        raise UsageError(_("{root} holds {count} readable submission(s); comparing needs at least two").format(
+            root=root, count=len(submissions)))
     stubs = {name: (config.ASSIGNMENTS / name).read_text()
              for name in files if (config.ASSIGNMENTS / name).is_file()}
     for name in sorted(set(files) - stubs.keys()):
-        print(f"grader: no stub {config.ASSIGNMENTS / name}: its given code counts as the "
-              "students' own", file=sys.stderr)
+        print(_("grader: no stub {path}: its given code counts as the students' own").format(
+            path=config.ASSIGNMENTS / name), file=sys.stderr)
     prints = fingerprint_class(submissions, stubs)
     pairs = rank(prints)
     atomic.write_text(out, render_csv(pairs))
-    print(f"{len(submissions)} students, {len(pairs)} pairs compared in "
-          f"{time.monotonic() - started:.1f} s: {out}")
+    print(_("{students} students, {pairs} pairs compared in {seconds:.1f} s: {out}").format(
+        students=len(submissions), pairs=len(pairs), seconds=time.monotonic() - started, out=out))
     if pages is not None and top:
         write_pages(pages, pairs[:top], prints)
-        print(f"the {min(top, len(pairs))} most similar pair(s) side by side: {pages / 'index.html'}")
+        print(_("the {count} most similar pair(s) side by side: {path}").format(
+            count=min(top, len(pairs)), path=pages / "index.html"))
     return EXIT_OK

@@ -245,6 +245,32 @@ def test_the_planted_class_s_counts_are_its_results_json(planted_class):
     assert "s01" in page and "layers.linear_backward" in page
 
 
+@pytest.mark.slow
+def test_the_planted_class_s_report_in_either_language_leaves_every_other_file_as_it_was(planted_class, tmp_path):
+    """A class graded for real (one student in Chinese), its report rebuilt in English then in
+    Chinese: the page changes language, the CSV and JSON files do not change by a byte."""
+    out = tmp_path / "out"
+    shutil.copytree(planted_class, out)
+
+    def files():
+        return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*"))
+                if path.is_file() and path.name != "report.html"}
+
+    class_report.write(out, language="en")
+    english = files()
+    english_page = (out / "report.html").read_text(encoding="utf-8")
+    class_report.write(out, language="zh")
+    assert files() == english
+    page = (out / "report.html").read_text(encoding="utf-8")
+    zh = i18n.catalog("zh")
+    assert '<html lang="zh-CN">' in page and '<html lang="en">' in english_page
+    for _key, title in class_report.SECTIONS:
+        assert f"<h2>{zh[title]}</h2>" in page and f"<h2>{title}</h2>" in english_page
+    # the same groups and examples on both pages: the students' words are not translated
+    examples = re.findall(r"<pre>.*?</pre>", english_page, flags=re.S)
+    assert examples and examples == re.findall(r"<pre>.*?</pre>", page, flags=re.S)
+
+
 # -- the page in a real browser ---------------------------------------------------------------------
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -286,6 +312,11 @@ def test_the_page_in_a_browser(synthetic_class, tmp_path):
     dom = _chromium(page, tmp_path / "profile2", "--dump-dom").stdout
     for key, title in class_report.SECTIONS:
         assert re.search(rf'<section id="{key}">\s*<h2>{title}</h2>', dom), key
+    class_report.write(synthetic_class, similar_csv=similar, language="zh")
+    zh_dom = _chromium(page, tmp_path / "profile4", "--dump-dom").stdout
+    assert '<html lang="zh-CN">' in zh_dom
+    for key, title in class_report.SECTIONS:
+        assert re.search(rf'<section id="{key}">\s*<h2>{i18n.catalog("zh")[title]}</h2>', zh_dom), key
     assert dom.count("<svg") == 3 and "<rect" in dom and "ann" in dom and "scaled by 2" in dom
     assert not re.search(r"(src|href)=\"(https?:)?//", dom)
     # the net log check sees a page that does fetch from outside

@@ -14,6 +14,11 @@ A student is graded again only when its submission or the grader changed, or whe
 itself failed on it; every file is replaced atomically, and the gradebook is rebuilt from the
 state files, so a batch killed half-way and run again ends with the same gradebook as one
 that ran through, whatever ran the tasks.
+
+The batch speaks one language (``--lang``, else GRADER_LANG, else the rubric's): the students'
+feedback, the class report and the lines it prints. The files programs read keep their shape in
+every language: the gradebook's columns and status words (only a hand-in problem's own words,
+after ``error: ``, follow the language), results.json's keys and statuses, the report's CSV files.
 """
 
 from __future__ import annotations
@@ -67,16 +72,16 @@ def folder_digest(folder: Path) -> str:
 def check_folders(root: Path, out: Path) -> list[Student]:
     """The class's students, or a :class:`UsageError` saying what is wrong with the folders."""
     if not root.is_dir():
-        raise UsageError(f"{root} is not a folder of submissions")
+        raise UsageError(_("{root} is not a folder of submissions").format(root=root))
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file: name a folder for the gradebook and feedback")
+        raise UsageError(_("--out {out} is a file: name a folder for the gradebook and feedback").format(out=out))
     root_real, out_real = root.resolve(), out.resolve()
     if out_real == root_real or root_real in out_real.parents:
-        raise UsageError(f"--out {out} is inside the submissions folder {root}: the next run would "
-                         "grade it as a student; pick a folder outside it")
+        raise UsageError(_("--out {out} is inside the submissions folder {root}: the next run would grade it "
+                           "as a student; pick a folder outside it").format(out=out, root=root))
     students = [s for s in discover(root) if s.source.resolve() not in (out_real, *out_real.parents)]
     if not students:
-        raise UsageError(f"{root} holds no submissions (expected one folder or .zip per student)")
+        raise UsageError(_("{root} holds no submissions (expected one folder or .zip per student)").format(root=root))
     return students
 
 
@@ -128,25 +133,27 @@ def run(args) -> int:
     finally:
         clear(staging)
     errors = write_gradebook(out, students, parts)
-    print(f"gradebook: {out / 'gradebook.csv'}")
+    print(_("gradebook: {path}").format(path=out / "gradebook.csv"))
     write_class_report(out, args.show_hidden_inputs)
     if errors:
-        print(f"grader: the grader itself failed on {errors} student(s) (status '{GRADER_ERROR}'): "
-              "fix the cause and run the same command again to regrade them", file=sys.stderr)
+        print(_("grader: the grader itself failed on {count} student(s) (status '{status}'): fix the cause "
+                "and run the same command again to regrade them").format(count=errors, status=GRADER_ERROR),
+              file=sys.stderr)
         return EXIT_GRADER_ERROR
     return EXIT_OK
 
 
 def write_class_report(out: Path, show_hidden: bool) -> None:
-    """The class report beside the gradebook; a report that cannot be written costs no grade
-    (the gradebook is written): one line saying why, and `grader report` to try again."""
+    """The class report beside the gradebook, in the batch's language; a report that cannot be
+    written costs no grade (the gradebook is written): one line saying why, and `grader report`
+    to try again."""
     from grader.batch import report
 
     try:
-        print(f"class report: {report.write(out, show_hidden)['report.html']}")
+        print(_("class report: {path}").format(path=report.write(out, show_hidden)["report.html"]))
     except (OSError, UsageError) as error:
-        print(f"grader: the class report was not written ({error}); the gradebook was: fix the "
-              f"cause and run `grader report {out}`", file=sys.stderr)
+        print(_("grader: the class report was not written ({error}); the gradebook was: fix the cause and "
+                "run `grader report {out}`").format(error=error, out=out), file=sys.stderr)
 
 
 def _executor(args):
@@ -220,14 +227,15 @@ def write_gradebook(out: Path, students, parts) -> int:
 
 
 class Progress:
-    """One line on stderr: students done, failures so far, time left."""
+    """One line on stderr: students done, failures so far, time left (in the batch's language)."""
 
     def __init__(self, total: int, skipped: int):
         self.total, self.done, self.failed = total, skipped, 0
         self.fresh, self.started = 0, time.monotonic()
         self.tty = sys.stderr.isatty()
         if skipped:
-            print(f"{skipped} student(s) unchanged since the last run: skipped", file=sys.stderr)
+            print(_("{count} student(s) unchanged since the last run: skipped").format(count=skipped),
+                  file=sys.stderr)
 
     def advance(self, failed: bool) -> None:
         self.done += 1
@@ -237,8 +245,9 @@ class Progress:
         left = elapsed / self.fresh * (self.total - self.done)
         width = 30
         filled = int(width * self.done / max(self.total, 1))
-        line = (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} students, "
-                f"{self.failed} below full marks, {_clock(elapsed)} elapsed, ~{_clock(left)} left")
+        line = f"[{'#' * filled}{'.' * (width - filled)}] " + _(
+            "{done}/{total} students, {failed} below full marks, {elapsed} elapsed, ~{left} left").format(
+                done=self.done, total=self.total, failed=self.failed, elapsed=_clock(elapsed), left=_clock(left))
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
     def finish(self) -> None:

@@ -18,6 +18,7 @@ from concurrent.futures import CancelledError
 
 from grader.batch.grading import GradingFailed
 from grader.errors import UsageError
+from grader.i18n import _
 
 INSTALL = "pip install 'dask[distributed]'"
 
@@ -33,7 +34,8 @@ class DaskExecutor:
             import dask
             import distributed
         except ImportError:
-            raise UsageError(f"--scheduler needs Dask on this machine and on every worker: {INSTALL}") from None
+            raise UsageError(_("--scheduler needs Dask on this machine and on every worker: {install}").format(
+                install=INSTALL)) from None
         self.distributed = distributed
         self.address = address
         self.timeout = dask.utils.parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"))
@@ -45,10 +47,11 @@ class DaskExecutor:
         try:
             self.client = self.distributed.Client(self.address, timeout=self.timeout, set_as_default=False)
         except (OSError, ValueError) as error:
-            raise UsageError(f"cannot connect to the Dask scheduler at {self.address}: {error}") from None
+            raise UsageError(_("cannot connect to the Dask scheduler at {address}: {error}").format(
+                address=self.address, error=error)) from None
         if not self.client.scheduler_info().get("workers"):
-            print(f"the scheduler at {self.address} has no workers yet: the students wait until one joins",
-                  file=sys.stderr)
+            print(_("the scheduler at {address} has no workers yet: the students wait until one joins").format(
+                address=self.address), file=sys.stderr)
         return self
 
     def __exit__(self, kind, error, trace):
@@ -83,13 +86,13 @@ class DaskExecutor:
             except KilledWorker as killed:
                 outcome = GradingFailed(_killed_message(killed))
             except CancelledError as error:  # the scheduler was lost, or restarted
-                raise UsageError(f"the Dask scheduler at {self.address} dropped the grading of {slug} "
-                                 f"({str(error).splitlines()[0]}): "
-                                 "the students graded so far are saved; run the same command again "
-                                 "for the rest") from None
+                raise UsageError(_("the Dask scheduler at {address} dropped the grading of {student} ({error}): "
+                                   "the students graded so far are saved; run the same command again for the "
+                                   "rest").format(address=self.address, student=slug,
+                                                  error=str(error).splitlines()[0])) from None
             except ModuleNotFoundError as error:
-                raise UsageError(f"a Dask worker cannot import the grader ({error}): install the same kit, "
-                                 "at the same version, on every node of the cluster") from None
+                raise UsageError(_("a Dask worker cannot import the grader ({error}): install the same kit, at "
+                                   "the same version, on every node of the cluster").format(error=error)) from None
             del self.futures[future]
             future.release()
             yield slug, outcome
@@ -105,9 +108,10 @@ def _task_key(slug: str, files: dict, task: dict) -> str:
 
 
 def _killed_message(killed) -> str:
-    return (f"grading this student killed its Dask worker {killed.allowed_failures + 1} times (last on "
-            f"{killed.last_worker.address}; the scheduler's allowed-failures is {killed.allowed_failures}): "
-            "not graded; look for the node running out of memory")
+    return _("grading this student killed its Dask worker {count} times (last on {worker}; the scheduler's "
+             "allowed-failures is {allowed}): not graded; look for the node running out of memory").format(
+                 count=killed.allowed_failures + 1, worker=killed.last_worker.address,
+                 allowed=killed.allowed_failures)
 
 
 def _stop_tasks(keys, dask_worker=None) -> None:
@@ -128,7 +132,8 @@ def _wait_for_scheduler(address: str, timeout: float) -> None:
         scheme, location = parse_address(address)
         host, port = parse_host_port(location) if scheme in ("tcp", "tls") else (None, None)
     except (ValueError, TypeError) as error:
-        raise UsageError(f"--scheduler {address}: {error} (expected tcp://HOST:PORT)") from None
+        raise UsageError(_("--scheduler {address}: {error} (expected tcp://HOST:PORT)").format(
+            address=address, error=error)) from None
     if host is None:
         return
     deadline = time.monotonic() + timeout
@@ -138,6 +143,7 @@ def _wait_for_scheduler(address: str, timeout: float) -> None:
             return
         except OSError as error:
             if time.monotonic() >= deadline:
-                raise UsageError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
-                                 f"({error.strerror or error}): is `dask scheduler` running there?") from None
+                raise UsageError(_("cannot reach the Dask scheduler at {address} within {timeout:g} s ({error}): "
+                                   "is `dask scheduler` running there?").format(
+                                       address=address, timeout=timeout, error=error.strerror or error)) from None
             time.sleep(0.5)
