@@ -130,6 +130,23 @@ def test_a_block_whose_parts_agree_is_blamed_as_a_whole(solution_copy):
     assert check.summary.startswith("BasicBlock(") and "；x " not in check.summary, check.summary
 
 
+@pytest.mark.slow
+def test_a_block_that_calls_one_relu_twice_is_told_that_a_module_keeps_one_cache(solution_copy):
+    """torchvision's BasicBlock calls one self.relu twice; here a module keeps the cache of its last
+    call only, so the first ReLU's backward uses the second's mask. Every part with parameters
+    agrees, so the block is blamed as a whole: the message must name this cause too."""
+    path = solution_copy / "networks.py"
+    text = path.read_text()
+    start, end = text.index("class BasicBlock"), text.index("class Bottleneck")
+    block = text[start:end].replace("        self.relu2 = ReLU()\n", "")
+    block = block.replace("self.relu1", "self.relu").replace("self.relu2", "self.relu")
+    path.write_text(text[:start] + block + text[end:])
+    report = grade(solution_copy, rubric=restricted_rubric(ids={"networks.basic_block"}, parts=PARTS))
+    (check,) = report.checks
+    assert not check.passed and "as a whole" in check.output
+    assert "a module called twice in forward" in check.output, check.output
+
+
 def test_parameter_counts_of_the_contract_match_the_references():
     from grader.checks.harness.network import reference
     from grader.checks.networks import PARAMETER_COUNTS

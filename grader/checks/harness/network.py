@@ -471,7 +471,9 @@ def _culprit_lines(ref: Reference, recorder: Recorder, name: str, kind: str, pro
         if composite:
             lines.append(_("    Each of its parts with parameters agrees on its own, so the mistake is in how its "
                            "backward combines them: e.g. a shortcut's gradient must be ADDED to the main path's, "
-                           "layers without parameters need their own backward, in reverse order."))
+                           "layers without parameters need their own backward, in reverse order, and a module "
+                           "called twice in forward (one self.relu for both ReLUs, as torchvision writes it) "
+                           "keeps only its last call's cache: give each use a module of its own."))
     if isinstance(problem, Mismatch):
         lines.append("    " + problem.summary)
         lines.extend(problem.lines)
