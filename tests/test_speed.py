@@ -321,6 +321,27 @@ def test_the_overfit_steps_of_a_loop_conv_stop_at_their_pace_not_at_the_limit(tm
     assert result.example is None
 
 
+@pytest.mark.slow
+def test_the_overfit_steps_are_timed_by_the_worker_s_busy_time_not_the_wall_clock(tmp_path):
+    """A machine busy with other work stretches the wall clock, not the time the worker had the
+    processor: a LeNet5 whose forward waits 0.2 s (a step then takes about 0.25 s by the clock,
+    50 s for the 200 steps) learns the 50 digits within a 25 s limit of its busy time. By the
+    wall clock it was stopped at 25 s."""
+    from grader import rubric as rubric_module
+    from grader.runner import load_checks, run_check
+    from grader.worker.client import Worker
+    from tests.helpers import assemble
+
+    folder = assemble(tmp_path / "waits", SOLUTIONS)
+    with open(folder / "networks.py", "a") as handle:
+        handle.write("\n\nimport time as _time\n_forward = LeNet5.forward\n"
+                     "LeNet5.forward = lambda self, x: _time.sleep(0.2) or _forward(self, x)\n")
+    load_checks(["train"])
+    entry = next(e for e in rubric_module.load().entries if e.id == "train.overfit")
+    with Worker(str(folder)) as worker:
+        result = run_check(entry, worker, rubric_module.load().settings.replace(overfit_timeout=25.0))
+    assert result.passed, result.output
+
 
 # A conv looping over filters and output pixels, each step on the whole batch at once: its time
 # hardly grows with the batch (scaled from a batch of 2 as a loop over digits, it was estimated
