@@ -172,7 +172,7 @@ def overfit(ctx: Context) -> None:
     ctx.worker.release(initial.handle)
     velocities = ctx.worker.keep({})
     # steps: the seconds of each, as the worker was busy with them (the lesser of its wall clock and
-    # its CPU time, as every call's limit is measured): a machine busy with other work, which
+    # its CPU time, as the pace estimate times calls): a machine busy with other work, which
     # stretches the wall clock, must not fail a correct network for its pace
     losses, steps = [], []
     limit = ctx.settings.overfit_timeout
