@@ -85,3 +85,21 @@ def test_the_contract_states_the_augment_gain_that_earns_full_marks():
     assert DEFAULTS.zero_marks_gain == 0.0
     assert f"full marks from +{points} points" in " ".join((ROOT / "EXERCISES.md").read_text().split())
     assert f"提高 {points} 个百分点即得满分，没有提高则不得分" in (ROOT / "EXERCISES.zh.md").read_text()
+
+
+def test_the_contract_says_which_checks_have_a_time_limit():
+    """Correct code may be slow, except in the trainings: each training check with a timeout
+    setting (overfit_timeout, train_timeout, augment_timeout) is named in the contract as limited
+    in time, in both languages (a loop conv, correct, lost the sanity training's points and
+    train_lenet_small's while the contract promised no deadline but train_lenet's)."""
+    from grader.checks.train import OVERFIT_DIGITS, OVERFIT_STEPS
+
+    assert {"overfit_timeout", "train_timeout", "augment_timeout"} <= set(DEFAULTS.__dataclass_fields__)
+    english = " ".join((ROOT / "EXERCISES.md").read_text().split())
+    chinese = (ROOT / "EXERCISES.zh.md").read_text()
+    assert (f"The trainings are the exception: the sanity check of `train.py` ({OVERFIT_STEPS} steps of SGD on {OVERFIT_DIGITS} digits), "
+            "`train_lenet` and each run of `train_lenet_small` call your layers thousands of times within "
+            "time limits") in english
+    assert (f"训练是例外：`train.py` 的合理性检查（在 {OVERFIT_DIGITS} 个数字上做 {OVERFIT_STEPS} 步 SGD）、"
+            "`train_lenet` 以及 `train_lenet_small` 的每次运行") in chinese
+    assert "for a fixed number of epochs, within a time limit;" in english and "训练固定的轮数，限定时间；" in chinese
