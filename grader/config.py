@@ -116,7 +116,10 @@ class Settings:
     busy_stretch: int = _setting(10, "count")                # a call's wall clock, at most this times its limit (worker.client.CallClock)
     threads: int = _setting(1, "count")                      # torch threads in the grading process
     memory_bytes: int = _setting(6 << 30, "count")           # the worker's address space
-    cpu_seconds: int = _setting(1800, "count")               # the worker's CPU time
+    # the worker's CPU time, a backstop only (every call has its own limit): one worker runs a whole
+    # grading, whose trainings alone may take 1,500 s within their limits, so never below a whole
+    # grading's (student_time_limit)
+    cpu_seconds: int = _setting(3600, "count")
     file_bytes: int = _setting(16 << 20, "count")            # the largest file the worker may write
     processes: int = _setting(16, "count")                   # processes the unprivileged worker may own
     copied_bytes: int = _setting(64 << 20, "count")          # the submission's .py files the worker gets

@@ -103,3 +103,13 @@ def test_the_contract_says_which_checks_have_a_time_limit():
     assert (f"训练是例外：`train.py` 的合理性检查（在 {OVERFIT_DIGITS} 个数字上做 {OVERFIT_STEPS} 步 SGD）、"
             "`train_lenet` 以及 `train_lenet_small` 的每次运行") in chinese
     assert "for a fixed number of epochs, within a time limit;" in english and "训练固定的轮数，限定时间；" in chinese
+
+
+def test_the_worker_s_cpu_budget_never_cuts_a_grading_whose_checks_keep_their_limits():
+    """One worker runs a whole grading, and RLIMIT_CPU counts its whole life: at 1,800 s a
+    submission slow but within every check's own limit (train_lenet 600 s, the sanity training
+    300 s, two train_lenet_small runs of 300 s, the networks) could be killed mid-check, told
+    'a resource limit: memory or CPU time'. The budget is a backstop, not the tighter limit."""
+    trainings = DEFAULTS.train_timeout + DEFAULTS.overfit_timeout + 2 * DEFAULTS.augment_timeout
+    assert DEFAULTS.cpu_seconds >= trainings + DEFAULTS.network_timeout
+    assert DEFAULTS.cpu_seconds >= DEFAULTS.student_time_limit
