@@ -141,3 +141,13 @@ def test_the_english_grading_is_unchanged_by_a_chinese_one(solution_copy):
     summaries = [c.summary for c in report.checks if not c.passed]
     assert any("running_mean was not updated in place" in s for s in summaries), summaries
     assert not any(re.search(r"[\u4e00-\u9fff]", s) for s in summaries), summaries
+
+
+def test_every_speed_probe_label_is_said_in_chinese_with_full_width_brackets():
+    """The lines under a training that was too slow name the timed functions; in zh the linear
+    one read 'linear_forward + linear_backward (120 -> 64)：...', its label never translated."""
+    from grader.checks.harness.training import speed_probes
+
+    with i18n.speaking("zh"):
+        labels = [str(probe[0]) for probe in speed_probes()]
+    assert labels and all("（" in label and "(" not in label for label in labels), labels

@@ -312,7 +312,7 @@ def speed_probes() -> tuple:
                       rng.standard_normal(16)), {}),
         (_("max_pool2d_forward + max_pool2d_backward (2x2 on 6x28x28)"), "pooling.max_pool2d",
          lambda rng: (rng.standard_normal((32, 6, 28, 28)), 2), {}),
-        ("linear_forward + linear_backward (120 -> 64)", "layers.linear",
+        (_("linear_forward + linear_backward (120 -> 64)"), "layers.linear",
          lambda rng: (rng.standard_normal((32, 120)), rng.standard_normal((64, 120)), rng.standard_normal(64)), {}),
     )
 
