@@ -310,3 +310,22 @@ def test_a_failing_example_can_be_run_again_from_the_feedback(solution_copy, tmp
     rerun = subprocess.run([sys.executable, "-c", code + "\nprint('replayed', type(r2).__name__)"],
                            capture_output=True, text=True, cwd=solution_copy)
     assert rerun.returncode == 0 and "replayed tuple" in rerun.stdout, rerun.stderr
+
+
+@pytest.mark.slow
+def test_running_statistics_updated_with_the_momentum_the_other_way_round_are_named(solution_copy):
+    """Dive into Deep Learning (动手学深度学习, the textbook of many Chinese courses) updates
+    moving_mean = momentum * moving_mean + (1 - momentum) * mean with momentum 0.9, and a biased
+    moving variance: torch weighs the NEW batch by momentum. The report names that convention."""
+    path = solution_copy / "batchnorm.py"
+    text = path.read_text()
+    old = ("        running_mean *= 1 - momentum\n        running_mean += momentum * mean\n"
+           "        running_var *= 1 - momentum\n        running_var += momentum * var * (N / (N - 1))\n")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, "        running_mean *= momentum\n        running_mean += (1 - momentum) * mean\n"
+                                      "        running_var *= momentum\n        running_var += (1 - momentum) * var\n"))
+    rubric = restricted_rubric(ids={"batchnorm.batchnorm_forward_training"})
+    (check,) = grade(solution_copy, rubric=rubric).checks
+    assert not check.passed and "momentum is the weight of the NEW batch" in check.output, check.output
+    (check,) = grade(solution_copy, rubric=rubric, language="zh").checks
+    assert "《动手学深度学习》的约定正好相反" in check.output, check.output

@@ -8,7 +8,8 @@ import numpy as np
 
 from grader.checks.harness import examples as S
 from grader.checks.harness.base import Context, check, expect_value_error, require_unchanged, unpack
-from grader.checks.harness.metric import DEFAULT_TOL, NORMALISED_TOL, Mismatch, batchnorm_tolerance, compare
+from grader.checks.harness.metric import (DEFAULT_TOL, NORMALISED_TOL, RECOGNISE_TOL, Mismatch, batchnorm_tolerance,
+                                          compare)
 from grader.references import batchnorm as ref
 from grader.results import diagnosis, message_kind
 
@@ -39,13 +40,34 @@ def _forward(ctx: Context, ex: S.Norm, spatial: bool, judge: bool = True):
                             "holds the old values (assigning a new array to the name does not change "
                             "the caller's; update with [...] =, *= or +=)").format(label=label)
                 raise Mismatch(message, diagnosis=diagnosis(message_kind(message), label))
-            compare(_("{label} after the call").format(label=label), after, wanted)
+            try:
+                compare(_("{label} after the call").format(label=label), after, wanted)
+            except Mismatch as mismatch:
+                if _momentum_reversed(x, before, after, ex.momentum, label):
+                    mismatch.lines.append(_(
+                        "    This is momentum * old + (1 - momentum) * batch: in torch, momentum is the weight "
+                        "of the NEW batch (the convention of Dive into Deep Learning is the other way round)."))
+                raise
     else:
         require_unchanged(_("{name} in evaluation mode").format(name=name), ["running_mean", "running_var"], [mean, var],
                           [mean_after, var_after])
     if spatial and ex.training:
         _one_value_per_channel(ctx, name, ex)
     return returned, dout, grads
+
+
+def _momentum_reversed(x, before, after, momentum: float, label: str) -> bool:
+    """Whether ``after`` is the running statistic updated with the weights swapped, ``momentum``
+    kept for the old value (Dive into Deep Learning's convention), with the batch variance biased
+    or not. Only names a mistake already found."""
+    axes = tuple(a for a in range(x.ndim) if a != 1)
+    count = x.size // x.shape[1] if x.ndim > 1 and x.shape[1] else 0
+    if (not isinstance(after, np.ndarray) or after.shape != before.shape or momentum in (0.0, 0.5, 1.0)
+            or count < 2):
+        return False
+    stats = [x.mean(axis=axes)] if label == "running_mean" else [x.var(axis=axes), x.var(axis=axes) * count / (count - 1)]
+    return any(np.allclose(after, momentum * before + (1 - momentum) * stat, rtol=RECOGNISE_TOL, atol=0.0)
+               for stat in stats)
 
 
 def _one_value_per_channel(ctx: Context, name: str, ex: S.Norm) -> None:
