@@ -151,6 +151,15 @@ def test_message_size_limits():
         _read(struct.pack(">I", len(lying)) + lying)
 
 
+def test_a_header_nested_past_the_recursion_limit_is_a_protocol_error():
+    """Student code can write its own bytes to the worker's answer pipe (its number is in
+    sys.argv): a header nested 100,000 deep raised RecursionError in the grader, a 'grader
+    error' that the student's code caused, and left the pipe out of step."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(protocol.ProtocolError):
+        _read(struct.pack(">I", len(nested)) + nested)
+
+
 def test_arrays_round_trip_read_only():
     buffers: list = []
     tree = protocol.encode((np.arange(6.0).reshape(2, 3).T, 1.5, None, {"a": np.int64(2)}), buffers)

@@ -249,7 +249,8 @@ def read_message(read_exactly, max_bytes: int) -> tuple[dict, list]:
         raise ProtocolError("message header too large")
     try:
         header = json.loads(read_exactly(length))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # nested past Python's recursion limit: student code can write to the answers' pipe
         raise ProtocolError("message header is not JSON") from error
     if not isinstance(header, dict):
         raise ProtocolError("message header is not an object")
