@@ -8,13 +8,15 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader.runner import grade
 from grader.worker import protocol
-from grader.worker.client import (CallTimeout, Ref, StudentException, Worker, WorkerCrashed)
+from grader.worker.client import (CallTimeout, Ref, StudentException, StudentViolation, Worker,
+                                  WorkerCrashed)
 from tests.helpers import SOLUTIONS
 
 HOSTILE = '''
@@ -287,3 +289,115 @@ def test_a_call_within_its_limit_by_the_wall_clock_never_reads_schedstat(monkeyp
     assert all(9.0 < clock.left() <= 10.0 for _ in range(100)) and len(reads) == 1   # the one at the start
     clock.started -= 11.0   # past the limit by the wall clock: now the processor's share decides
     assert clock.left() == pytest.approx(-1.0, abs=0.05) and len(reads) == 2
+
+
+AS_ROOT = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                             reason="the worker changes its user only when the grader runs as root")
+NEIGHBOUR = '''
+import os, signal, time
+
+def reach(scratch, pid):
+    tried = {}
+    for name, attempt in [("list", lambda: os.listdir(scratch)),
+                          ("write", lambda: open(os.path.join(scratch, "victim.py"), "a").write("x = 1")),
+                          ("kill", lambda: os.kill(pid, signal.SIGKILL))]:
+        try:
+            attempt()
+            tried[name] = "done"
+        except OSError as error:
+            tried[name] = type(error).__name__
+    return tried
+
+def linger():
+    child = os.fork()
+    if child == 0:
+        os.setsid()
+        time.sleep(120)
+        os._exit(0)
+    return child
+'''
+
+
+@pytest.mark.slow
+@AS_ROOT
+def test_a_student_s_code_cannot_reach_another_student_s_worker(tmp_path):
+    """Two students graded side by side (grader batch --jobs 2) ran as the same user, nobody: one's
+    code could kill the other's worker (its checks then failed as crashes), read the other's code
+    and rewrite it in its scratch copy before it was imported."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "hostile.py").write_text(NEIGHBOUR)
+    (tmp_path / "b" / "victim.py").write_text("def answer():\n    return 42\n")
+    with Worker(str(tmp_path / "a"), call_timeout=10) as a, Worker(str(tmp_path / "b"), call_timeout=10) as b:
+        assert b.call("victim.answer").value == 42
+        tried = a.call("hostile.reach", b.scratch, b.process.pid).value
+        assert tried == {"list": "PermissionError", "write": "PermissionError", "kill": "PermissionError"}
+        assert b.call("victim.answer").value == 42
+        assert (Path(b.scratch) / "victim.py").read_text() == "def answer():\n    return 42\n"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@AS_ROOT
+def test_a_child_that_leaves_the_worker_s_process_group_ends_with_the_worker(tmp_path):
+    """Stopping a worker killed its process group; a child that called os.setsid() lived on,
+    as the user of every later worker (able to kill them or rewrite their files)."""
+    (tmp_path / "hostile.py").write_text(NEIGHBOUR)
+    with Worker(str(tmp_path), call_timeout=10) as worker:
+        child = worker.call("hostile.linger").value
+        assert _alive(child)
+        worker.stop()
+    try:
+        deadline = time.monotonic() + 5
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        if _alive(child):
+            os.kill(child, 9)
+
+
+UNBLOCKED = '''
+import importlib, os, sys
+
+def unblock():
+    sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "_Blocker"]
+
+def peek(folder):
+    unblock()
+    return sorted(os.listdir(folder))[:3]
+
+def use():
+    unblock()
+    return importlib.import_module("torch").tensor([1.0, 2.0]).sum().item()
+'''
+
+
+@pytest.mark.slow
+@AS_ROOT
+def test_a_student_who_takes_the_import_blocker_away_finds_no_torch(tmp_path, monkeypatch):
+    """The blocker is an object on sys.meta_path that student code can remove. On Gradescope the
+    virtual environment (/autograder/venv) lies beside the kit's hidden folder, not inside it: a
+    relu computed by torch that way passed, with no violation. The forbidden packages' folders
+    are hidden too, and a forbidden module found imported is a violation."""
+    import importlib.util
+
+    from grader.worker import client
+
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    monkeypatch.setattr(client, "GRADER_HOME", str(kit))  # the venv is not inside the hidden folder
+    torch_folder = importlib.util.find_spec("torch").submodule_search_locations[0]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "cheat.py").write_text(UNBLOCKED)
+    with Worker(str(tmp_path / "sub"), call_timeout=30) as worker:
+        assert worker.call("cheat.peek", torch_folder).value == []
+        with pytest.raises(StudentViolation, match="torch"):
+            worker.call("cheat.use")

@@ -98,7 +98,7 @@ def zip_members(language: str = texts.LANGUAGE) -> dict:
         members[config.RUBRIC_FILE.relative_to(config.ROOT).as_posix()] = (rubric.encode(), 0o644)
     # The reference files: official grading stands one in for a student's file that fails its
     # own checks, so that a bug costs points only in its own part. The worker never sees them
-    # (it runs as nobody, and the source folder is hidden from it).
+    # (it runs as a user of its own, and the source folder is hidden from it).
     for path in sorted(config.SOLUTIONS.glob("*.py")):
         members[f"solutions/{path.name}"] = (path.read_bytes(), 0o600)
     for name in DATA_FILES:

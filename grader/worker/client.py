@@ -19,7 +19,7 @@ from grader.config import DEFAULTS, ROOT, THREAD_ENV, Settings
 from grader import replay
 from grader.i18n import _
 from grader.worker import protocol
-from grader.worker.sandbox import UNPRIVILEGED_ID
+from grader.worker.sandbox import end_user_processes, worker_user
 from grader.worker.protocol import ErrorKind
 from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported for checks
 
@@ -188,11 +188,7 @@ class Worker:
                 if copied > self.limits.settings.copied_bytes:
                     break
                 shutil.copyfile(entry.path, os.path.join(scratch, entry.name), follow_symlinks=False)
-        if os.geteuid() == 0:
-            for path in [scratch] + [os.path.join(scratch, name) for name in os.listdir(scratch)]:
-                os.chown(path, UNPRIVILEGED_ID, UNPRIVILEGED_ID)
-        os.chmod(scratch, 0o755)
-        return scratch
+        return scratch  # private; as root, the worker gives it to its own user (sandbox.apply)
 
     def exercise_files(self) -> list[str]:
         """The files of every part of the kit's rubric and those named by ``files`` (none when no
@@ -262,6 +258,8 @@ class Worker:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
+        if os.geteuid() == 0:  # its children that left its process group run as its user
+            end_user_processes(worker_user(self.process.pid))
         for closer in (self._requests.close, lambda: os.close(self._answers_fd)):
             try:
                 closer()

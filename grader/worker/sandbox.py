@@ -5,7 +5,10 @@ loaded while they can still be read; as root, a private mount namespace hides th
 grader's own folders (solutions, other students, the results) under empty tmpfs
 mounts and a private network namespace leaves only a downed loopback; resource
 limits cap memory, CPU time, file size and (once unprivileged) processes; as
-root, the worker becomes ``nobody``; finally forbidden imports are refused.
+root, the worker becomes a user of its own (:func:`worker_user`, no other process has it: a
+student's code cannot signal, read or write another student's worker or scratch copy, nor
+a system account's processes), given its scratch copy first; finally forbidden imports are
+refused.
 Every step the platform does not allow is skipped and named in ``skipped``.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import importlib
 import importlib.abc
+import importlib.util
 import os
 import resource
 import signal
@@ -30,10 +34,12 @@ PRELOAD = (
     "numpy", "numpy.linalg", "numpy.random", "numpy.fft", "numpy.lib.stride_tricks",
     "numpy.typing", "numpy.testing", "numpy.ma", "numpy.polynomial", "ctypes",
 )
-UNPRIVILEGED_ID = 65534  # nobody / nogroup
+# A worker's user and group: this base plus its pid, unique among live processes (pid_max is at
+# most 2**22), below 2**31 (some tools read ids as signed) and far above any account's id.
+WORKER_ID_BASE = 2**31 - 2**23
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
-MS_REC, MS_PRIVATE = 0x4000, 1 << 18
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 1 << 18
 
 
 class ForbiddenImport(ImportError):
@@ -55,8 +61,33 @@ class _Blocker(importlib.abc.MetaPathFinder):
 BLOCKER = _Blocker()
 
 
-def apply(config: dict) -> list[str]:
-    """Confines this process as ``config`` says; returns the steps that were skipped."""
+def forbidden_locations() -> list[str]:
+    """The folders (or files) of the forbidden modules installed where this process imports from:
+    hidden as well, since a student's code can take the blocker off ``sys.meta_path`` (the kit's
+    own folder is hidden already, but an autograder's virtual environment often lies elsewhere)."""
+    found = []
+    for name in sorted(FORBIDDEN - {"grader"}):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            found += [str(path) for path in spec.submodule_search_locations]
+        elif spec.origin and os.path.isfile(spec.origin):
+            found.append(spec.origin)
+    return found
+
+
+def worker_user(pid: int) -> int:
+    """The user (and group) id the worker of process ``pid`` runs as, when started as root."""
+    return WORKER_ID_BASE + pid
+
+
+def apply(config: dict, home: str | None = None) -> list[str]:
+    """Confines this process as ``config`` says; returns the steps that were skipped. ``home``:
+    the scratch folder, given to the worker's own user (as root)."""
     skipped: list[str] = []
     for name in PRELOAD:
         try:
@@ -65,17 +96,21 @@ def apply(config: dict) -> list[str]:
             pass
     is_root = os.geteuid() == 0
     if is_root and config.get("namespaces", True):
-        skipped += _namespaces(config.get("hide", []))
+        skipped += _namespaces([*config.get("hide", []), *forbidden_locations()])
     _limit(resource.RLIMIT_AS, config.get("memory_bytes"), skipped)
     _limit(resource.RLIMIT_CPU, config.get("cpu_seconds"), skipped)
     _limit(resource.RLIMIT_FSIZE, config.get("file_bytes"), skipped)
     _limit(resource.RLIMIT_CORE, 0, skipped)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails instead of killing
     if is_root and config.get("drop_privileges", True):
+        user = worker_user(os.getpid())
         try:
+            end_user_processes(user)  # left by an earlier worker of this pid whose grader was killed
+            if home is not None:
+                _give(home, user)
             os.setgroups([])
-            os.setgid(UNPRIVILEGED_ID)
-            os.setuid(UNPRIVILEGED_ID)
+            os.setgid(user)
+            os.setuid(user)
             _limit(resource.RLIMIT_NPROC, config.get("processes"), skipped)
         except OSError as error:
             skipped.append(f"dropping privileges ({error})")
@@ -85,6 +120,43 @@ def apply(config: dict) -> list[str]:
             del sys.modules[name]
     sys.meta_path.insert(0, BLOCKER)
     return skipped
+
+
+def _give(folder: str, user: int) -> None:
+    """Makes ``folder`` (flat: the scratch copy) and its files ``user``'s, the folder private."""
+    for name in os.listdir(folder):
+        os.chown(os.path.join(folder, name), user, user, follow_symlinks=False)
+    os.chown(folder, user, user)
+    os.chmod(folder, 0o700)
+
+
+def end_user_processes(user: int, rounds: int = 50) -> None:
+    """Kills every process whose real, effective or saved user is ``user`` (a worker's own, as
+    root): the worker's process group is killed when it stops, but a child of the student's
+    that left the group (``os.setsid()``) would live on. Scans again until none is found, so a
+    child forked meanwhile is found too."""
+    for _round in range(rounds):
+        found = False
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status", "rb") as status:
+                    uids = next((line.split()[1:4] for line in status if line.startswith(b"Uid:")), [])
+            except OSError:
+                continue
+            if str(user).encode() in uids:
+                found = True
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+        if not found:
+            return
 
 
 def die_with_parent(signum: int = signal.SIGKILL) -> None:
@@ -117,6 +189,12 @@ def _namespaces(hide: list[str]) -> list[str]:
     if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return ["mount namespace (unshare failed)"]
     for path in hide:
-        if os.path.isdir(path) and libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", 0, b"size=1m,mode=0755") != 0:
+        if os.path.isdir(path):
+            hidden = libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", 0, b"size=1m,mode=0755") == 0
+        elif os.path.isfile(path):  # a module of one file
+            hidden = libc.mount(b"/dev/null", os.fsencode(path), None, MS_BIND, None) == 0
+        else:
+            continue
+        if not hidden:
             skipped.append(f"hiding {path}")
     return skipped
