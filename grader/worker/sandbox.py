@@ -3,7 +3,8 @@
 Applied by the worker to itself, in this order: modules a student may import are
 loaded while they can still be read; as root, a private mount namespace hides the
 grader's own folders (solutions, other students, the results) under empty tmpfs
-mounts and a private network namespace leaves only a downed loopback; resource
+mounts, gives the worker empty temporary folders of its own (/tmp, /dev/shm, ...), and a
+private network namespace leaves only a downed loopback; resource
 limits cap memory, CPU time, file size and (once unprivileged) processes; as
 root, the worker becomes a user of its own (:func:`worker_user`, no other process has it: a
 student's code cannot signal, read or write another student's worker or scratch copy, nor
@@ -40,6 +41,8 @@ WORKER_ID_BASE = 2**31 - 2**23
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 1 << 18
+SHARED_TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # writable by every user
+TEMPORARY_TMPFS = b"size=64m,mode=1777"
 
 
 class ForbiddenImport(ImportError):
@@ -96,7 +99,7 @@ def apply(config: dict, home: str | None = None) -> list[str]:
             pass
     is_root = os.geteuid() == 0
     if is_root and config.get("namespaces", True):
-        skipped += _namespaces([*config.get("hide", []), *forbidden_locations()])
+        skipped += _namespaces([*config.get("hide", []), *forbidden_locations()], home)
     _limit(resource.RLIMIT_AS, config.get("memory_bytes"), skipped)
     _limit(resource.RLIMIT_CPU, config.get("cpu_seconds"), skipped)
     _limit(resource.RLIMIT_FSIZE, config.get("file_bytes"), skipped)
@@ -159,6 +162,44 @@ def end_user_processes(user: int, rounds: int = 50) -> None:
             return
 
 
+def _private_temporary_folders(libc, home: str | None) -> list[str]:
+    """An empty tmpfs of the worker's own over each folder that every user may write to: what a
+    student's code leaves there (a reference file it found in its scratch copy, to be read by a
+    friend's code graded later) vanishes with the worker. The scratch copy ``home``, which lies
+    in one of them, is mounted back at its path."""
+    kept = os.open(home, os.O_RDONLY | os.O_DIRECTORY) if home is not None else None
+    covered = []
+    try:
+        for folder in SHARED_TEMPORARY:
+            if os.path.isdir(folder) and not os.path.islink(folder) and libc.mount(
+                    b"tmpfs", folder.encode(), b"tmpfs", 0, TEMPORARY_TMPFS) == 0:
+                covered.append(folder)
+        if kept is None or _same_folder(home, kept):
+            return [f"a private {folder}" for folder in SHARED_TEMPORARY
+                    if os.path.isdir(folder) and folder not in covered]
+        try:
+            os.makedirs(home, exist_ok=True)
+            bound = libc.mount(f"/proc/self/fd/{kept}".encode(), os.fsencode(home), None, MS_BIND, None) == 0
+        except OSError:
+            bound = False
+        if not bound:  # the scratch copy must stay in reach: the shared folders are put back
+            for folder in reversed(covered):
+                libc.umount2(folder.encode(), 0)
+            return ["private temporary folders (the scratch copy could not be mounted back)"]
+        return []
+    finally:
+        if kept is not None:
+            os.close(kept)
+
+
+def _same_folder(path: str, descriptor: int) -> bool:
+    try:
+        here, there = os.stat(path), os.fstat(descriptor)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
 def die_with_parent(signum: int = signal.SIGKILL) -> None:
     """Asks Linux to send ``signum`` to this process when its parent dies (a killed batch or
     grader leaves no worker behind). Cleared by a change of user, so called after it."""
@@ -181,13 +222,14 @@ def _limit(which, value, skipped) -> None:
         skipped.append(f"limit {which} ({error})")
 
 
-def _namespaces(hide: list[str]) -> list[str]:
+def _namespaces(hide: list[str], home: str | None = None) -> list[str]:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNET) != 0:
         return ["network namespace (unshare failed)"]
     skipped = []
     if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return ["mount namespace (unshare failed)"]
+    skipped += _private_temporary_folders(libc, home)
     for path in hide:
         if os.path.isdir(path):
             hidden = libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", 0, b"size=1m,mode=0755") == 0
