@@ -440,3 +440,39 @@ def test_what_student_code_leaves_in_temporary_folders_goes_with_its_worker(tmp_
         for folder in ("/tmp", "/var/tmp", "/dev/shm"):
             if os.path.exists(os.path.join(folder, name)):
                 os.remove(os.path.join(folder, name))
+
+
+CLOSER = '''
+import os, sys, time
+
+def close_and_wait():
+    os.close(int(sys.argv[3]))  # the worker's end of the answers' pipe (python -m grader.worker.server DIR R W ...)
+    time.sleep(600)
+'''
+
+
+@pytest.mark.slow
+def test_a_worker_that_closes_its_pipe_and_goes_on_is_stopped(tmp_path):
+    """The grader took the end of the answers' pipe for the worker's death and waited for its
+    exit status with no limit: student code that closed its pipe and slept hung the grading
+    for good (its call's time limit no longer counted)."""
+    import threading
+
+    (tmp_path / "closer.py").write_text(CLOSER)
+    outcome = []
+    with Worker(str(tmp_path), call_timeout=30) as worker:
+        def call():
+            try:
+                worker.call("closer.close_and_wait")
+            except WorkerCrashed as error:
+                outcome.append(str(error))
+
+        thread = threading.Thread(target=call, daemon=True)
+        thread.start()
+        thread.join(120)
+        hung = thread.is_alive()
+        if hung:
+            os.killpg(worker.process.pid, 9)
+            thread.join(10)
+    assert not hung
+    assert outcome and "closed its pipe" in outcome[0]

@@ -25,6 +25,7 @@ from grader.worker.protocol import Opaque, Ref, Rng  # noqa: F401 - re-exported 
 
 MAX_ANSWER_BYTES = 1 << 30
 HEARTBEAT_SECONDS = 5.0
+EXIT_WAIT_SECONDS = 2.0  # for a worker whose pipe closed to end, before it is taken as alive
 
 
 class WorkerProblem(Exception):
@@ -497,7 +498,14 @@ class Worker:
         return b"".join(chunks)
 
     def _crashed_message(self):
-        code = self.process.wait() if self.process is not None else None
+        code = None
+        if self.process is not None:
+            try:
+                code = self.process.wait(timeout=EXIT_WAIT_SECONDS)
+            except subprocess.TimeoutExpired:  # alive, its end of the pipe closed by the student's code
+                self.stop()
+                raise WorkerCrashed(_("the process running your code died: {detail}").format(
+                    detail=_("it closed its pipe to the grader and went on running (it was stopped)"))) from None
         self.stop()
         if code is not None and code < 0:
             try:
