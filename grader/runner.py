@@ -27,10 +27,10 @@ from grader import config, i18n, replay
 from grader import rubric as rubric_module
 from grader.checks.harness.base import CHECKS, Context, Failed, Partial, as_failed
 from grader.errors import GraderFault
-from grader.i18n import _
+from grader.i18n import N_, _
 from grader.results import FAILED, GRADER_ERROR, PASSED, CheckResult, Report, diagnosis, versions
-from grader.worker.client import (CallTimeout, Limits, StudentFileMissing, StudentImportError,
-                                  StudentViolation, Worker, WorkerProblem)
+from grader.worker.client import (CallTimeout, Limits, StudentException, StudentFileMissing,
+                                  StudentImportError, StudentViolation, Worker, WorkerProblem)
 from grader.worker.sandbox import FORBIDDEN
 
 PRINTED_LINES_SHOWN = 15
@@ -554,6 +554,8 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
             result.lines = result.lines + _printed(worker.output_since(printed_from))
             if failed.example and not entry.hidden:
                 _add_replay(result, context, worker.recorder.calls, failed.compared)
+            if entry.hidden:
+                _say_nothing_the_code_made(result, problem)
     else:
         result = CheckResult(entry.id, entry.part, entry.name, _title(entry), entry.points,
                              score=entry.points, status=PASSED, hint=_hint(entry), hidden=entry.hidden)
@@ -563,6 +565,23 @@ def run_check(entry, worker: Worker, settings: config.Settings = config.DEFAULTS
     result.seconds = time.perf_counter() - started
     result.artifacts = context.artifacts
     return result
+
+
+HIDDEN_FAILED = N_("failed (a hidden check shows nothing your code returned, raised or printed)")
+
+
+def _say_nothing_the_code_made(result: CheckResult, problem: Exception) -> None:
+    """A hidden check's summary, which students read, in the grader's words alone: the student's
+    exception message, an exit status or the shape of a result can carry the hidden inputs out
+    (``raise ValueError(repr(x))``). The instructors' view (``--show-hidden-inputs``) keeps the
+    whole summary as its first line. "Not implemented", a timeout and a violation (which names
+    the forbidden package alone, see Worker) name nothing the code made."""
+    if result.unwritten or result.violation or (result.diagnosis or {}).get("kind") == "timeout":
+        return
+    result.lines = [result.summary, *result.lines]
+    classes = problem.classes if isinstance(problem, StudentException) else ()
+    builtin = next((name.partition(".")[2] for name in classes if name.startswith("builtins.")), None)
+    result.summary = _("your code raised {error}").format(error=builtin) if builtin else _(HIDDEN_FAILED)
 
 
 def _add_replay(result: CheckResult, context: Context, calls: list, compared=None) -> None:

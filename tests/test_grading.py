@@ -329,3 +329,32 @@ def test_running_statistics_updated_with_the_momentum_the_other_way_round_are_na
     assert not check.passed and "momentum is the weight of the NEW batch" in check.output, check.output
     (check,) = grade(solution_copy, rubric=rubric, language="zh").checks
     assert "《动手学深度学习》的约定正好相反" in check.output, check.output
+
+
+HIDDEN_LEAK = '''
+
+_checked_forward = conv2d_forward
+
+
+def conv2d_forward(x, w, b, stride=1, padding=0):
+    if x.shape[1] > 3 or x.shape[2] > 9 or x.shape[3] > 9:  # larger than any public check draws
+        raise ValueError(f"LEAK x{x.shape} {x.ravel()[:3].tolist()}")
+    return _checked_forward(x, w, b, stride, padding)
+'''
+
+
+@pytest.mark.slow
+def test_a_hidden_check_s_feedback_carries_nothing_the_student_s_code_made(solution_copy):
+    """A hidden check shows its points, not its inputs; but its summary quoted the student's
+    exception, so ``raise ValueError(repr(x))`` showed the hidden inputs right above "(a hidden
+    check: its inputs are not shown)", in feedback.md and Gradescope's output alike."""
+    conv = solution_copy / "conv.py"
+    conv.write_text(conv.read_text() + HIDDEN_LEAK)
+    report = grade(solution_copy, parts=["conv"], include_hidden=True)
+    hidden = next(c for c in report.checks if c.id == "conv.conv2d_large")
+    assert not hidden.passed
+    student_sees = hidden.message(show_inputs=False)
+    assert "LEAK" not in student_sees and "x(" not in student_sees
+    test = next(t for t in report.to_gradescope()["tests"] if t["extra_data"]["check"] == "conv.conv2d_large")
+    assert "LEAK" not in json.dumps(test)
+    assert "LEAK" in hidden.message(show_inputs=True)  # the instructors' view keeps it

@@ -53,6 +53,16 @@ def test_a_violation_is_the_error_s_kind_and_module_whatever_its_message(message
         assert isinstance(_raised(error), StudentViolation)
 
 
+@pytest.mark.parametrize("module, message", [("torch.leak_4f2a9c", "your code tried to import torch.leak_4f2a9c"),
+                                             (None, "x[0] = 0.1257302210933933")])
+def test_a_violation_names_the_forbidden_package_alone(module, message):
+    """A module's name or a message the student's code made up can carry a hidden check's
+    inputs out (importlib.import_module("torch." + encoded_x)): a violation says the package."""
+    error = protocol.error_answer(ErrorKind.VIOLATION, "ForbiddenImport", message, module=module)["error"]
+    said = str(_raised(error))
+    assert "leak" not in said and "0.125" not in said and "(a violation: this file scores zero)" in said
+
+
 def test_a_missing_file_is_the_error_s_kind_not_its_type_name():
     missing = _raised(protocol.error_answer(ErrorKind.NO_FILE, "FileNotFoundError", "whatever")["error"])
     assert isinstance(missing, StudentImportError) and str(missing) == "convolution.py is missing from the submission"

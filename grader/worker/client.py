@@ -465,8 +465,9 @@ class Worker:
                 raise StudentMissingName(_("{file} does not define {name}").format(file=self.file_of(stem),
                                                                                    name=name))
             raise StudentMissingName(message)
-        if kind is ErrorKind.VIOLATION:
-            detail = _("your code tried to import {module}").format(module=module) if module else message
+        if kind is ErrorKind.VIOLATION:  # the package alone: a module's name can carry data out of a hidden check
+            detail = _("your code tried to import {module}").format(module=module.partition(".")[0]) if module \
+                else _("your code tried to import a forbidden module")
             raise StudentViolation(_("{detail} (a violation: this file scores zero)").format(detail=detail))
         if kind is ErrorKind.EXCEPTION:
             classes = error.get("classes")
