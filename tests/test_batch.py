@@ -310,3 +310,19 @@ def test_a_grading_process_ends_after_sigterm_even_if_the_stop_is_caught(tmp_pat
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_batch_that_cannot_confine_the_students_code_says_so(monkeypatch):
+    """Run by an instructor's own user, a batch's workers run the students' code as that user,
+    seeing solutions/, the other submissions and the --out folder (a student's code could write
+    its own row of the gradebook); nothing said so."""
+    import argparse
+
+    from grader import batch
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    warning = batch.unconfined_warning(argparse.Namespace(scheduler=None))
+    assert "not running as root" in warning and "--out" in warning
+    assert batch.unconfined_warning(argparse.Namespace(scheduler="tcp://head:8786")) is None
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert batch.unconfined_warning(argparse.Namespace(scheduler=None)) is None

@@ -8,7 +8,9 @@ In the notebooks (students and nbgrader alike):
   raises ``AssertionError`` with the check's message when the check scores nothing, or
   returns the score when it earns part of its points (the cell's value, which nbgrader
   takes as partial credit). A graded test cell of nbgrader is one such call, worth the
-  rubric's points. The whole part is graded once (public and, where the grader has
+  rubric's points (the student's own cells run in the same kernel and can replace this
+  function: nbgrader's points are for a notebook that plays fair, the official ones come from
+  ``grader batch`` on ``submitted/``, see the README). The whole part is graded once (public and, where the grader has
   them, hidden checks, as ``grader check`` / ``grader batch`` do) and kept until a file
   of the folder changes.
 - ``fresh_import("conv")`` (or several names) imports the student's files anew after

@@ -91,6 +91,9 @@ def run(args) -> int:
     parts = args.parts or list(rubric.parts)
     rubric.check_parts(parts)
     students = check_folders(root, out)
+    warning = unconfined_warning(args)
+    if warning:
+        print(warning, file=sys.stderr)
     # the feedback's language, in the settings so that a change of language regrades
     language = i18n.resolve(getattr(args, "lang", None), rubric.settings.language)
     i18n.set_language(language)
@@ -141,6 +144,20 @@ def run(args) -> int:
               file=sys.stderr)
         return EXIT_GRADER_ERROR
     return EXIT_OK
+
+
+def unconfined_warning(args) -> str | None:
+    """What the instructors must know before grading here without the sandbox's confinement (on
+    a Dask cluster the workers' machines confine, or not, by themselves)."""
+    from grader.worker.sandbox import unconfined
+
+    reason = None if getattr(args, "scheduler", None) else unconfined()
+    if reason is None:
+        return None
+    return (f"grader: warning: {reason}, so the students' code runs as this user and sees every "
+            "folder: it can read solutions/ and the other submissions, write into --out, and "
+            "import torch past the import blocker. Grade official results as root on Linux "
+            "(README: the worker's limits).")
 
 
 def write_class_report(out: Path, show_hidden: bool) -> None:

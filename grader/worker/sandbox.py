@@ -83,6 +83,17 @@ def forbidden_locations() -> list[str]:
     return found
 
 
+def unconfined() -> str | None:
+    """Why a worker started by this process would run the student's code unconfined (as the
+    grader's own user, seeing every folder), or None: the namespaces, the hidden folders and
+    the worker's own user need root on Linux."""
+    if not sys.platform.startswith("linux"):
+        return f"{sys.platform} is not Linux"
+    if os.geteuid() != 0:
+        return "the grader is not running as root"
+    return None
+
+
 def worker_user(pid: int) -> int:
     """The user (and group) id the worker of process ``pid`` runs as, when started as root."""
     return WORKER_ID_BASE + pid
