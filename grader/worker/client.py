@@ -258,9 +258,9 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if os.geteuid() == 0:  # its children that left its process group run as its user; before
+            end_user_processes(worker_user(self.process.pid))  # the wait, which frees its pid (and user)
         self.process.wait()
-        if os.geteuid() == 0:  # its children that left its process group run as its user
-            end_user_processes(worker_user(self.process.pid))
         for closer in (self._requests.close, lambda: os.close(self._answers_fd)):
             try:
                 closer()

@@ -160,10 +160,12 @@ def end_user_processes(user: int, rounds: int = 50) -> None:
                 continue
             try:
                 with open(f"/proc/{entry}/status", "rb") as status:
-                    uids = next((line.split()[1:4] for line in status if line.startswith(b"Uid:")), [])
+                    fields = dict(line.split(b":", 1) for line in status if b":" in line)
             except OSError:
                 continue
-            if str(user).encode() in uids:
+            if fields.get(b"State", b"").strip().startswith(b"Z"):  # dead, waiting to be reaped
+                continue
+            if str(user).encode() in fields.get(b"Uid", b"").split()[:3]:
                 found = True
                 try:
                     os.kill(int(entry), signal.SIGKILL)
