@@ -55,6 +55,19 @@ def test_non_finite_where_the_reference_is_too_is_not_a_failure():
     assert compare("out", np.array([np.inf, 1.0]), expected) == 0.0
 
 
+@pytest.mark.parametrize("odd", [np.nan, np.inf])
+def test_a_non_finite_value_in_the_reference_does_not_pass_every_answer(odd):
+    """A NaN or inf anywhere in the reference made the scale NaN or inf and every error 0:
+    any answer passed. It must be matched where it is, and the rest is measured on the
+    finite values' scale."""
+    expected = np.array([1.0, odd, 2.0])
+    with pytest.raises(Mismatch):
+        compare("out", np.array([5.0, 7.0, -3.0]), expected)
+    with pytest.raises(Mismatch):
+        compare("out", np.array([5.0, odd, -3.0]), expected)
+    assert compare("out", np.array([1.0, odd, 2.0]), expected) == 0.0
+
+
 def test_error_is_measured_on_the_whole_arrays_scale():
     actual = EXPECTED.copy()
     actual[1, 1] += 4.0 * DEFAULT_TOL * 0.99     # 4 is the largest |expected|

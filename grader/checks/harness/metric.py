@@ -278,11 +278,22 @@ def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: flo
             label=label, count=int(bad.sum()), index=list(index)),
             _samples(actual, expected, np.argwhere(bad)[:SAMPLES_SHOWN]),
             diagnosis("non-finite", output_name(label)))
-    largest = float(np.max(np.abs(expected)))
+    odd = ~np.isfinite(expected)
+    if odd.any():  # a NaN or inf in the reference must be matched as it is, and sets no scale
+        differ = odd & ~((actual == expected) | (np.isnan(actual) & np.isnan(expected)))
+        if differ.any():
+            index = tuple(int(i) for i in np.argwhere(differ)[0])
+            raise Mismatch(_(
+                "{label} differs from the reference where the reference is not finite (NaN or inf): "
+                "{count} value(s), first at index {index}").format(
+                label=label, count=int(differ.sum()), index=list(index)),
+                _samples(actual, expected, np.argwhere(differ)[:SAMPLES_SHOWN]),
+                diagnosis("non-finite", output_name(label)))
+    largest = float(np.max(np.abs(expected), where=~odd, initial=0.0))
     scale = max(largest, floor)
     with np.errstate(invalid="ignore"):
         errors = np.abs(actual - expected) / scale
-    errors = np.where(np.isnan(errors), 0.0, errors)
+    errors = np.where(odd, 0.0, errors)
     worst = float(errors.max())
     if worst <= tol:
         return worst
@@ -301,9 +312,10 @@ def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: flo
             "largest by {worst:.3g} of {measured} at index {index}").format(
             label=label, wrong=wrong, size=errors.size, worst=worst,
             measured=_("the array's scale ({scale:.3g})").format(scale=scale), index=index)
+    with np.errstate(all="ignore"):  # a reference holding inf: its pattern is none, and says nothing
+        pattern = departure_pattern(actual, expected, errors > tol, batch, regions)
     raise Mismatch(summary, _samples(actual, expected, indices),
-                   diagnosis("values", output_name(label),
-                             departure_pattern(actual, expected, errors > tol, batch, regions)))
+                   diagnosis("values", output_name(label), pattern))
 
 
 def _samples(actual, expected, indices) -> list[str]:
