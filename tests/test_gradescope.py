@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -91,6 +92,17 @@ def test_scripts_are_valid_bash(unpacked):
         assert result.returncode == 0, result.stderr
     setup = (unpacked / "setup.sh").read_text()
     assert "-m venv" in setup and "pip install" in setup and '-e "$ROOT/source"' in setup
+
+
+def test_setup_hides_the_forbidden_libraries_from_the_workers_user(unpacked, tmp_path):
+    """Where Gradescope's container allows no mount namespace, the worker (another user) must
+    still not read torch: setup.sh leaves the forbidden libraries' folders to root alone."""
+    line = next(line for line in (unpacked / "setup.sh").read_text().splitlines() if "forbidden_locations" in line)
+    listed = subprocess.run(["bash", "-c", line.rstrip(" |").replace('"$VENV/bin/python"', shlex.quote(sys.executable))],
+                            capture_output=True, text=True, check=True).stdout.split("\n")
+    import torch
+
+    assert str(Path(torch.__file__).parent) in listed
 
 
 def test_autograder_pyproject(unpacked):

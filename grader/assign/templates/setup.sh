@@ -31,4 +31,8 @@ fi
 "$VENV/bin/python" -m pip install --upgrade pip
 "$VENV/bin/python" -m pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -e "$ROOT/source"
 chmod -R go-rwx "$ROOT/source/grader/hidden" "$ROOT/source/solutions"
+# The worker runs the student's code as a user of its own; where the container refuses it a
+# private mount namespace, the libraries it may not import are hidden from it this way too.
+"$VENV/bin/python" -c "from grader.worker.sandbox import forbidden_locations; print('\n'.join(forbidden_locations()))" |
+    while IFS= read -r path; do chmod -R go-rwx "$path"; done
 "$VENV/bin/python" -c "import grader.runner, grader.hidden; print('grader installed')"
