@@ -373,7 +373,10 @@ def unblock():
 
 def peek(folder):
     unblock()
-    return sorted(os.listdir(folder))[:3]
+    try:
+        return sorted(os.listdir(folder))[:3]
+    except OSError as error:  # a venv under /tmp (a clone there) is under the worker's own empty /tmp
+        return type(error).__name__
 
 def use():
     unblock()
@@ -399,8 +402,9 @@ def test_a_student_who_takes_the_import_blocker_away_finds_no_torch(tmp_path, mo
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "cheat.py").write_text(UNBLOCKED)
     with Worker(str(tmp_path / "sub"), call_timeout=30) as worker:
-        assert worker.call("cheat.peek", torch_folder).value == []
-        with pytest.raises(StudentViolation, match="torch"):
+        assert worker.call("cheat.peek", torch_folder).value in ([], "FileNotFoundError")
+        # a violation where torch's folder is hidden, "No module named 'torch'" where it is gone
+        with pytest.raises((StudentViolation, StudentException), match="torch"):
             worker.call("cheat.use")
 
 
