@@ -203,6 +203,24 @@ def test_full_width_punctuation_inside_a_formula_is_found():
     assert not formula_faults(r"$$v \;\;(\text{第一步时，} v = d),$$ 然后：$x$，见 ${name}。")
 
 
+FORMULA_NAMES = {"out", "onehot"}  # names the lessons define for their formulas, in every language
+
+
+def formula_english(markdown: str) -> list[str]:
+    """English words in a formula's \\text{...}: the words a Chinese reader must read there (a
+    code name the lesson's code or inline code uses, such as ``dout``, is not English)."""
+    code = " ".join(re.findall(r"```.*?```|`[^`\n]*`", markdown, flags=re.S))
+    names = set(re.findall(r"\w+", code.replace("\\_", "_"))) | FORMULA_NAMES
+    return [text for text in re.findall(r"\\text\{([^{}]*)\}", markdown)
+            if re.search("[A-Za-z]", text) and not re.search(f"[{IDEOGRAPH}]", text)
+            and not (re.fullmatch(r"\w+", text.replace("\\_", "_")) and text.replace("\\_", "_") in names)]
+
+
+def test_english_in_a_formula_is_found_and_code_names_are_not():
+    lesson = "写成 `dout = grad(out)`：$$\\text{out} = \\text{new} + \\text{batch statistic} + \\text{dout} + \\text{旧值}$$"
+    assert formula_english(lesson) == ["new", "batch statistic"]
+
+
 # -- the kit's Chinese texts -----------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(chinese_markdown()))
 def test_chinese_markdown_has_full_width_punctuation_and_one_line_per_paragraph(name):
@@ -211,6 +229,7 @@ def test_chinese_markdown_has_full_width_punctuation_and_one_line_per_paragraph(
     assert not hard_wraps(text), f"{name} hard-wraps its paragraphs:\n" + "\n".join(hard_wraps(text))
     assert not broken_bold(text), f"{name}: bold shown as stars:\n" + "\n".join(broken_bold(text))
     assert not formula_faults(text), f"{name}: full-width punctuation in a formula:\n" + "\n".join(formula_faults(text))
+    assert not formula_english(text), f"{name}: English in a formula: {formula_english(text)}"
 
 
 def test_every_short_chinese_text_has_full_width_punctuation_and_no_hard_wrap():
