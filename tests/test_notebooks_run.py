@@ -9,6 +9,7 @@ examples and figures, the file cell, and the figures drawn with the student's co
 which must then draw its figure rather than say that the code is not written yet. Each figure
 is also checked as it is shown (tests/lesson_figures.py: axis labels, no overlapping texts,
 texts inside their boxes, bars from zero), so the lessons' code runs once for both purposes.
+A failing check cell, run in a kernel, shows the grader's explanation alone.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 from grader import rubric as rubric_module
 from grader.assign import notebooks
 from grader.i18n import LANGUAGES
-from tests.helpers import ROOT, SOLUTIONS
+from tests.helpers import ASSIGNMENTS, ROOT, SOLUTIONS
 from tests.lesson_figures import REPORT
 
 pytestmark = pytest.mark.slow   # every test here grades, builds or executes
@@ -80,3 +81,23 @@ def test_notebook_runs_with_the_solution(part, language, tmp_path, monkeypatch):
     printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
     problems = json.loads(printed.split(REPORT, 1)[1])
     assert not problems, f"{part} ({language}), its figures:\n" + "\n".join(problems)
+
+
+def test_a_failing_check_cell_shows_the_explanation_alone(tmp_path, monkeypatch):
+    """A check cell's error is what the student reads: the grader's explanation, not a traceback
+    through the grader's code (nbgrader still sees an AssertionError: the cell scores 0)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    shutil.copyfile(ASSIGNMENTS / "conv.py", tmp_path / "conv.py")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("GRADER_LANG", "zh")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'from grader.assign.nbgrader_course import assert_check\nassert_check("conv.conv_output_size")')])
+    NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    [error] = [output for output in notebook.cells[0].outputs if output.output_type == "error"]
+    assert error.ename == "AssertionError"
+    assert error.traceback == error.evalue.splitlines()
+    assert error.traceback[0].startswith("未通过 conv_output_size："), error.traceback

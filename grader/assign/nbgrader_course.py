@@ -175,21 +175,30 @@ def _ours(path: Path) -> bool:
 def assert_check(check_id: str, folder=None):
     """Runs the grader's check ``check_id`` on the notebook's files: prints PASS when it passes;
     raises ``AssertionError`` with the grader's explanation when it scores nothing; returns the
-    score when it earns part of its points (nbgrader then gives that partial credit)."""
+    score when it earns part of its points (nbgrader then gives that partial credit). The error
+    shows in the notebook as the explanation alone, without the grader's call stack."""
     with i18n.speaking_as_installed():
         part = check_id.partition(".")[0]
         try:
             report = part_report(part, folder)
         except ValueError as error:  # a part the installed grader does not know
-            raise AssertionError(_("the grader cannot check {id}: {error}").format(
-                id=check_id, error=error)) from None
+            raise _failed(_("the grader cannot check {id}: {error}").format(id=check_id, error=error)) from None
         for result in report.checks:
             if result.id == check_id:
                 if result.passed or result.score > 0:
                     print(result.notebook_text())
                     return None if result.passed else result.score
-                raise AssertionError(result.notebook_text())
-        raise AssertionError(_("the installed grader has no check {id}").format(id=check_id))
+                raise _failed(result.notebook_text())
+        raise _failed(_("the installed grader has no check {id}").format(id=check_id))
+
+
+def _failed(explanation: str) -> AssertionError:
+    """The AssertionError a check cell raises (nbgrader scores a cell that raises as 0), shown by
+    IPython as ``explanation`` alone: its traceback would be the grader's code, twenty lines of
+    English above the explanation, which would then be printed twice."""
+    error = AssertionError(explanation)
+    error._render_traceback_ = explanation.splitlines
+    return error
 
 
 def show_report(part: str, folder=None) -> None:
