@@ -32,6 +32,8 @@ pytestmark = pytest.mark.slow   # every test here grades, builds or executes
 PARTS = list(rubric_module.load().parts)
 # what a figure cell prints instead of drawing, in each language's lessons
 NOT_WRITTEN = ("not written yet", "not everything this needs", "还没有写好", "还没有全部写好")
+# the numerical gradient checker's verdict on a gradient it finds wrong, in each language
+GRADIENT_WRONG = ("WRONG: look at this gradient", "不对：检查这个梯度")
 
 
 def figures_drawn(source: str) -> int:
@@ -76,6 +78,7 @@ def test_notebook_runs_with_the_solution(part, language, tmp_path, monkeypatch):
             continue
         text = "".join(output.get("text", "") for output in cell.outputs)
         assert not any(words in text for words in NOT_WRITTEN), (part, cell.source[:120], text)
+        assert not any(words in text for words in GRADIENT_WRONG), (part, cell.source[:120], text)
         images = sum("image/png" in output.get("data", {}) for output in cell.outputs)
         assert images >= figures_drawn(cell.source), (part, cell.source[:120])
     printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
