@@ -328,8 +328,11 @@ def versions() -> dict:
 
 
 def header(submission: str, versions: dict | None = None) -> str:
-    stamp = ", ".join(f"{name} {version}" for name, version in (versions or {}).items())
-    return _("Grading {submission}").format(submission=submission) + (f"  ({stamp})" if stamp else "")
+    line = _("Grading {submission}").format(submission=submission)
+    if not versions:
+        return line
+    stamp = _(", ").join(f"{name} {version}" for name, version in versions.items())
+    return line + _("  ({versions})").format(versions=stamp)
 
 
 def part_line(file: str, got: float | None = None, out_of: float | None = None) -> str:

@@ -245,3 +245,23 @@ def test_a_grading_process_that_runs_out_of_time_says_so_in_chinese():
     files = {"conv.py": (SOLUTIONS / "conv.py").read_bytes()}
     with pytest.raises(GradingFailed, match="^评分用时超过 0.01 秒"):
         grade_files(files, ["conv"], {}, time_limit=0.01, language="zh")
+
+
+def test_the_report_s_header_and_the_learning_curve_line_speak_chinese_to_the_end():
+    """The two lines a notebook's report shows that ended in English: the versions in ASCII
+    parentheses, the learning curve's last epoch as 'loss 0.0142, accuracy 0.996'."""
+    from types import SimpleNamespace
+
+    from grader.checks.train import _learning_curve
+    from grader.results import header
+
+    versions = {"numpy": "2.4.6", "torch": "2.13.0"}
+    history = {"loss": [0.5, 0.0142], "accuracy": [0.9, 0.996]}
+    ctx = SimpleNamespace(worker=SimpleNamespace(get=lambda *args, **kwargs: SimpleNamespace(value=history)),
+                          artifacts={})
+    with i18n.speaking("en"):
+        assert header("notebooks", versions) == "Grading notebooks  (numpy 2.4.6, torch 2.13.0)"
+        assert _learning_curve(ctx, None).endswith("(2 epochs; last: loss 0.0142, accuracy 0.996).")
+    with i18n.speaking("zh"):
+        assert header("notebooks", versions) == "正在评分：notebooks（numpy 2.4.6、torch 2.13.0）"
+        assert _learning_curve(ctx, None).endswith("（2 轮；最后一轮：损失 0.0142、准确率 0.996）。")

@@ -294,6 +294,7 @@ def _learning_curve(ctx: Context, model) -> str:
     figure.savefig(buffer, format="png", dpi=100)
     pyplot.close(figure)
     ctx.artifacts["learning_curve.png"] = buffer.getvalue()
-    per_epoch = ", ".join(f"{key} {values[-1]:.3g}" for key, values in series.items())
+    names = {"loss": _("loss"), "accuracy": _("accuracy")}
+    per_epoch = _(", ").join(f"{names[key]} {values[-1]:.3g}" for key, values in series.items())
     return _("Learning curve saved as learning_curve.png ({epochs} epochs; last: {last}).").format(
         epochs=len(next(iter(series.values()))), last=per_epoch)
