@@ -29,6 +29,8 @@ ASCII_BESIDE_CHINESE = [
     (re.compile(rf'"[{IDEOGRAPH}][^"\n]*"|"[^"\n]*[{IDEOGRAPH}]"'), 'ASCII "quotes" around Chinese'),
     (re.compile(r"[^\s|] +[，。：；、！？）]|[，。：；、！？（）] +[^\s|]"), "a space beside full-width punctuation"),
     (re.compile(rf"[{IDEOGRAPH}] +[{IDEOGRAPH}]"), "a space between Chinese characters"),
+    # "X" is where prose() put a value: "准确率：{a} （{s} 秒）" prints "…0.94] （3 秒）"
+    (re.compile(rf"[{CJK}X] （"), "a space before （"),
 ]
 CODE = re.compile(r"```.*?```|``[^`\n]*``|`[^`\n]*`|\$\{\w+\}|\{[^{}\n]*\}|%\(\w+\)[sd]|\$\$.*?\$\$|\$[^$\n]+\$"
                   r"|https?://\S+|<[^>\n]+>|::$|^ *[\w, *]+ : ", re.S | re.M)
@@ -239,26 +241,42 @@ def test_every_short_chinese_text_has_full_width_punctuation_and_no_hard_wrap():
     assert not faults, "\n".join(faults)
 
 
+QUOTES = r"^[rfbRFB]*(\"\"\"|\'\'\'|\"|\')|(\"\"\"|\'\'\'|\"|\')$"
+
+
 def code_texts(markdown: str) -> list[str]:
-    """The Chinese a lesson's code cells print or say: their string literals and comments."""
+    """The Chinese a lesson's code cells print or say: their string literals (implicitly joined
+    pieces as one: the reader sees where they meet) and comments."""
     found = []
     for code in re.findall(r"```python\n(.*?)```", markdown, flags=re.S):
         code = re.sub(r"\$\{\w+\}", "0", code)  # a lesson's placeholders, filled when the notebook is built
+        strings, previous = [], None
         for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type in (tokenize.STRING, tokenize.COMMENT) and re.search(f"[{IDEOGRAPH}]", token.string):
+            if token.type == tokenize.STRING:
+                if previous != tokenize.STRING:
+                    strings.append([])
+                strings[-1].append(token.string)
+            elif token.type == tokenize.COMMENT and re.search(f"[{IDEOGRAPH}]", token.string):
                 found.append(token.string.strip("#").strip())
+            if token.type not in (tokenize.NL, tokenize.COMMENT):
+                previous = token.type
+        for pieces in strings:
+            text = pieces[0] if len(pieces) == 1 else '"' + "".join(re.sub(QUOTES, "", piece) for piece in pieces) + '"'
+            if re.search(f"[{IDEOGRAPH}]", text):
+                found.append(text)
     return found
 
 
 def test_the_code_cells_chinese_is_found():
-    texts_ = code_texts('```python\nprint("还没有写完:写完后再运行")  # 注释(一)\nx = 1\n```\n')
-    assert texts_ == ['"还没有写完:写完后再运行"', "注释(一)"]
+    texts_ = code_texts('```python\nprint("还没有写完:写完后再运行")  # 注释(一)\nx = 1\n'
+                        'print(f"准确率：{a} "\n      f"（{s} 秒）")\n```\n')
+    assert texts_ == ["注释(一)", '"还没有写完:写完后再运行"', '"准确率：{a} （{s} 秒）"']
 
 
 @pytest.mark.parametrize("name", sorted(path.name for path in (LESSONS / "zh").glob("*.md")))
 def test_the_chinese_of_the_lessons_code_cells_has_full_width_punctuation(name):
     faults = [fault for text in code_texts((LESSONS / "zh" / name).read_text())
-              for fault in punctuation_faults(re.sub(r"^[rfb]*(\"\"\"|'\'\'|\"|')|(\"\"\"|'\'\'|\"|')$", "", text))]
+              for fault in punctuation_faults(re.sub(QUOTES, "", text))]
     assert not faults, f"{name}:\n" + "\n".join(faults)
 
 
