@@ -54,6 +54,15 @@ def test_every_label_of_the_lessons_has_its_chinese():
     assert not missing, f"labels without Chinese in {figures.TABLE.name}: {missing}"
 
 
+def test_the_learning_curve_the_grader_draws_in_a_notebook_has_its_chinese():
+    """grader/checks/train.py draws learning_curve.png; graded in a zh notebook, its labels pass
+    through the same table (titles 'training {key}', key one of train_lenet's history keys)."""
+    labels = {re.sub(r"\{[^{}]*\}", "{}", text) for text in LABEL.findall((ROOT / "grader" / "checks" / "train.py").read_text())}
+    assert labels == {"epoch", "training {}"}
+    drawn = {label.replace("{}", key) for label in labels for key in ("loss", "accuracy")}
+    assert not [label for label in drawn if figures.translate(label) == label]
+
+
 # arguments that are matplotlib's or NumPy's words, not labels
 NOT_LABELS = {"loc", "textcoords", "color", "cmap", "ha", "va", "linestyle", "marker", "boxstyle", "fontweight",
               "edgecolor", "facecolor", "arrowstyle", "xycoords", "interpolation", "aspect", "origin"}
