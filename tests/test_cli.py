@@ -215,3 +215,20 @@ def test_a_grader_fault_is_a_grader_error_not_a_zero(tmp_path):
     row = out.joinpath("gradebook.csv").read_text().splitlines()[1]
     full = sum(e.points for e in rubric_module.load().select(["augment"], include_hidden=True))
     assert row.endswith(",graded") and row.startswith(f"alice,{full:g},"), row
+
+
+@pytest.mark.parametrize("command", ["release", "gradescope", "notebooks", "course", "stubs"])
+def test_an_instructor_command_s_out_that_is_the_wrong_kind_of_path_is_one_line(tmp_path, command):
+    (tmp_path / "file").write_text("x")
+    wrong = tmp_path / "file" if command != "gradescope" else tmp_path
+    assert "--out" in one_line_refusal(grader(command, "--out", wrong))
+    assert "is a file" in one_line_refusal(grader(command, "--out", tmp_path / "file" / "below"))
+    assert (tmp_path / "file").read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_gradescope_writes_no_zip_where_the_next_release_would_ship_it(tmp_path):
+    assert "the kit ships that folder" in one_line_refusal(grader("gradescope", "--out", ROOT / "grader" / "x.zip"))
+    assert not (ROOT / "grader" / "x.zip").exists()
+    (tmp_path / "notes.zip").write_text("mine")
+    assert "not an earlier autograder" in one_line_refusal(grader("gradescope", "--out", tmp_path / "notes.zip"))
+    assert (tmp_path / "notes.zip").read_text() == "mine"

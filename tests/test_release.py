@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,38 @@ def test_every_part_has_a_lesson_with_figures():
         text = "\n".join(c.source for c in notebook.cells)
         assert "plt.show()" in text or part == "modules", f"{part}: no figure"
         assert sum(c.cell_type == "markdown" for c in notebook.cells) >= 4
+
+
+def test_the_leak_search_opens_archives_and_reads_notebook_outputs(tmp_path):
+    # An autograder zip left in grader/ rode along in the release, the scanner passing it.
+    bundle = tmp_path / "bundle"
+    (bundle / "grader").mkdir(parents=True)
+    hidden = sorted((ROOT / "grader" / "hidden").glob("*.py"))
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("solutions/x.txt", (SOLUTIONS / "conv.py").read_bytes())
+    with zipfile.ZipFile(bundle / "grader" / "autograder.zip", "w") as archive:
+        for path in hidden:
+            archive.writestr(f"grader/hidden/{path.name}", path.read_bytes())
+        archive.write(inner, "nested.zip")
+    # A solution line printed by a cell (a traceback, getsource) is in its output, not its source.
+    line = sorted(set(solution_region_lines((SOLUTIONS / "pooling.py").read_text())) & secret_lines())[0]
+    notebook = {"cells": [{"cell_type": "code", "source": ["x = 1\n"], "metadata": {},
+                           "outputs": [{"output_type": "stream", "name": "stdout", "text": ["a\n", f"  {line}\n"]}]}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (bundle / "lesson.ipynb").write_text(json.dumps(notebook))
+    found = "\n".join(leaks.leaks(bundle))
+    assert f"grader/autograder.zip:grader/hidden/{hidden[-1].name} is a hidden check" in found, found
+    assert "grader/autograder.zip:nested.zip:solutions/x.txt is solutions/conv.py" in found, found
+    assert "lesson.ipynb holds a solution line" in found, found
+
+
+def test_the_bundle_can_be_read_by_others(tmp_path, monkeypatch):
+    monkeypatch.setattr(release, "write_bundle", lambda target, language: (target / release.MARKER).write_text(""))
+    monkeypatch.setattr(leaks, "leaks", lambda bundle: [])
+    old = os.umask(0o022)
+    try:
+        out = release.build(tmp_path / "bundle")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o755

@@ -43,7 +43,7 @@ from pathlib import Path
 from grader import config
 from grader.errors import UsageError
 from grader.i18n import _
-from grader.assign import leaks, texts
+from grader.assign import leaks, outputs, texts
 
 DEFAULT_ROOT = "/autograder"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -109,8 +109,19 @@ def zip_members(language: str = texts.LANGUAGE) -> dict:
     return members
 
 
+def _is_autograder(path: Path) -> bool:
+    """Whether ``path`` is a zip that this command wrote (which a new build may replace)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "run_autograder" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def build_zip(out: Path, language: str = texts.LANGUAGE) -> Path:
-    out = Path(out).resolve()
+    out = outputs.file(out)
+    if out.exists() and not _is_autograder(out):
+        raise GradescopeError(_("{out} exists and is not an earlier autograder zip: pick a new name").format(out=out))
     members = zip_members(language)
     problems = leaks.member_leaks({name: member for name, member in members.items()
                                    if not name.startswith("solutions/")})

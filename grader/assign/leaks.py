@@ -9,9 +9,11 @@ bundle, the hidden checks' folder, ids and titles.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
 
 from grader import config
 from grader import rubric as rubric_module
@@ -61,19 +63,39 @@ def hidden_check_names() -> set[str]:
     return names
 
 
+def _strings(value):
+    """Every string in a notebook's JSON: its cells' sources, outputs and metadata."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        if all(isinstance(item, str) for item in value):
+            yield "".join(value)  # a multi-line source or output, split into lines
+        else:
+            for item in value:
+                yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
+def _text(name: str, data: bytes) -> str:
+    """The text to search in a file; a notebook's is also every string of its JSON, decoded
+    (an output or a metadata field, not only a source)."""
+    text = data.decode("utf-8", "replace")
+    if name.endswith(".ipynb"):
+        try:
+            text += "\n" + "\n".join(_strings(json.loads(text)))
+        except ValueError:
+            pass
+    return text
+
+
 def _text_files(folder: Path):
-    """(path, text) of every text file; a notebook's text is its cells' sources."""
+    """(path, text) of every text file (see :func:`_text`)."""
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.suffix in BINARY_SUFFIXES:
             continue
-        text = path.read_text(errors="replace")
-        if path.suffix == ".ipynb":
-            try:
-                cells = json.loads(text).get("cells", [])
-                text += "\n" + "\n".join("".join(cell.get("source", "")) for cell in cells)
-            except (ValueError, AttributeError):
-                pass
-        yield path, text
+        yield path, _text(path.name, path.read_bytes())
 
 
 def _solution_traces(name, data: bytes, text: str, hashes: dict, distinctive: set) -> list[str]:
@@ -106,16 +128,45 @@ def leaks(bundle: Path) -> list[str]:
     if bundle_rubric.is_file():
         if any(entry.hidden for entry in rubric_module.load(bundle_rubric).entries):
             found.append("grader/rubric.toml lists hidden checks")
-    for path, text in _text_files(bundle):
-        name = path.relative_to(bundle)
-        found += _solution_traces(name, path.read_bytes(), text, hashes, distinctive)
+    def search(name, data: bytes, text: str) -> None:
+        found.extend(_solution_traces(name, data, text, hashes, distinctive))
         for word in hidden:
             if re.search(rf"(?<![\w.]){re.escape(word)}(?!\w)", text):
                 found.append(f"{name} names the hidden check {word}")
         for title in hidden_titles:
             if title in text:
                 found.append(f"{name} holds the title of a hidden check: {title}")
+
+    for path, text in _text_files(bundle):
+        search(path.relative_to(bundle), path.read_bytes(), text)
+    # An archive left in a folder the bundle copies (an autograder zip built into grader/)
+    # ships whatever it holds: its members are searched as files of the bundle.
+    for path in sorted(bundle.rglob("*")):
+        if path.is_file() and path.suffix != ".npz" and zipfile.is_zipfile(path):  # .npz: NumPy's arrays
+            for name, data in _archive_members(path, path.relative_to(bundle).as_posix()):
+                if "hidden" in PurePosixPath(name).parts:
+                    found.append(f"{name} is a hidden check")
+                if name.endswith(BINARY_SUFFIXES):
+                    found += _solution_traces(name, data, "", hashes, distinctive)
+                else:
+                    search(name, data, _text(name, data))
     return found
+
+
+def _archive_members(path, label: str):
+    """(label:member, bytes) of a zip's files, those of the zips inside it too."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                data = archive.read(info)
+                name = f"{label}:{info.filename}"
+                yield name, data
+                if zipfile.is_zipfile(io.BytesIO(data)):
+                    yield from _archive_members(io.BytesIO(data), name)
+    except (zipfile.BadZipFile, OSError, RuntimeError) as error:  # RuntimeError: encrypted
+        yield f"{label}: unreadable archive ({error})", b""
 
 
 def member_leaks(members: dict) -> list[str]:

@@ -59,7 +59,7 @@ from grader import config, i18n
 from grader import rubric as rubric_module
 from grader.i18n import _
 from grader.errors import UsageError
-from grader.assign import markers, texts
+from grader.assign import markers, outputs, texts
 
 ASSIGNMENT = "cnn"
 COURSE_ID = "cnn-from-scratch"
@@ -303,6 +303,7 @@ def run(args) -> int:
 
     assignment = getattr(args, "assignment", None) or ASSIGNMENT
     rubric_module.load().check_parts(args.parts)
+    outputs.folder(args.out)
     try:
         written = write_course(args.out, args.parts, assignment,
                                language=getattr(args, "lang", None) or texts.LANGUAGE)

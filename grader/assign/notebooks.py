@@ -70,7 +70,7 @@ from grader import config
 from grader import rubric as rubric_module
 from grader.errors import UsageError
 from grader.i18n import _
-from grader.assign import docstrings, markers, texts
+from grader.assign import docstrings, markers, outputs, texts
 from grader.assign.stubs import strip_solutions
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -386,6 +386,7 @@ def run(args) -> int:
         raise UsageError(_("--lang {language} needs --out DIR ({folder}/ holds the {default} notebooks)").format(
             language=language, folder=config.NOTEBOOKS.name, default=texts.LANGUAGE)) from None
     out = Path(getattr(args, "out", None) or config.NOTEBOOKS)
+    outputs.folder(out)
     try:
         written = write_student_notebooks(out, language=language)
     except (InstructorOnly, LessonError, texts.TextError, markers.MarkerError) as error:

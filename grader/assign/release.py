@@ -41,7 +41,7 @@ from grader import rubric as rubric_module
 from grader.errors import UsageError
 from grader.i18n import _
 from grader.assign import leaks as leaks_module
-from grader.assign import markers, texts
+from grader.assign import markers, outputs, texts
 from grader.assign.stubs import stub_sources
 
 MARKER = ".cnn-kit-release"  # marks a folder that release wrote (and may replace)
@@ -79,16 +79,17 @@ def build(out: Path, language: str = texts.LANGUAGE) -> Path:
     """Writes the bundle in ``language`` to ``out`` (replacing an earlier bundle there) and
     returns it."""
     texts.check_language(language)
-    out = Path(out).resolve()
-    kit_folders = (config.PACKAGE, config.SOLUTIONS, config.ASSIGNMENTS, config.NOTEBOOKS,
-                   config.ROOT / "datasets")
-    if out == config.ROOT or any(out == folder or folder in out.parents for folder in kit_folders):
+    out = outputs.folder(out)
+    if out == config.ROOT or any(out == folder or folder in out.parents for folder in outputs.kit_folders()):
         raise ReleaseError(_("refusing to write the bundle to {out}: pick a folder of its own").format(out=out))
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise ReleaseError(_("{out} exists and is not an earlier bundle: pick an empty or new folder").format(
             out=out))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp's 0700 would keep the bundle from anyone else
     try:
         write_bundle(staging, language)
         found = leaks_module.leaks(staging)

@@ -15,7 +15,7 @@ from grader import config
 from grader import rubric as rubric_module
 from grader.errors import UsageError
 from grader.i18n import _
-from grader.assign import docstrings, markers, texts
+from grader.assign import docstrings, markers, outputs, texts
 
 
 def _stub_region(region: markers.Region) -> str:
@@ -74,6 +74,7 @@ def run(args) -> int:
     config.require_instructor_kit("stubs")
     if not solutions.is_dir():
         raise UsageError(_("{solutions} is not a folder of solutions").format(solutions=solutions)) from None
+    outputs.folder(out)
     try:
         count = len(stub_sources(solutions))
         if not count:
