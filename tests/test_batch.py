@@ -326,3 +326,23 @@ def test_a_batch_that_cannot_confine_the_students_code_says_so(monkeypatch):
     assert batch.unconfined_warning(argparse.Namespace(scheduler="tcp://head:8786")) is None
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     assert batch.unconfined_warning(argparse.Namespace(scheduler=None)) is None
+
+
+def test_a_run_that_leaves_out_parts_already_graded_in_out_is_refused(tmp_path):
+    # `--part layers` into an --out graded with conv and layers regraded every student without
+    # conv: the conv grades were gone from the gradebook and the students' feedback.
+    from tests.helpers import grader, one_line_refusal
+
+    root, out = tmp_path / "class", tmp_path / "grades"
+    (root / "alice").mkdir(parents=True)
+    (root / "alice" / "conv.py").write_bytes((SOLUTIONS / "conv.py").read_bytes())
+    state = out / "students" / "alice" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"key": "k", "id": "alice", "status": "graded", "total": 46,
+                                 "parts": {"conv": 21, "layers": 25}}))
+    refusal = one_line_refusal(subprocess.run(
+        [sys.executable, "-m", "grader", "batch", root, "--out", out, "--part", "layers"],
+        capture_output=True, text=True, cwd=ROOT))
+    assert "holds the grades of conv" in refusal and "--part conv" in refusal
+    assert json.loads(state.read_text())["parts"] == {"conv": 21, "layers": 25}
+    assert sorted(p.name for p in out.rglob("*")) == ["alice", "state.json", "students"]

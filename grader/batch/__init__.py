@@ -85,12 +85,29 @@ def check_folders(root: Path, out: Path) -> list[Student]:
     return students
 
 
+def check_parts_kept(out: Path, parts, rubric) -> None:
+    """Refuses a run into an ``--out`` that holds grades of parts this run leaves out: every
+    student would be graded again without them, and their grades would be gone."""
+    given = set()
+    for state in sorted((out / "students").glob("*/state.json")):
+        try:
+            given.update(json.loads(state.read_text()).get("parts", {}))
+        except (OSError, ValueError, AttributeError):
+            continue
+    dropped = [part for part in rubric.parts if part in given and part not in parts]
+    if dropped:
+        raise UsageError(_("--out {out} holds the grades of {dropped}, which this run would replace by those "
+                           "of {parts} alone: name another --out, or add --part {first}").format(
+            out=out, dropped=_(", ").join(dropped), parts=_(", ").join(parts), first=dropped[0]))
+
+
 def run(args) -> int:
     root, out = Path(args.submissions), Path(args.out)
     rubric = rubric_module.load()
     parts = args.parts or list(rubric.parts)
     rubric.check_parts(parts)
     students = check_folders(root, out)
+    check_parts_kept(out, parts, rubric)
     warning = unconfined_warning(args)
     if warning:
         print(warning, file=sys.stderr)
