@@ -105,11 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 "else the locale)"))
 
     release = commands.add_parser("release", help=_("write the student bundle (instructors)"))
-    release.add_argument("--out", required=True)
+    release.add_argument("--out", required=True, metavar="DIR",
+                         help=_("a new folder, or an earlier bundle (replaced); not inside the kit's folders"))
     release.add_argument("--lang", choices=LANGUAGES, default="en", help=_("the bundle's language (default en)"))
 
     gradescope = commands.add_parser("gradescope", help=_("build a Gradescope autograder zip (instructors)"))
-    gradescope.add_argument("--out", required=True)
+    gradescope.add_argument("--out", required=True, metavar="FILE.zip",
+                            help=_("the zip to write (a new file, or an earlier autograder zip)"))
     gradescope.add_argument("--lang", choices=LANGUAGES, default="en", help=_("the feedback's language (default en)"))
 
     autograde = commands.add_parser("autograde", help=_("grade one Gradescope submission (run_autograder)"))
@@ -117,8 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     autograde.add_argument("--part", action="append", dest="parts", metavar="PART")
 
     stubs = commands.add_parser("stubs", help=_("regenerate assignments/ from solutions/ (instructors)"))
-    stubs.add_argument("--solutions", default=str(config.SOLUTIONS))
-    stubs.add_argument("--out", default=str(config.ASSIGNMENTS))
+    stubs.add_argument("--solutions", metavar="DIR", default=str(config.SOLUTIONS),
+                       help=_("the solutions the stubs are made from (default {folder}/)").format(folder=config.SOLUTIONS.name))
+    stubs.add_argument("--out", metavar="DIR", default=str(config.ASSIGNMENTS),
+                       help=_("where the stubs go (default {folder}/)").format(folder=config.ASSIGNMENTS.name))
     stubs.add_argument("--force", action="store_true", help=_("overwrite stubs that were edited by hand"))
 
     notebooks = commands.add_parser("notebooks", help=_("regenerate the lesson notebooks (instructors)"))
@@ -126,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--lang", choices=LANGUAGES, default="en", help=_("the notebooks' language (default en)"))
 
     course = commands.add_parser("course", help=_("write the notebooks as an nbgrader course (instructors)"))
-    course.add_argument("--out", required=True)
-    course.add_argument("--part", action="append", dest="parts", metavar="PART")
+    course.add_argument("--out", required=True, metavar="DIR", help=_("the course folder (source/cnn/, nbgrader_config.py)"))
+    course.add_argument("--part", action="append", dest="parts", metavar="PART",
+                        help=_("only this part's notebook (repeatable)"))
     course.add_argument("--lang", choices=LANGUAGES, default="en", help=_("the notebooks' language (default en)"))
     return parser
 

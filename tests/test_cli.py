@@ -232,3 +232,14 @@ def test_gradescope_writes_no_zip_where_the_next_release_would_ship_it(tmp_path)
     (tmp_path / "notes.zip").write_text("mine")
     assert "not an earlier autograder" in one_line_refusal(grader("gradescope", "--out", tmp_path / "notes.zip"))
     assert (tmp_path / "notes.zip").read_text() == "mine"
+
+
+def test_every_option_of_the_instructors_commands_says_what_it_is():
+    import argparse
+
+    from grader import cli
+
+    commands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name in ("release", "gradescope", "stubs", "notebooks", "course", "batch", "report", "similar"):
+        silent = [a.dest for a in commands.choices[name]._actions if a.help is None]
+        assert silent == [], (name, silent)
