@@ -49,6 +49,17 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _at_least_one(text: str) -> int:
+    """A count given on the command line: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(_("{value!r} is not a whole number of at least 1").format(value=text))
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description=_("Grade the CNN-from-scratch exercises."))
     parser.add_argument("--version", action=_Version, help=_("show the grader's version and exit"))
@@ -75,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", help=_("grade a whole class (public and hidden checks)"))
     batch.add_argument("submissions", help=_("folder with one folder or .zip per student, or nbgrader's submitted/"))
     batch.add_argument("--out", required=True, help=_("where the gradebook and per-student results go"))
-    batch.add_argument("--jobs", type=int, default=1, help=_("students graded at once (default 1)"))
-    batch.add_argument("--scheduler", metavar="ADDRESS",
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_at_least_one, default=1, help=_("students graded at once (default 1)"))
+    where.add_argument("--scheduler", metavar="ADDRESS",
                        help=_("a Dask scheduler (tcp://host:port): grade on that cluster instead"))
     batch.add_argument("--part", action="append", dest="parts", metavar="PART", help=_("grade only this part"))
     batch.add_argument("--timeout", type=float, default=None,

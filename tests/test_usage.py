@@ -74,3 +74,15 @@ def test_the_language_order(monkeypatch, language):
     assert i18n.resolve("en", "zh") == "en"          # --lang, over everything
     with pytest.raises(ValueError):
         i18n.resolve("fr")
+
+
+@pytest.mark.parametrize("arguments", [["batch", "{tmp}", "--out", "{tmp}/o", "--jobs", "0"],
+                                       ["batch", "{tmp}", "--out", "{tmp}/o", "--jobs", "two"],
+                                       ["batch", "{tmp}", "--out", "{tmp}/o", "--jobs", "2", "--scheduler", "tcp://h:1"]])
+def test_jobs_below_one_or_beside_a_scheduler_is_a_usage_error(arguments, tmp_path, capsys):
+    """`--jobs 0` was taken as one job and `--jobs` beside `--scheduler` was ignored, silently."""
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([word.format(tmp=tmp_path) for word in arguments])
+    assert stopped.value.code == EXIT_USAGE
+    assert not (tmp_path / "o").exists()
+    assert "--jobs" in capsys.readouterr().err

@@ -197,7 +197,7 @@ def _executor(args):
         return DaskExecutor(args.scheduler)
     from grader.batch.local import LocalExecutor
 
-    return LocalExecutor(max(1, args.jobs))
+    return LocalExecutor(args.jobs)
 
 
 def _prepare(students, staging: Path, out: Path, fingerprint: str, settings=config.DEFAULTS) -> list:
