@@ -263,32 +263,31 @@ def compare(label: str, actual, expected: np.ndarray, *, tol: float = DEFAULT_TO
         raise
 
 
+def _require_finite_where(wrong: np.ndarray, label: str, actual, expected, message) -> None:
+    """A non-finite departure at the ``wrong`` positions: ``message`` says how many and the first."""
+    if wrong.any():
+        raise Mismatch(message.format(label=label, count=int(wrong.sum()),
+                                      index=[int(i) for i in np.argwhere(wrong)[0]]),
+                       _samples(actual, expected, np.argwhere(wrong)[:SAMPLES_SHOWN]),
+                       diagnosis("non-finite", output_name(label)))
+
+
 def _compare(label: str, actual, expected: np.ndarray, *, tol: float, floor: float, batch: int | None,
              regions: dict | None) -> float:
     expected = np.asarray(expected)
     require_array(label, actual, expected)
     if actual.size == 0:
         return 0.0
-    bad = ~np.isfinite(actual) & np.isfinite(expected)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise Mismatch(_(
-            "{label} contains {count} non-finite value(s) (NaN or inf) where the "
-            "reference is finite, first at index {index}: an overflow or a division by zero?").format(
-            label=label, count=int(bad.sum()), index=list(index)),
-            _samples(actual, expected, np.argwhere(bad)[:SAMPLES_SHOWN]),
-            diagnosis("non-finite", output_name(label)))
+    _require_finite_where(
+        ~np.isfinite(actual) & np.isfinite(expected), label, actual, expected,
+        _("{label} contains {count} non-finite value(s) (NaN or inf) where the "
+          "reference is finite, first at index {index}: an overflow or a division by zero?"))
     odd = ~np.isfinite(expected)
     if odd.any():  # a NaN or inf in the reference must be matched as it is, and sets no scale
-        differ = odd & ~((actual == expected) | (np.isnan(actual) & np.isnan(expected)))
-        if differ.any():
-            index = tuple(int(i) for i in np.argwhere(differ)[0])
-            raise Mismatch(_(
-                "{label} differs from the reference where the reference is not finite (NaN or inf): "
-                "{count} value(s), first at index {index}").format(
-                label=label, count=int(differ.sum()), index=list(index)),
-                _samples(actual, expected, np.argwhere(differ)[:SAMPLES_SHOWN]),
-                diagnosis("non-finite", output_name(label)))
+        _require_finite_where(
+            odd & ~((actual == expected) | (np.isnan(actual) & np.isnan(expected))), label, actual, expected,
+            _("{label} differs from the reference where the reference is not finite (NaN or inf): "
+              "{count} value(s), first at index {index}"))
     largest = float(np.max(np.abs(expected), where=~odd, initial=0.0))
     scale = max(largest, floor)
     with np.errstate(invalid="ignore"):
